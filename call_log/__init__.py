@@ -1,0 +1,1 @@
+"""The call log: one summary row per call and its append-only timeline of events."""

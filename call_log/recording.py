@@ -1,0 +1,128 @@
+"""Writing the call log: open a call, append events idempotently, apply Twilio's status callbacks.
+
+These functions take a Session and never commit: the webhook or command that calls them owns the
+transaction. Twilio retries requests and sends status callbacks late and out of order, so every write here
+is safe to repeat.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from call_log.models import Call, CallEvent
+
+# Twilio call statuses in the order a call goes through them; all final ones share the last rank.
+_STATUS_RANK = {"queued": 0, "initiated": 1, "ringing": 2, "in-progress": 3}
+FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+_FINAL_RANK = 4
+
+
+class CallLogError(Exception):
+    """The call log could not record something (a conflict that retries did not resolve)."""
+
+
+def find_call(session: Session, call_sid: str) -> Call | None:
+    """The call with this CallSid, if it was logged."""
+    return session.scalar(select(Call).where(Call.call_sid == call_sid))
+
+
+def open_call(
+    session: Session,
+    *,
+    call_sid: str,
+    now: datetime,
+    caller: str = "",
+    caller_country: str = "",
+    called: str = "",
+    channel: str = "ivr",
+) -> Call:
+    """The call with this CallSid, created if it is new (concurrent duplicates give one row)."""
+    call = find_call(session, call_sid)
+    if call is not None:
+        return call
+    try:
+        with session.begin_nested():
+            call = Call(
+                call_sid=call_sid,
+                channel=channel,
+                started_at=now,
+                caller=caller,
+                caller_country=caller_country,
+                called=called,
+                status="ringing",
+                menu_path="",
+            )
+            session.add(call)
+    except IntegrityError:
+        # Another request for the same call created it first.
+        call = find_call(session, call_sid)
+        if call is None:
+            raise
+    return call
+
+
+def add_event(
+    session: Session,
+    call: Call,
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    now: datetime,
+    dedup_key: str | None = None,
+) -> CallEvent | None:
+    """Append an event to the call's timeline; returns None if `dedup_key` was recorded already."""
+    for _attempt in range(5):
+        if dedup_key is not None and _has_event(session, call, dedup_key):
+            return None
+        seq = session.scalar(select(func.coalesce(func.max(CallEvent.seq), 0)).where(CallEvent.call_id == call.id))
+        event = CallEvent(
+            call_id=call.id, seq=(seq or 0) + 1, at=now, kind=kind, payload=payload or {}, dedup_key=dedup_key
+        )
+        try:
+            with session.begin_nested():
+                session.add(event)
+        except IntegrityError:
+            # A concurrent request took this sequence number (or wrote the same event): look again.
+            continue
+        return event
+    raise CallLogError(f"could not append {kind!r} to call {call.call_sid}: sequence kept conflicting")
+
+
+def _has_event(session: Session, call: Call, dedup_key: str) -> bool:
+    found = session.scalar(
+        select(CallEvent.id).where(CallEvent.call_id == call.id, CallEvent.dedup_key == dedup_key)
+    )
+    return found is not None
+
+
+def apply_status(
+    call: Call, *, status: str, sequence: int | None, duration_s: int | None, now: datetime
+) -> bool:
+    """Apply a status callback unless it is older than what the call already shows; True if applied.
+
+    A status never goes back (a late 'ringing' after 'completed' is ignored); between two callbacks of the
+    same rank, the higher SequenceNumber wins.
+    """
+    new_rank = _STATUS_RANK.get(status, _FINAL_RANK if status in FINAL_STATUSES else None)
+    if new_rank is None:
+        return False
+    current_rank = _STATUS_RANK.get(call.status, _FINAL_RANK)
+    if new_rank < current_rank:
+        return False
+    if new_rank == current_rank and call.status_sequence is not None:
+        if sequence is None or sequence <= call.status_sequence:
+            return False
+    call.status = status
+    call.status_sequence = sequence
+    if new_rank == _FINAL_RANK:
+        call.ended_at = call.ended_at or now
+        if duration_s is not None:
+            call.duration_s = duration_s
+        if call.outcome is None:
+            call.outcome = "failed" if status == "failed" else "abandoned_in_menu"
+    return True

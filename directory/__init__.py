@@ -1,0 +1,1 @@
+"""The directory: service categories, the territory's communes, associations and their coverage."""

@@ -1,0 +1,178 @@
+"""The `helpline` command: database, server, simulated calls and exports.
+
+Each command builds what it needs from the environment (HELPLINE_CONFIG, HELPLINE_DATABASE_URL, ...),
+owns its database session, and turns any expected failure into one clear message and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from helpline.config import Config, ConfigError
+from helpline.settings import Settings
+
+
+def fail(message: str) -> NoReturn:
+    """Print one clear line on stderr and exit with status 1."""
+    click.echo(f"helpline: {message}", err=True)
+    sys.exit(1)
+
+
+def _settings_and_config() -> tuple[Settings, Config]:
+    from helpline.app import load_helpline_config
+
+    settings = Settings.from_env()
+    try:
+        return settings, load_helpline_config(settings)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def _database_errors(action: Callable[[], Any]) -> Any:
+    """Run `action`, turning a missing or unreachable database into a message that says what to do."""
+    try:
+        return action()
+    except (OperationalError, ProgrammingError) as exc:
+        fail(
+            f"the database is not ready ({exc.orig.__class__.__name__}: {str(exc.orig).strip()}); "
+            "check HELPLINE_DATABASE_URL and run 'helpline db upgrade'"
+        )
+
+
+@click.group()
+def main() -> None:
+    """1001 services: the helpline's voice menu, call log and reports."""
+
+
+@main.group()
+def db() -> None:
+    """Create and migrate the database."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database; a new one also gets the example directory of config.yaml."""
+    from helpline.db import make_engine
+    from helpline.migrate import upgrade_database
+
+    settings, config = _settings_and_config()
+    engine = make_engine(settings.database_url)
+    report = _database_errors(lambda: upgrade_database(engine, config))
+    engine.dispose()
+    click.echo(f"Database {engine.url.render_as_string(hide_password=True)} is up to date.")
+    if report.associations_added:
+        click.echo(f"Loaded {report.associations_added} example associations from {settings.config_path}.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 32), help="Worker processes.")
+@click.option(
+    "--dev",
+    is_flag=True,
+    help="Development only: accept unsigned /ivr requests (same as HELPLINE_DEV_SKIP_SIGNATURE=1).",
+)
+def serve(host: str, port: int, workers: int, dev: bool) -> None:
+    """Run the helpline with gunicorn."""
+    from helpline.server import run
+
+    settings, config = _settings_and_config()
+    if dev:
+        settings = dataclasses.replace(settings, skip_signature_check=True)
+    url = f"http://{host}:{port}"
+    click.echo(f"{config.helpline.name} is listening on {url}")
+    if settings.skip_signature_check:
+        click.secho(
+            "WARNING: Twilio signature checks are OFF; never expose this server to the internet.",
+            fg="yellow",
+            err=True,
+        )
+    elif not settings.twilio_auth_token:
+        click.secho("WARNING: TWILIO_AUTH_TOKEN is not set: Twilio's requests will be refused.", err=True)
+    click.echo(f"Place a simulated call from another terminal:  helpline simulate --url {url}")
+    run(settings, config, host=host, port=port, workers=workers)
+
+
+@main.command()
+@click.option("--url", help="Call a running server (e.g. http://127.0.0.1:5000) instead of an in-process app.")
+@click.option("--from", "from_", default="+33639980001", show_default=True, help="The caller's number.")
+def simulate(url: str | None, from_: str) -> None:
+    """Place a simulated call in the terminal: hear the menu, type keys, decide who answers."""
+    from helpline.app import create_app
+    from ivr.simulator import (
+        CallSimulator,
+        FlaskClientTransport,
+        HttpTransport,
+        InteractiveCaller,
+        SimulatorError,
+        Transport,
+    )
+
+    settings, config = _settings_and_config()
+    transport: Transport
+    if url:
+        base_url = url.rstrip("/")
+        transport, token = HttpTransport(), settings.twilio_auth_token
+    else:
+        # In-process, both ends are ours: sign with the configured token or a throwaway one.
+        token = settings.twilio_auth_token or secrets.token_hex(16)
+        settings = dataclasses.replace(settings, twilio_auth_token=token, public_url="http://localhost")
+        app = create_app(settings, config=config)
+        base_url, transport = "http://localhost", FlaskClientTransport(app.test_client())
+    simulator = CallSimulator(
+        transport, base_url=base_url, auth_token=token, to=config.helpline.number, from_=from_
+    )
+    caller = InteractiveCaller(input_fn=lambda prompt: click.prompt(prompt, default="", show_default=False),
+                               output_fn=click.echo)
+    try:
+        call = simulator.place_call(caller)
+    except SimulatorError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot reach {base_url}: {exc}")
+    click.echo(f"Appel terminé ({call.call_sid}, {call.duration_s} s). "
+               f"Voir: helpline calls export --month {_month_of_today(config)}")
+
+
+def _month_of_today(config: Config) -> str:
+    from helpline.clock import system_clock
+
+    return system_clock().astimezone(config.helpline.tz).strftime("%Y-%m")
+
+
+@main.group()
+def calls() -> None:
+    """The call log."""
+
+
+@calls.command("export")
+@click.option("--month", required=True, help="The month, as YYYY-MM, in the helpline's timezone.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+def calls_export(month: str, fmt: str) -> None:
+    """Print the calls of a month on stdout (caller numbers as the privacy setting stores them)."""
+    from call_log.export import export_rows, to_csv, to_json
+    from call_log.periods import month_bounds
+    from helpline.db import make_engine, make_session_factory
+
+    settings, config = _settings_and_config()
+    try:
+        start, end = month_bounds(month, config.helpline.tz)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--month") from None
+    engine = make_engine(settings.database_url)
+
+    def export() -> str:
+        with make_session_factory(engine)() as session:
+            rows = export_rows(session, start=start, end=end)
+            return to_csv(rows) if fmt == "csv" else to_json(rows)
+
+    click.echo(_database_errors(export), nl=False)
+    engine.dispose()

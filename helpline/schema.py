@@ -1,0 +1,11 @@
+"""Every table of the helpline, for Alembic and for tests: importing this registers all models."""
+
+from __future__ import annotations
+
+import call_log.models
+import directory.models
+from helpline.db import Base
+
+__all__ = ["Base", "call_log", "directory"]
+
+metadata = Base.metadata

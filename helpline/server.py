@@ -1,0 +1,46 @@
+"""The production server: gunicorn serving the app factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from helpline.config import Config
+from helpline.settings import Settings
+
+
+class HelplineServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn with its options given in code; each worker builds its own app (and database pool)."""
+
+    def __init__(self, settings: Settings, config: Config, options: dict[str, Any]) -> None:
+        self.settings, self.helpline_config, self.options = settings, config, options
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Apply our options to gunicorn's configuration."""
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        """Build the app in the worker process."""
+        from helpline.app import create_app
+
+        return create_app(self.settings, config=self.helpline_config)
+
+
+def run(settings: Settings, config: Config, *, host: str, port: int, workers: int) -> None:
+    """Serve until interrupted."""
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": 4,
+        # Twilio waits 15 s for a webhook; a request longer than that has failed the caller anyway.
+        "timeout": 30,
+        "accesslog": "-",
+        "errorlog": "-",
+        "loglevel": "info",
+    }
+    HelplineServer(settings, config, options).run()

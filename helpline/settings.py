@@ -1,0 +1,37 @@
+"""Settings that come from the environment: where things are, and the secrets."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///helpline.sqlite3"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything the app needs besides config.yaml; secrets live only here."""
+
+    config_path: Path = Path("config.yaml")
+    database_url: str = DEFAULT_DATABASE_URL
+    twilio_auth_token: str | None = None
+    public_url: str | None = None
+    skip_signature_check: bool = False
+    caller_hash_secret: str | None = None
+    secret_key: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read HELPLINE_* and TWILIO_AUTH_TOKEN from the environment."""
+        env = os.environ if environ is None else environ
+        return cls(
+            config_path=Path(env.get("HELPLINE_CONFIG", "config.yaml")),
+            database_url=env.get("HELPLINE_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+            public_url=(env.get("HELPLINE_PUBLIC_URL") or "").rstrip("/") or None,
+            skip_signature_check=env.get("HELPLINE_DEV_SKIP_SIGNATURE", "") in {"1", "true", "yes"},
+            caller_hash_secret=env.get("HELPLINE_CALLER_HASH_SECRET") or None,
+            secret_key=env.get("HELPLINE_SECRET_KEY") or None,
+        )

@@ -1,0 +1,111 @@
+"""Shared fixtures: a real database (SQLite file, and PostgreSQL when configured), the app, the simulator."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from helpline.app import create_app, load_helpline_config
+from helpline.config import Config
+from helpline.db import make_engine, make_session_factory
+from helpline.migrate import upgrade_database
+from helpline.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CONFIG = ROOT / "config.yaml"
+AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+PUBLIC_URL = "https://helpline.example.org"
+POSTGRESQL_URL = os.environ.get("HELPLINE_TEST_DATABASE_URL", "")
+REQUIRE_POSTGRESQL = os.environ.get("HELPLINE_TEST_REQUIRE_POSTGRESQL") == "1"
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward."""
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture(scope="session")
+def example_config() -> Config:
+    """The example config.yaml shipped at the top of the project."""
+    return load_helpline_config(Settings(config_path=EXAMPLE_CONFIG))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a fresh schema on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'helpline.sqlite3'}"
+        return
+    if not POSTGRESQL_URL:
+        if REQUIRE_POSTGRESQL:
+            pytest.fail("HELPLINE_TEST_REQUIRE_POSTGRESQL=1 but HELPLINE_TEST_DATABASE_URL is not set")
+        pytest.skip("set HELPLINE_TEST_DATABASE_URL to run the PostgreSQL variant")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRESQL_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(POSTGRESQL_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str, example_config: Config) -> Iterator[Engine]:
+    """The database migrated to the latest schema, with the example directory loaded."""
+    engine = make_engine(database_url)
+    upgrade_database(engine, example_config)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on the test database."""
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock set on a Tuesday of November 2026 at 10:00 in Paris."""
+    return FakeClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings of a production-like app: signatures checked against a known token."""
+    return Settings(
+        config_path=EXAMPLE_CONFIG,
+        database_url=database_url,
+        twilio_auth_token=AUTH_TOKEN,
+        public_url=PUBLIC_URL,
+    )
+
+
+@pytest.fixture
+def app(engine: Engine, settings: Settings, example_config: Config, clock: FakeClock) -> Iterator[Flask]:
+    """The helpline app on the migrated test database."""
+    app = create_app(settings, config=example_config, clock=clock)
+    app.config["TESTING"] = True
+    yield app
+    app.extensions["helpline"].engine.dispose()
