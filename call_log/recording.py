@@ -79,7 +79,9 @@ def add_event(
     for _attempt in range(5):
         if dedup_key is not None and _has_event(session, call, dedup_key):
             return None
-        seq = session.scalar(select(func.coalesce(func.max(CallEvent.seq), 0)).where(CallEvent.call_id == call.id))
+        seq = session.scalar(
+            select(func.coalesce(func.max(CallEvent.seq), 0)).where(CallEvent.call_id == call.id)
+        )
         event = CallEvent(
             call_id=call.id, seq=(seq or 0) + 1, at=now, kind=kind, payload=payload or {}, dedup_key=dedup_key
         )
@@ -114,9 +116,11 @@ def apply_status(
     current_rank = _STATUS_RANK.get(call.status, _FINAL_RANK)
     if new_rank < current_rank:
         return False
-    if new_rank == current_rank and call.status_sequence is not None:
-        if sequence is None or sequence <= call.status_sequence:
-            return False
+    same_rank_not_newer = new_rank == current_rank and (
+        call.status_sequence is not None and (sequence is None or sequence <= call.status_sequence)
+    )
+    if same_rank_not_newer:
+        return False
     call.status = status
     call.status_sequence = sequence
     if new_rank == _FINAL_RANK:

@@ -20,7 +20,11 @@ def sync_reference_data(session: Session) -> None:
         session.add(commune)
     for cat in taxonomy():
         category = session.get(ServiceCategory, cat.code) or ServiceCategory(code=cat.code)
-        category.label, category.parent_code, category.synonyms = cat.label, cat.parent_code, list(cat.synonyms)
+        category.label, category.parent_code, category.synonyms = (
+            cat.label,
+            cat.parent_code,
+            list(cat.synonyms),
+        )
         session.add(category)
         # Parents must exist before their children reference them.
         session.flush()

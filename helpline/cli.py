@@ -102,7 +102,9 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
 
 
 @main.command()
-@click.option("--url", help="Call a running server (e.g. http://127.0.0.1:5000) instead of an in-process app.")
+@click.option(
+    "--url", help="Call a running server (e.g. http://127.0.0.1:5000) instead of an in-process app."
+)
 @click.option("--from", "from_", default="+33639980001", show_default=True, help="The caller's number.")
 def simulate(url: str | None, from_: str) -> None:
     """Place a simulated call in the terminal: hear the menu, type keys, decide who answers."""
@@ -130,16 +132,19 @@ def simulate(url: str | None, from_: str) -> None:
     simulator = CallSimulator(
         transport, base_url=base_url, auth_token=token, to=config.helpline.number, from_=from_
     )
-    caller = InteractiveCaller(input_fn=lambda prompt: click.prompt(prompt, default="", show_default=False),
-                               output_fn=click.echo)
+    caller = InteractiveCaller(
+        input_fn=lambda prompt: click.prompt(prompt, default="", show_default=False), output_fn=click.echo
+    )
     try:
         call = simulator.place_call(caller)
     except SimulatorError as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot reach {base_url}: {exc}")
-    click.echo(f"Appel terminé ({call.call_sid}, {call.duration_s} s). "
-               f"Voir: helpline calls export --month {_month_of_today(config)}")
+    click.echo(
+        f"Appel terminé ({call.call_sid}, {call.duration_s} s). "
+        f"Voir: helpline calls export --month {_month_of_today(config)}"
+    )
 
 
 def _month_of_today(config: Config) -> str:

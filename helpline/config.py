@@ -10,6 +10,7 @@ import re
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from datetime import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -93,27 +94,22 @@ def _parse_ranges(value: Any) -> list[TimeRange]:
     if not isinstance(value, list):
         raise ValueError("must be a list of time ranges like ['09:00-12:30', '13:30-17:30']")
     ranges = sorted((TimeRange.parse(item) for item in value), key=lambda r: r.start)
-    for before, after in zip(ranges, ranges[1:], strict=False):
+    for before, after in pairwise(ranges):
         if after.start < before.end:
-            raise ValueError(
-                f"the ranges starting at {before.start:%H:%M} and {after.start:%H:%M} overlap"
-            )
+            raise ValueError(f"the ranges starting at {before.start:%H:%M} and {after.start:%H:%M} overlap")
     return ranges
-
-
-DayRanges = Annotated[list[TimeRange], Field(default_factory=list)]
 
 
 class OpeningHours(_Model):
     """The weekly schedule of the line, in the helpline's timezone (a missing day is closed)."""
 
-    mon: DayRanges
-    tue: DayRanges
-    wed: DayRanges
-    thu: DayRanges
-    fri: DayRanges
-    sat: DayRanges
-    sun: DayRanges
+    mon: list[TimeRange] = Field(default_factory=list)
+    tue: list[TimeRange] = Field(default_factory=list)
+    wed: list[TimeRange] = Field(default_factory=list)
+    thu: list[TimeRange] = Field(default_factory=list)
+    fri: list[TimeRange] = Field(default_factory=list)
+    sat: list[TimeRange] = Field(default_factory=list)
+    sun: list[TimeRange] = Field(default_factory=list)
 
     @field_validator(*DAYS, mode="before")
     @classmethod
@@ -288,12 +284,12 @@ class Config(_Model):
     """The whole of config.yaml."""
 
     helpline: Helpline
-    hours: OpeningHours = Field(default_factory=OpeningHours)
+    hours: OpeningHours = OpeningHours()
     operators: list[Operator] = Field(min_length=1)
     menu: Menu
-    prompts: Prompts = Field(default_factory=Prompts)
-    transfer: Transfer = Field(default_factory=Transfer)
-    privacy: Privacy = Field(default_factory=Privacy)
+    prompts: Prompts = Prompts()
+    transfer: Transfer = Transfer()
+    privacy: Privacy = Privacy()
     example_directory: list[ExampleAssociation] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -332,13 +328,17 @@ def load_config(path: str | Path, *, categories: Iterable[str] | None = None) ->
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file; set HELPLINE_CONFIG to the helpline's config.yaml") from None
+        raise ConfigError(
+            f"{path}: no such file; set HELPLINE_CONFIG to the helpline's config.yaml"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read ({exc})") from None
     return parse_config(text, source=str(path), categories=categories)
 
 
-def parse_config(text: str, *, source: str = "config.yaml", categories: Iterable[str] | None = None) -> Config:
+def parse_config(
+    text: str, *, source: str = "config.yaml", categories: Iterable[str] | None = None
+) -> Config:
     """Validate the YAML text of a config file."""
     try:
         data = yaml.safe_load(text)

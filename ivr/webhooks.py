@@ -23,7 +23,18 @@ from call_log.recording import add_event, apply_status, open_call
 from directory.routing import find_associations
 from helpline.runtime import Runtime, runtime
 from ivr import twiml
-from ivr.menu import Ask, CompiledMenu, MenuState, Route, Step, ToOperator, compile_menu, menu_lines, next_step, start
+from ivr.menu import (
+    Ask,
+    CompiledMenu,
+    MenuState,
+    Route,
+    Step,
+    ToOperator,
+    compile_menu,
+    menu_lines,
+    next_step,
+    start,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -124,11 +135,15 @@ def voice() -> Response:
     caller = stored_caller(
         form.get("From", ""), rt.config.privacy.caller_number, secret=rt.settings.caller_hash_secret
     )
-    _log("call_started", {"caller": caller, "to": form.get("To", "")}, opening={
-        "caller": caller,
-        "caller_country": form.get("FromCountry", "")[:2],
-        "called": form.get("To", "")[:20],
-    })
+    _log(
+        "call_started",
+        {"caller": caller, "to": form.get("To", "")},
+        opening={
+            "caller": caller,
+            "caller_country": form.get("FromCountry", "")[:2],
+            "called": form.get("To", "")[:20],
+        },
+    )
     return _answer(start(), greeting=True)
 
 
@@ -147,7 +162,7 @@ def _answer(step: Step, *, greeting: bool = False) -> Response:
     if isinstance(step, Ask):
         hint = {"wrong_key": prompts.wrong_key, "silence": prompts.silence, None: ""}[step.hint]
         texts = [_menu().greeting if greeting else "", hint, *menu_lines(_menu(), step.state.node)]
-        params = step.state.to_params()
+        params: dict[str, Any] = dict(step.state.to_params())
         return _twiml(
             twiml.ask_keys(
                 twiml.Voice.of(rt.config),
@@ -167,9 +182,11 @@ def _route(rt: Runtime, step: Route) -> Response:
     with rt.sessions() as session:
         candidates = [(a.id, a.name, a.phone) for a in find_associations(session, step.category)]
     if not candidates:
-        _log("no_association", {"category": step.category}, summary={
-            "category_code": step.category, "menu_path": step.state.path, "outcome": "missed"
-        })
+        _log(
+            "no_association",
+            {"category": step.category},
+            summary={"category_code": step.category, "menu_path": step.state.path, "outcome": "missed"},
+        )
         return _twiml(_dial_operators(rt, [rt.config.prompts.no_association]))
     association_id, name, phone = candidates[0]
     _log(
@@ -197,9 +214,11 @@ def _route(rt: Runtime, step: Route) -> Response:
 def _to_operators(rt: Runtime, step: ToOperator) -> Response:
     prompts = rt.config.prompts
     intro = {"wrong_keys": prompts.wrong_key, "silences": prompts.silence}.get(step.reason, "")
-    _log("transfer", {"target": "operators", "reason": step.reason}, summary={
-        "menu_path": step.state.path, "outcome": "missed"
-    })
+    _log(
+        "transfer",
+        {"target": "operators", "reason": step.reason},
+        summary={"menu_path": step.state.path, "outcome": "missed"},
+    )
     return _twiml(_dial_operators(rt, [intro, prompts.connecting_operator]))
 
 

@@ -1,0 +1,240 @@
+"""config.yaml: the example is valid, and each kind of mistake is named with its YAML path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from directory.reference import category_codes
+from helpline.app import load_helpline_config
+from helpline.config import ConfigError, load_config, parse_config
+from helpline.settings import Settings
+from tests.conftest import EXAMPLE_CONFIG
+
+Edit = Callable[[dict[str, Any]], None]
+
+
+def _example() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    return data
+
+
+def _error_of(edit: Edit) -> str:
+    data = _example()
+    edit(data)
+    with pytest.raises(ConfigError) as caught:
+        parse_config(yaml.safe_dump(data, allow_unicode=True), categories=category_codes())
+    return str(caught.value)
+
+
+def test_example_config_is_valid() -> None:
+    """The shipped config.yaml describes the Brenne helpline and validates against the taxonomy."""
+    config = load_config(EXAMPLE_CONFIG, categories=category_codes())
+    assert config.helpline.name == "1001 services"
+    assert config.helpline.language == "fr-FR"
+    assert config.helpline.timezone == "Europe/Paris"
+    assert [option.key for option in config.menu.options] == ["1", "2", "3", "4", "5", "6"]
+    assert [(r.start.isoformat(), r.end.isoformat()) for r in config.hours.mon] == [
+        ("09:00:00", "12:30:00"),
+        ("13:30:00", "17:30:00"),
+    ]
+    assert config.hours.sat == []
+    assert len(config.operators) == 2
+    assert config.privacy.caller_number == "masked"
+
+
+def _set(path: str, value: Any) -> Edit:
+    def edit(data: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target: Any = data
+        for part in parents:
+            target = target[int(part)] if part.isdigit() else target[part]
+        if last.isdigit():
+            target[int(last)] = value
+        else:
+            target[last] = value
+
+    return edit
+
+
+def _delete(path: str) -> Edit:
+    def edit(data: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target: Any = data
+        for part in parents:
+            target = target[int(part)] if part.isdigit() else target[part]
+        del target[last]
+
+    return edit
+
+
+def _append_options(count: int) -> Edit:
+    def edit(data: dict[str, Any]) -> None:
+        for key in range(7, 7 + count):
+            data["menu"]["options"].append({"key": key, "say": f"Tapez {key}.", "category": "SANTE"})
+
+    return edit
+
+
+MISTAKES = [
+    pytest.param(
+        _set("menu.options.3.key", "12"), "menu.options[3].key: '12' is not a single key 0-9", id="key"
+    ),
+    pytest.param(_delete("helpline.number"), "helpline.number: is required", id="missing"),
+    pytest.param(
+        _set("helpline.colour", "blue"),
+        "helpline.colour: is not a known setting (valid: name, number, language, voice, timezone)",
+        id="unknown-key",
+    ),
+    pytest.param(
+        _set("operators.0.phone", "02 61 91 10 01"),
+        "operators[0].phone: '02 61 91 10 01' is not a phone number in E.164 form, such as '+33261910000'",
+        id="phone",
+    ),
+    pytest.param(
+        _set("helpline.timezone", "Europe/Brenne"),
+        "helpline.timezone: 'Europe/Brenne' is not a timezone name such as 'Europe/Paris'",
+        id="timezone",
+    ),
+    pytest.param(
+        _set("hours.mon", ["9h-12h30"]),
+        "hours.mon: '9h-12h30' is not a time range like '09:00-12:30'",
+        id="hours",
+    ),
+    pytest.param(
+        _set("hours.tue", ["09:00-12:30", "12:00-17:00"]),
+        "hours.tue: the ranges starting at 09:00 and 12:00 overlap",
+        id="overlap",
+    ),
+    pytest.param(
+        _set("hours.wed", ["17:30-09:00"]),
+        "hours.wed: '17:30-09:00' ends before it starts",
+        id="reversed-range",
+    ),
+    pytest.param(
+        _set("privacy.caller_number", "clear"),
+        "privacy.caller_number: 'clear' is not valid: Input should be 'full', 'masked' or 'hashed'",
+        id="choice",
+    ),
+    pytest.param(
+        _set("transfer.voicemail_max_s", "long"),
+        "transfer.voicemail_max_s: 'long' is not valid: Input should be a valid integer",
+        id="type",
+    ),
+    pytest.param(
+        _set("menu.options.1.key", 1),
+        "menu.options: key '1' is used twice in the same menu",
+        id="duplicate-key",
+    ),
+    pytest.param(
+        _append_options(1),
+        "menu.options: a menu offers at most 6 spoken options, not 7; group the others in a sub-menu",
+        id="too-many-options",
+    ),
+    pytest.param(
+        _set("menu.options.0.category", "REPASSAGE"),
+        "menu.options[0].category: 'REPASSAGE' is not a service category (valid: ",
+        id="unknown-category",
+    ),
+    pytest.param(
+        _set("menu.options.0", {"key": 0, "say": "Tapez 0.", "category": "MAISON"}),
+        "menu.options[0]: key '0' is kept for reaching an operator; choose a key 1-9",
+        id="reserved-key",
+    ),
+    pytest.param(
+        _set("menu.options.0", {"key": 1, "say": "Tapez 1."}),
+        "menu.options[0]: an option needs exactly one of 'category', 'operator: true' or 'options'",
+        id="option-without-action",
+    ),
+    pytest.param(
+        _set("operators", []),
+        "operators: [] is not valid: List should have at least 1 item after validation, not 0",
+        id="no-operator",
+    ),
+    pytest.param(
+        _set("example_directory.1.communes", ["Ciron"]),
+        "example_directory[1].communes: 'Ciron' is not an INSEE commune code such as '36018'",
+        id="insee",
+    ),
+    pytest.param(
+        _set("helpline.voice", "Brigitte"),
+        "helpline.voice: 'Brigitte' is not a Twilio voice; use one such as 'Polly.Lea-Neural'",
+        id="voice",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "expected"), MISTAKES)
+def test_mistake_is_named_with_its_path(edit: Edit, expected: str) -> None:
+    """Each kind of mistake fails with a line naming the YAML path and what is valid."""
+    message = _error_of(edit)
+    assert message.startswith("config.yaml is invalid:\n  ")
+    assert f"\n  {expected}" in message
+
+
+def test_every_mistake_is_listed_at_once() -> None:
+    """Several mistakes give one message with one line each, so that one edit fixes them all."""
+
+    def edit(data: dict[str, Any]) -> None:
+        _set("menu.options.3.key", "12")(data)
+        _delete("helpline.name")(data)
+        _set("transfer.association_timeout_s", 2)(data)
+
+    lines = _error_of(edit).splitlines()[1:]
+    assert lines == [
+        "  helpline.name: is required",
+        "  menu.options[3].key: '12' is not a single key 0-9",
+        "  transfer.association_timeout_s: 2 is not valid: Input should be greater than or equal to 5",
+    ]
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    """A file that is not YAML says where the syntax breaks."""
+    path = tmp_path / "config.yaml"
+    path.write_text("helpline:\n  name: [1001 services\nmenu: {}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"config.yaml line 3, column 5: this is not valid YAML"):
+        load_config(path)
+
+
+def test_missing_file_says_what_to_set(tmp_path: Path) -> None:
+    """A missing file names the variable that points to it."""
+    with pytest.raises(ConfigError, match="no such file; set HELPLINE_CONFIG"):
+        load_config(tmp_path / "absent.yaml")
+
+
+def test_not_a_mapping() -> None:
+    """A YAML list or scalar is refused with the sections expected."""
+    with pytest.raises(ConfigError, match=r"expected a mapping of settings \(helpline, operators, menu"):
+        parse_config("- just\n- a list\n")
+
+
+def test_hashed_privacy_needs_the_secret(tmp_path: Path) -> None:
+    """Hashing caller numbers without HELPLINE_CALLER_HASH_SECRET fails at start, naming the variable."""
+    data = _example()
+    data["privacy"]["caller_number"] = "hashed"
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError, match="HELPLINE_CALLER_HASH_SECRET is not set"):
+        load_helpline_config(Settings(config_path=path))
+    config = load_helpline_config(Settings(config_path=path, caller_hash_secret="s3cret"))
+    assert config.privacy.caller_number == "hashed"
+
+
+def test_submenu_options_are_checked() -> None:
+    """A sub-menu's options follow the same rules, with their nested path."""
+
+    def edit(data: dict[str, Any]) -> None:
+        data["menu"]["options"][0] = {
+            "key": 1,
+            "say": "Pour la maison, tapez 1.",
+            "options": [
+                {"key": 1, "say": "Ménage, tapez 1.", "category": "MAISON.MENAGE"},
+                {"key": "x", "say": "Repassage, tapez x.", "category": "MAISON.LINGE"},
+            ],
+        }
+
+    assert "menu.options[0].options[1].key: 'x' is not a single key 0-9" in _error_of(edit)
