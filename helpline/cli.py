@@ -64,8 +64,10 @@ def db_upgrade() -> None:
 
     settings, config = _settings_and_config()
     engine = make_engine(settings.database_url)
-    report = _database_errors(lambda: upgrade_database(engine, config))
-    engine.dispose()
+    try:
+        report = _database_errors(lambda: upgrade_database(engine, config))
+    finally:
+        engine.dispose()
     click.echo(f"Database {engine.url.render_as_string(hide_password=True)} is up to date.")
     if report.associations_added:
         click.echo(f"Loaded {report.associations_added} example associations from {settings.config_path}.")
@@ -120,6 +122,7 @@ def simulate(url: str | None, from_: str) -> None:
 
     settings, config = _settings_and_config()
     transport: Transport
+    app = None
     if url:
         base_url = url.rstrip("/")
         transport, token = HttpTransport(), settings.twilio_auth_token
@@ -141,6 +144,9 @@ def simulate(url: str | None, from_: str) -> None:
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot reach {base_url}: {exc}")
+    finally:
+        if app is not None:
+            app.extensions["helpline"].engine.dispose()
     click.echo(
         f"Appel terminé ({call.call_sid}, {call.duration_s} s). "
         f"Voir: helpline calls export --month {_month_of_today(config)}"
@@ -179,5 +185,7 @@ def calls_export(month: str, fmt: str) -> None:
             rows = export_rows(session, start=start, end=end)
             return to_csv(rows) if fmt == "csv" else to_json(rows)
 
-    click.echo(_database_errors(export), nl=False)
-    engine.dispose()
+    try:
+        click.echo(_database_errors(export), nl=False)
+    finally:
+        engine.dispose()

@@ -1,0 +1,274 @@
+"""The `helpline` command: database upgrade, a simulated call in the terminal, exports, the real server."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner, Result
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from call_log.models import Call
+from directory.models import Association, Commune, ServiceCategory
+from helpline.cli import main
+from ivr.simulator import CallSimulator, DialOutcome, HttpTransport, Keys, ScriptedCaller
+from tests.conftest import AUTH_TOKEN, EXAMPLE_CONFIG
+
+EXPORT_HEADER = (
+    "call_sid,started_at,ended_at,caller,status,duration_s,category,association,outcome,menu_path,"
+    "commune_insee"
+)
+
+
+def run(database_url: str, *args: str, input: str | None = None, config: Path = EXAMPLE_CONFIG) -> Result:
+    """Run `helpline ARGS` with the test database and config in the environment."""
+    env = {"HELPLINE_DATABASE_URL": database_url, "HELPLINE_CONFIG": str(config), "TWILIO_AUTH_TOKEN": ""}
+    return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)
+
+
+def this_month() -> str:
+    """The current month in Paris, as the CLI computes it for calls placed now."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Europe/Paris")).strftime("%Y-%m")
+
+
+def test_db_upgrade_creates_and_loads_once(database_url: str) -> None:
+    """A new database is migrated and gets the example directory; a second upgrade changes nothing."""
+    first = run(database_url, "db", "upgrade")
+    assert first.exit_code == 0, first.output
+    assert "is up to date." in first.output
+    assert "Loaded 5 example associations from" in first.output
+
+    second = run(database_url, "db", "upgrade")
+    assert second.exit_code == 0
+    assert "Loaded" not in second.output
+
+    from helpline.db import make_engine
+
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Association)) == 5
+        assert session.scalar(select(func.count()).select_from(Commune)) == 61
+        assert session.scalar(select(func.count()).select_from(ServiceCategory)) == 38
+        assert session.get_one(Commune, "36053").name == "Ciron"
+    engine.dispose()
+
+
+def test_simulate_reaches_an_association_then_export_shows_the_call(
+    engine: Engine, database_url: str
+) -> None:
+    """`helpline simulate`: press 1, the association answers; the call is then in `calls export`."""
+    result = run(database_url, "simulate", input="1\nr\n")
+
+    assert result.exit_code == 0, result.output
+    assert "🔊 Bonjour, vous êtes bien au 1001 services du Parc de la Brenne." in result.output
+    assert "🔊 Je vous mets en relation avec Brenne Aide à Domicile. Restez en ligne." in result.output
+    assert "+33261912001" in result.output
+    assert "Appel terminé (CA" in result.output
+
+    exported = run(database_url, "calls", "export", "--month", this_month(), "--format", "csv")
+    assert exported.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(exported.output)))
+    assert exported.output.splitlines()[0] == EXPORT_HEADER
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["category"], row["association"], row["outcome"], row["menu_path"]) == (
+        "MAISON",
+        "Brenne Aide à Domicile",
+        "connected_association",
+        "1",
+    )
+    assert (row["caller"], row["status"], row["commune_insee"]) == ("+336******01", "completed", "")
+    assert re.fullmatch(r"CA[0-9a-f]{32}", row["call_sid"])
+
+
+@pytest.fixture
+def known_calls(sessions: sessionmaker[Session]) -> None:
+    """Three calls: two in March 2026 (Paris time), one in the first minutes of April in Paris."""
+    with sessions() as session, session.begin():
+        maison = session.get_one(Association, 1)
+        session.add_all(
+            [
+                Call(
+                    call_sid="CA" + "a" * 32,
+                    started_at=datetime(2026, 3, 2, 9, 15, tzinfo=UTC),
+                    ended_at=datetime(2026, 3, 2, 9, 17, 5, tzinfo=UTC),
+                    caller="+336******01",
+                    status="completed",
+                    duration_s=125,
+                    category_code="MAISON",
+                    association=maison,
+                    outcome="connected_association",
+                    menu_path="1",
+                ),
+                Call(
+                    call_sid="CA" + "b" * 32,
+                    started_at=datetime(2026, 3, 31, 21, 59, tzinfo=UTC),
+                    caller="anonymous",
+                    status="in-progress",
+                    menu_path="",
+                ),
+                Call(
+                    call_sid="CA" + "c" * 32,
+                    started_at=datetime(2026, 3, 31, 22, 0, tzinfo=UTC),
+                    caller="+336******02",
+                    status="completed",
+                    duration_s=40,
+                    outcome="abandoned_in_menu",
+                    menu_path="8 9",
+                ),
+            ]
+        )
+
+
+@pytest.mark.usefixtures("known_calls")
+def test_export_csv_has_stable_columns_and_month_bounds(engine: Engine, database_url: str) -> None:
+    """The month is taken in Paris time: 31 March 23:59 is March, 1 April 00:00 is April."""
+    result = run(database_url, "calls", "export", "--month", "2026-03", "--format", "csv")
+
+    assert result.exit_code == 0
+    assert result.output == (
+        f"{EXPORT_HEADER}\n"
+        f"{'CA' + 'a' * 32},2026-03-02T09:15:00Z,2026-03-02T09:17:05Z,+336******01,completed,125,MAISON,"
+        "Brenne Aide à Domicile,connected_association,1,\n"
+        f"{'CA' + 'b' * 32},2026-03-31T21:59:00Z,,anonymous,in-progress,,,,,,\n"
+    )
+
+
+@pytest.mark.usefixtures("known_calls")
+def test_export_json(engine: Engine, database_url: str) -> None:
+    """JSON export: the same columns, missing values as null."""
+    result = run(database_url, "calls", "export", "--month", "2026-04", "--format", "json")
+
+    assert result.exit_code == 0
+    assert json.loads(result.output) == [
+        {
+            "call_sid": "CA" + "c" * 32,
+            "started_at": "2026-03-31T22:00:00Z",
+            "ended_at": None,
+            "caller": "+336******02",
+            "status": "completed",
+            "duration_s": 40,
+            "category": None,
+            "association": None,
+            "outcome": "abandoned_in_menu",
+            "menu_path": "8 9",
+            "commune_insee": None,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["calls", "export", "--month", "2026-13"],
+            "Invalid value for --month: '2026-13' is not a month like 2026-03",
+        ),
+        (
+            ["calls", "export", "--month", "March"],
+            "Invalid value for --month: 'March' is not a month like 2026-03",
+        ),
+        (["calls", "export"], "Missing option '--month'"),
+        (["calls", "export", "--month", "2026-03", "--format", "xml"], "Invalid value for '--format'"),
+        (["serve", "--port", "0"], "Invalid value for '--port'"),
+    ],
+)
+def test_bad_arguments_exit_non_zero_with_one_clear_line(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    """Bad arguments print what is wrong and exit 2."""
+    result = run(f"sqlite:///{tmp_path / 'x.sqlite3'}", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_bad_config_stops_every_command(tmp_path: Path) -> None:
+    """A broken config.yaml stops the command with the YAML path of the mistake."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        EXAMPLE_CONFIG.read_text(encoding="utf-8").replace("key: 4", "key: 12"), encoding="utf-8"
+    )
+    result = run(f"sqlite:///{tmp_path / 'x.sqlite3'}", "db", "upgrade", config=config)
+    assert result.exit_code == 1
+    assert "menu.options[3].key: '12' is not a single key 0-9" in result.output
+
+
+def test_database_not_migrated_says_what_to_run(tmp_path: Path) -> None:
+    """Exporting from a database that was never upgraded says to run `helpline db upgrade`."""
+    result = run(f"sqlite:///{tmp_path / 'empty.sqlite3'}", "calls", "export", "--month", "2026-03")
+    assert result.exit_code == 1
+    assert "run 'helpline db upgrade'" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def server(engine: Engine, database_url: str) -> Iterator[str]:
+    """`helpline serve` running for real (gunicorn) on a free local port, with signature checks on."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = os.environ | {
+        "HELPLINE_DATABASE_URL": database_url,
+        "HELPLINE_CONFIG": str(EXAMPLE_CONFIG),
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "HELPLINE_PUBLIC_URL": base,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "helpline", "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "the server did not start within 30 s"
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout:
+            process.stdout.close()
+
+
+def test_served_over_http(server: str, sessions: sessionmaker[Session]) -> None:
+    """The real server answers a whole simulated call over HTTP, signatures checked."""
+    simulator = CallSimulator(HttpTransport(), base_url=server, auth_token=AUTH_TOKEN, to="+33261911000")
+    call = simulator.place_call(ScriptedCaller([Keys("6")], dials=[DialOutcome("completed", 30)]))
+
+    assert "Je vous mets en relation avec Mobilité Solidaire Brenne. Restez en ligne." in call.heard
+    assert (
+        CallSimulator(HttpTransport(), base_url=server, auth_token="wrong").post("/ivr/voice", {}).status
+        == 403
+    )
+    with sessions() as session:
+        logged = session.scalars(select(Call)).one()
+        assert (logged.call_sid, logged.outcome) == (call.call_sid, "connected_association")
