@@ -1,0 +1,1 @@
+"""Monthly demand reports built from the call log (the observatory of demand)."""
