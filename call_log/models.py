@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import JSON
 
@@ -20,8 +20,18 @@ OUTCOMES = (
     "voicemail",
     "missed",
     "abandoned_in_menu",
+    "after_hours_voicemail",
+    "after_hours_no_message",
+    "unmet",
     "failed",
 )
+# For whom the service is needed.
+BENEFICIARIES = ("self", "relative", "professional", "other")
+# How contacts reach the helpline: the voice menu, or entered by an operator.
+CHANNELS = ("ivr", "phone", "visit", "email", "letter")
+# Where a referral stands with the association it was sent to.
+FOLLOW_UP_STATES = ("pending", "contacted", "quote_sent", "service_started", "dropped")
+CALLBACK_STATES = ("open", "in_progress", "done", "no_answer", "retry")
 
 
 class Call(Base):
@@ -46,11 +56,32 @@ class Call(Base):
     )
     outcome: Mapped[str | None] = mapped_column(String(40), index=True)
     menu_path: Mapped[str] = mapped_column(String(100), default="")
-    commune_insee: Mapped[str | None] = mapped_column(String(5))
+    # The observatory: where the service is needed, for whom, how the caller heard of the number.
+    commune_insee: Mapped[str | None] = mapped_column(String(5), index=True)
+    postal_code: Mapped[str | None] = mapped_column(String(5))
+    in_territory: Mapped[bool | None] = mapped_column(Boolean)
+    departement: Mapped[str | None] = mapped_column(String(3))
+    beneficiary: Mapped[str | None] = mapped_column(String(20))
+    heard_from: Mapped[str | None] = mapped_column(String(40))
+    # Where the caller is: the area libphonenumber gives for the number (a French landline's region).
+    caller_area: Mapped[str] = mapped_column(String(100), default="")
+    # A keyed hash of the full number, to count distinct callers whatever the privacy setting shows.
+    caller_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    after_hours: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
 
     association: Mapped[Association | None] = relationship()
     events: Mapped[list[CallEvent]] = relationship(
         back_populates="call", order_by="CallEvent.seq", cascade="all, delete-orphan"
+    )
+    transfers: Mapped[list[TransferAttempt]] = relationship(
+        back_populates="call", order_by="TransferAttempt.attempt", cascade="all, delete-orphan"
+    )
+    referrals: Mapped[list[Referral]] = relationship(
+        back_populates="call", order_by="Referral.id", cascade="all, delete-orphan"
+    )
+    callbacks: Mapped[list[CallbackRequest]] = relationship(
+        back_populates="call", order_by="CallbackRequest.id", cascade="all, delete-orphan"
     )
 
     def __repr__(self) -> str:
@@ -79,3 +110,71 @@ class CallEvent(Base):
 
     def __repr__(self) -> str:
         return f"<CallEvent {self.seq} {self.kind}>"
+
+
+class TransferAttempt(Base):
+    """One time the IVR rang someone for the caller: an association, or all operators at once."""
+
+    __tablename__ = "transfer_attempt"
+    __table_args__ = (UniqueConstraint("call_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    target: Mapped[str] = mapped_column(String(20))  # association | operators
+    association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("association.id", ondelete="SET NULL"), index=True
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Twilio's DialCallStatus (completed, no-answer, busy, failed, canceled), or None while ringing.
+    result: Mapped[str | None] = mapped_column(String(20))
+    duration_s: Mapped[int | None] = mapped_column(Integer)
+
+    call: Mapped[Call] = relationship(back_populates="transfers")
+    association: Mapped[Association | None] = relationship()
+
+
+class Referral(Base):
+    """A caller sent to an association (by the IVR or an operator), and how the association followed up."""
+
+    __tablename__ = "referral"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
+    association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("association.id", ondelete="SET NULL"), index=True
+    )
+    category_code: Mapped[str | None] = mapped_column(ForeignKey("service_category.code"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    source: Mapped[str] = mapped_column(String(20))  # ivr | operator
+    created_by: Mapped[str] = mapped_column(String(80), default="")
+    follow_up: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    quote_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    call: Mapped[Call] = relationship(back_populates="referrals")
+    association: Mapped[Association | None] = relationship()
+
+
+class CallbackRequest(Base):
+    """A voicemail to call back: the operators' queue, oldest first."""
+
+    __tablename__ = "callback_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # The number to call back, in full: the operators need it, whatever the call log shows.
+    callback_number: Mapped[str] = mapped_column(String(20), default="")
+    recording_url: Mapped[str] = mapped_column(String(500), default="")
+    recording_sid: Mapped[str] = mapped_column(String(64), default="")
+    recording_duration_s: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    assigned_to: Mapped[str | None] = mapped_column(String(80))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    call: Mapped[Call] = relationship(back_populates="callbacks")

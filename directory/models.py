@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import JSON
 
-from helpline.db import Base
+from helpline.db import Base, UTCDateTime
 
 association_category = Table(
     "association_category",
@@ -62,6 +64,8 @@ class Association(Base):
     priority: Mapped[int] = mapped_column(Integer, default=100)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # When the IVR last offered a caller to this association: equals in priority take turns by it.
+    last_offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     categories: Mapped[list[ServiceCategory]] = relationship(secondary=association_category)
     communes: Mapped[list[Commune]] = relationship(secondary=association_commune)

@@ -136,7 +136,8 @@ def simulate(url: str | None, from_: str) -> None:
         transport, base_url=base_url, auth_token=token, to=config.helpline.number, from_=from_
     )
     caller = InteractiveCaller(
-        input_fn=lambda prompt: click.prompt(prompt, default="", show_default=False), output_fn=click.echo
+        input_fn=lambda prompt: click.prompt(prompt, default="", show_default=False, prompt_suffix=""),
+        output_fn=click.echo,
     )
     try:
         call = simulator.place_call(caller)

@@ -20,7 +20,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from call_log.models import Call
 from call_log.privacy import stored_caller
 from call_log.recording import add_event, apply_status, open_call
-from directory.routing import find_associations
+from directory.routing import route
 from helpline.runtime import Runtime, runtime
 from ivr import twiml
 from ivr.menu import (
@@ -180,7 +180,10 @@ def _answer(step: Step, *, greeting: bool = False) -> Response:
 def _route(rt: Runtime, step: Route) -> Response:
     """Transfer to the first association offering the chosen category (or to the operators if none)."""
     with rt.sessions() as session:
-        candidates = [(a.id, a.name, a.phone) for a in find_associations(session, step.category)]
+        candidates = [
+            (c.association_id, c.name, c.phone)
+            for c in route(session, category=step.category, commune_insee=None, at=rt.clock())
+        ]
     if not candidates:
         _log(
             "no_association",
