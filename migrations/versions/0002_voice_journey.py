@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 import helpline.db
 
 revision: str = "0002_voice_journey"
@@ -122,7 +121,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("departement", sa.String(length=3), nullable=True))
         batch_op.add_column(sa.Column("beneficiary", sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column("heard_from", sa.String(length=40), nullable=True))
-        batch_op.add_column(sa.Column("caller_area", sa.String(length=100), nullable=False, server_default=""))
+        batch_op.add_column(
+            sa.Column("caller_area", sa.String(length=100), nullable=False, server_default="")
+        )
         batch_op.add_column(sa.Column("caller_key", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("after_hours", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column("notes", sa.Text(), nullable=False, server_default=""))
