@@ -8,31 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from helpline.config import Config, ConfigError
-from helpline.settings import Settings
-
-
-def fail(message: str) -> NoReturn:
-    """Print one clear line on stderr and exit with status 1."""
-    click.echo(f"helpline: {message}", err=True)
-    sys.exit(1)
-
-
-def _settings_and_config() -> tuple[Settings, Config]:
-    from helpline.app import load_helpline_config
-
-    settings = Settings.from_env()
-    try:
-        return settings, load_helpline_config(settings)
-    except ConfigError as exc:
-        fail(str(exc))
+from helpline.config import Config
+from helpline.startup import fail, settings_and_config
+from ivr.cli import line
 
 
 def _database_errors(action: Callable[[], Any]) -> Any:
@@ -62,7 +46,7 @@ def db_upgrade() -> None:
     from helpline.db import make_engine
     from helpline.migrate import upgrade_database
 
-    settings, config = _settings_and_config()
+    settings, config = settings_and_config()
     engine = make_engine(settings.database_url)
     try:
         report = _database_errors(lambda: upgrade_database(engine, config))
@@ -86,7 +70,7 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
     """Run the helpline with gunicorn."""
     from helpline.server import run
 
-    settings, config = _settings_and_config()
+    settings, config = settings_and_config()
     if dev:
         settings = dataclasses.replace(settings, skip_signature_check=True)
     url = f"http://{host}:{port}"
@@ -120,7 +104,7 @@ def simulate(url: str | None, from_: str) -> None:
         Transport,
     )
 
-    settings, config = _settings_and_config()
+    settings, config = settings_and_config()
     transport: Transport
     app = None
     if url:
@@ -174,7 +158,7 @@ def calls_export(month: str, fmt: str) -> None:
     from call_log.periods import month_bounds
     from helpline.db import make_engine, make_session_factory
 
-    settings, config = _settings_and_config()
+    settings, config = settings_and_config()
     try:
         start, end = month_bounds(month, config.helpline.tz)
     except ValueError as exc:
@@ -190,3 +174,6 @@ def calls_export(month: str, fmt: str) -> None:
         click.echo(_database_errors(export), nl=False)
     finally:
         engine.dispose()
+
+
+main.add_command(line)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from collections.abc import Iterable, Mapping
-from datetime import time
+from datetime import date, time
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -192,25 +192,51 @@ class Menu(_Model):
 
 
 class Prompts(_Model):
-    """Every sentence the caller may hear outside the menu, in French; each can be overridden."""
+    """Every sentence the caller may hear outside the menu options, in French; each can be overridden.
 
+    Placeholders in braces are filled in by the voice menu.
+    """
+
+    speech_hint: str = "Dites ce que vous cherchez, ou tapez :"
     wrong_key: str = "Cette touche ne correspond à aucun choix."
     silence: str = "Je n'ai rien entendu."
-    keys_hint: str = "Tapez 0 pour parler à un conseiller, étoile pour réécouter."
-    connecting_association: str = "Je vous mets en relation avec {name}. Restez en ligne."
+    not_understood: str = "Je n'ai pas compris."
+    speech_confirm: str = "Vous cherchez : {label} ? Si oui, tapez 1. Sinon, tapez 2."
+    postal_code: str = "Tapez le code postal de la commune concernée."
+    postal_code_invalid: str = "Ce code postal n'est pas reconnu."
+    commune_name: str = "Dites le nom de la commune."
+    beneficiary: str = "C'est pour vous ? Tapez 1. Pour un proche, tapez 2."
+    heard_from: str = "Comment avez-vous connu le 1001 services ?"
+    connecting_association: str = "Je vous passe {name}."
+    next_association: str = "Cette association ne répond pas. J'essaie {name}."
     no_association: str = (
-        "Nous n'avons pas encore d'association pour ce service. Un conseiller va vous répondre."
+        "Aucune association ne propose encore ce service dans votre commune. Un conseiller va vous répondre."
     )
+    out_of_territory: str = (
+        "Le 1001 services oriente vers les associations du Parc de la Brenne. Un conseiller va vous répondre."
+    )
+    no_association_closed: str = "Aucune association ne propose encore ce service dans votre commune."
     connecting_operator: str = "Un conseiller va vous répondre. Restez en ligne."
     association_unavailable: str = "L'association ne répond pas. Un conseiller va vous répondre."
-    voicemail: str = (
-        "Nos conseillers sont tous occupés. Laissez votre nom, votre numéro et votre demande "
-        "après le bip, puis tapez dièse. Nous vous rappellerons."
+    whisper_association: str = "Appel du 1001 services : {request}. Tapez 1 pour prendre l'appel."
+    whisper_operator: str = (
+        "Appel du 1001 services, appel numéro {call}. {request}. Tapez 1 pour prendre l'appel."
     )
+    operators_busy: str = "Nos conseillers sont tous occupés."
+    callback_number: str = (
+        "Nous vous rappellerons au {number}. Tapez 1 pour confirmer, ou tapez un autre numéro suivi de dièse."
+    )
+    callback_number_missing: str = "Tapez le numéro où vous rappeler, suivi de dièse."
+    voicemail: str = "Laissez votre nom et votre demande après le bip, puis tapez dièse."
     no_message: str = "Nous n'avons pas reçu de message. Merci de rappeler plus tard. Au revoir."
     thanks_message: str = "Merci, votre message est enregistré. Nous vous rappellerons. Au revoir."
     goodbye: str = "Merci d'avoir appelé le 1001 services. Au revoir."
     technical_problem: str = "Nous rencontrons un problème technique. Un conseiller va vous répondre."
+    closed_night: str = "Le 1001 services est fermé en ce moment."
+    closed_weekend: str = "Le 1001 services est fermé le week-end."
+    closed_holiday: str = "Le 1001 services est fermé aujourd'hui, jour férié."
+    closed_override: str = "Le 1001 services est exceptionnellement fermé."
+    opening_hours: str = "Nous sommes ouverts {hours}."
 
 
 class Transfer(_Model):
@@ -225,6 +251,106 @@ class Privacy(_Model):
     """How the caller's number is stored: full, masked (default) or hashed with a secret."""
 
     caller_number: Literal["full", "masked", "hashed"] = "masked"
+
+
+class Closure(_Model):
+    """An exceptional closure of the line: a date range (inclusive), why, and what callers hear."""
+
+    start: date
+    end: date
+    reason: str = Field(min_length=1)
+    message: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end < self.start:
+            raise ValueError(f"the closure ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class Calendar(_Model):
+    """Public holidays (from the `holidays` package) and exceptional closures."""
+
+    holidays_country: str = "FR"
+    closed_on_holidays: bool = True
+    closures: list[Closure] = Field(default_factory=list)
+
+    @field_validator("holidays_country")
+    @classmethod
+    def _country(cls, code: str) -> str:
+        import holidays
+
+        if code not in holidays.list_supported_countries():
+            raise ValueError(f"{code!r} is not a country code the holidays package knows, such as 'FR'")
+        return code
+
+
+class HeardFromOption(_Model):
+    """One answer to "how did you hear about the number"."""
+
+    key: str
+    value: str = Field(pattern=r"^[a-z_]{2,40}$")
+    say: str = Field(min_length=1)
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _single_key(cls, value: Any) -> str:
+        return MenuOption._single_key(value)
+
+
+def _default_heard_from() -> list[HeardFromOption]:
+    answers = [
+        ("town_hall", "Par la mairie, tapez 1."),
+        ("shop", "Chez un commerçant, tapez 2."),
+        ("press", "Par la presse ou la radio, tapez 3."),
+        ("word_of_mouth", "Par le bouche à oreille, tapez 4."),
+        ("internet", "Par internet, tapez 5."),
+        ("other", "Autrement, tapez 6."),
+    ]
+    return [HeardFromOption(key=str(n), value=v, say=s) for n, (v, s) in enumerate(answers, start=1)]
+
+
+class Questions(_Model):
+    """The observatory's questions asked after the service is chosen; each can be switched off."""
+
+    commune: bool = True
+    beneficiary: bool = True
+    heard_from: bool = False
+    heard_from_options: list[HeardFromOption] = Field(default_factory=_default_heard_from)
+
+    @field_validator("heard_from_options")
+    @classmethod
+    def _options(cls, options: list[HeardFromOption]) -> list[HeardFromOption]:
+        keys = [option.key for option in options]
+        if len(set(keys)) != len(keys):
+            raise ValueError("each answer needs its own key")
+        if "0" in keys:
+            raise ValueError("key '0' is kept for reaching an operator")
+        if not 1 <= len(options) <= MAX_SPOKEN_OPTIONS:
+            raise ValueError(f"offer between 1 and {MAX_SPOKEN_OPTIONS} answers, not {len(options)}")
+        return options
+
+
+class Speech(_Model):
+    """Speech recognition in the main menu."""
+
+    enabled: bool = True
+    # A match scoring at least `accept` routes at once; between `confirm` and `accept`, a key confirms it.
+    accept: float = Field(default=0.85, gt=0, le=1)
+    confirm: float = Field(default=0.6, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> Self:
+        if self.confirm > self.accept:
+            raise ValueError(f"confirm ({self.confirm}) must not be above accept ({self.accept})")
+        return self
+
+
+class Sms(_Model):
+    """After a referral, text the caller the association's name and number (off by default)."""
+
+    enabled: bool = False
+    text: str = "1001 services : {name}, {phone}. Bonne journée !"
 
 
 class ExampleAssociation(_Model):
@@ -280,6 +406,66 @@ class Helpline(_Model):
         return zoneinfo.ZoneInfo(self.timezone)
 
 
+def _email(value: str) -> str:
+    """Return `value` if it is an e-mail address (optionally 'Name <address>'), else raise a ValueError."""
+    from email.utils import parseaddr
+
+    address = parseaddr(value)[1]
+    if not re.fullmatch(r"[^@\s<>,;]+@[^@\s<>,;]+\.[A-Za-z]{2,}", address) or "," in value:
+        raise ValueError(f"{value!r} is not an e-mail address such as 'observatoire@example.org'")
+    return value
+
+
+EmailAddress = Annotated[str, AfterValidator(_email)]
+
+
+class Smtp(_Model):
+    """The mail server the monthly report goes through; its password comes from HELPLINE_SMTP_PASSWORD."""
+
+    host: str = Field(default="localhost", min_length=1)
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: EmailAddress | None = None
+    starttls: bool = False
+    ssl: bool = False
+    username: str | None = None
+    timeout_s: int = Field(default=30, ge=1, le=300)
+
+    @model_validator(mode="after")
+    def _one_tls(self) -> Self:
+        if self.starttls and self.ssl:
+            raise ValueError("choose 'starttls: true' (usually port 587) or 'ssl: true' (port 465), not both")
+        return self
+
+
+class Reports(_Model):
+    """The monthly demand report: when it is built, where its files go, who receives it."""
+
+    recipients: list[EmailAddress] = Field(default_factory=list)
+    send_day: int = Field(default=1, ge=1, le=28)
+    send_time: time = time(7, 0)
+    output_dir: str = Field(default="var/reports", min_length=1)
+    suppress_below: int = Field(default=3, ge=1, le=100)
+    schedule_enabled: bool = True
+    smtp: Smtp = Smtp()
+
+    @field_validator("send_time", mode="before")
+    @classmethod
+    def _time_of_day(cls, value: Any) -> Any:
+        # YAML 1.1 reads an unquoted 7:30 as the base-60 integer 450: minutes since midnight.
+        if isinstance(value, int) and not isinstance(value, bool) and 60 <= value < 24 * 60:
+            return time(value // 60, value % 60)
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})", str(value).strip())
+        if isinstance(value, time) or (match and int(match[1]) < 24 and int(match[2]) < 60):
+            return value
+        raise ValueError(f"{value!r} is not a time of day like '07:00'")
+
+    @model_validator(mode="after")
+    def _sender(self) -> Self:
+        if self.recipients and self.smtp.sender is None:
+            raise ValueError("smtp.sender is required to e-mail the report to the recipients")
+        return self
+
+
 class Config(_Model):
     """The whole of config.yaml."""
 
@@ -287,10 +473,15 @@ class Config(_Model):
     hours: OpeningHours = OpeningHours()
     operators: list[Operator] = Field(min_length=1)
     menu: Menu
+    calendar: Calendar = Calendar()
+    questions: Questions = Questions()
+    speech: Speech = Speech()
+    sms: Sms = Sms()
     prompts: Prompts = Prompts()
     transfer: Transfer = Transfer()
     privacy: Privacy = Privacy()
     example_directory: list[ExampleAssociation] = Field(default_factory=list)
+    reports: Reports = Reports()
 
     @model_validator(mode="after")
     def _known_categories(self, info: ValidationInfo) -> Self:

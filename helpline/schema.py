@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import call_log.models
 import directory.models
+import ivr.models
 from helpline.db import Base
 
-__all__ = ["Base", "call_log", "directory"]
+__all__ = ["Base", "call_log", "directory", "ivr"]
 
 metadata = Base.metadata

@@ -1,21 +1,28 @@
-"""The menu engine: a pure function from (menu, where the caller is, what they did) to the next step.
+"""The voice journey's engine: a pure function from (flow, state, what the caller did) to the next step.
 
-No Flask, no database. The state travels in the URLs the app writes into its own TwiML, so a step needs
-nothing but its arguments.
+No Flask, no database, no clock. The state travels in the URLs the app writes into its own TwiML (Twilio
+signs them), so a step needs nothing but its arguments. The journey: the main menu (keys or speech, a
+sub-menu maybe, a confirmation when speech is unclear), then the observatory's questions (where the service is
+needed, for whom, how they heard of the number), each skipped by a timeout, then the transfer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from helpline.config import Menu, MenuOption
+from helpline.config import Config, HeardFromOption, MenuOption
+from ivr.places import is_postal_code, match_commune, place_from_postal_code
+from ivr.speech import SpeechMatcher
 
 ROOT = ""
 OPERATOR_KEY, REPEAT_KEY, BACK_KEY = "0", "*", "#"
 MAX_PATH_LENGTH = 60
-Hint = Literal["wrong_key", "silence"]
+Phase = Literal["menu", "confirm", "postal", "commune", "who", "heard"]
+PHASES: tuple[Phase, ...] = ("menu", "confirm", "postal", "commune", "who", "heard")
+Hint = Literal["wrong_key", "silence", "not_understood"]
+BENEFICIARY_KEYS = {"1": "self", "2": "relative"}
 
 
 @dataclass(frozen=True)
@@ -29,22 +36,31 @@ class MenuNode:
 
 
 @dataclass(frozen=True)
-class CompiledMenu:
-    """The menu tree of config.yaml, indexed by node id ('' is the main menu, '2' the sub-menu of key 2)."""
+class Flow:
+    """Everything the engine needs from config.yaml and the taxonomy, compiled once at start."""
 
     greeting: str
     prompt: str
     nodes: Mapping[str, MenuNode]
     max_wrong_keys: int
     max_silences: int
+    labels: Mapping[str, str]
+    matcher: SpeechMatcher | None = None
+    accept: float = 0.85
+    confirm: float = 0.6
+    ask_commune: bool = True
+    ask_beneficiary: bool = True
+    heard_from: tuple[HeardFromOption, ...] = ()
 
     def node(self, node_id: str) -> MenuNode:
         """The node with this id, or the main menu for an id the menu does not have."""
         return self.nodes.get(node_id) or self.nodes[ROOT]
 
 
-def compile_menu(menu: Menu) -> CompiledMenu:
-    """Index the configured menu tree by node id."""
+def compile_flow(
+    config: Config, *, labels: Mapping[str, str], speech_phrases: Mapping[str, Sequence[str]]
+) -> Flow:
+    """Index the configured menu tree by node id and build the speech vocabulary."""
     nodes: dict[str, MenuNode] = {}
 
     def add(node_id: str, options: list[MenuOption], parent: str | None) -> None:
@@ -58,13 +74,22 @@ def compile_menu(menu: Menu) -> CompiledMenu:
             if option.options is not None:
                 add(_child(node_id, option.key), option.options, node_id)
 
+    menu = config.menu
     add(ROOT, menu.options, None)
-    return CompiledMenu(
+    questions = config.questions
+    return Flow(
         greeting=menu.greeting,
         prompt=menu.prompt,
         nodes=nodes,
         max_wrong_keys=menu.max_wrong_keys,
         max_silences=menu.max_silences,
+        labels=dict(labels),
+        matcher=SpeechMatcher(speech_phrases.items()) if config.speech.enabled else None,
+        accept=config.speech.accept,
+        confirm=config.speech.confirm,
+        ask_commune=questions.commune,
+        ask_beneficiary=questions.beneficiary,
+        heard_from=tuple(questions.heard_from_options) if questions.heard_from else (),
     )
 
 
@@ -73,60 +98,122 @@ def _child(node_id: str, key: str) -> str:
 
 
 @dataclass(frozen=True)
-class MenuState:
-    """Where a caller is in the menu and how many wrong keys and silences they had there."""
+class CallState:
+    """Where a caller is in the journey and what they told us so far."""
 
+    phase: Phase = "menu"
     node: str = ROOT
     wrong: int = 0
     silent: int = 0
     path: str = ""
+    category: str | None = None
+    postal_code: str | None = None
+    insee: str | None = None
+    territory: str | None = None
+    departement: str | None = None
+    beneficiary: str | None = None
+    heard_from: str | None = None
 
-    def to_params(self) -> dict[str, str]:
-        """The state as URL query parameters."""
-        return {"node": self.node, "wrong": str(self.wrong), "silent": str(self.silent), "path": self.path}
+    _PARAMS: ClassVar[dict[str, str]] = {
+        "phase": "phase", "node": "node", "wrong": "wrong", "silent": "silent", "path": "path",
+        "category": "cat", "postal_code": "cp", "insee": "insee", "territory": "terr",
+        "departement": "dep", "beneficiary": "who", "heard_from": "heard",
+    }  # fmt: skip
+
+    def to_params(self) -> dict[str, Any]:
+        """The state as URL query parameters (empty ones left out)."""
+        params: dict[str, Any] = {}
+        for name, key in self._PARAMS.items():
+            value = getattr(self, name)
+            if value not in (None, "") or name in {"node", "wrong", "silent"}:
+                params[key] = str(value if value is not None else "")
+        return params
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str]) -> MenuState:
+    def from_params(cls, params: Mapping[str, str]) -> CallState:
         """Read a state from URL parameters; anything unreadable gives the start of the menu."""
 
-        def count(name: str) -> int:
-            value = params.get(name, "0")
+        def text(key: str, limit: int, allowed: str) -> str | None:
+            value = params.get(key, "")
+            return value if value and len(value) <= limit and all(c in allowed for c in value) else None
+
+        def count(key: str) -> int:
+            value = params.get(key, "0")
             return int(value) if value.isdigit() and len(value) < 3 else 0
 
+        phase = params.get("phase", "menu")
         node = params.get("node", ROOT)
         if len(node) > 20 or any(part not in "123456789" for part in node.split(".") if node):
             node = ROOT
-        path = params.get("path", "")[-MAX_PATH_LENGTH:]
-        return cls(node=node, wrong=count("wrong"), silent=count("silent"), path=path)
+        upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ_."
+        return cls(
+            phase=phase if phase in PHASES else "menu",
+            node=node,
+            wrong=count("wrong"),
+            silent=count("silent"),
+            path=params.get("path", "")[-MAX_PATH_LENGTH:],
+            category=text("cat", 60, upper),
+            postal_code=text("cp", 5, "0123456789"),
+            insee=text("insee", 5, "0123456789AB"),
+            territory=text("terr", 7, "inoutnkw"),
+            departement=text("dep", 3, "0123456789AB"),
+            beneficiary=params.get("who") if params.get("who") in {"self", "relative"} else None,
+            heard_from=text("heard", 40, "abcdefghijklmnopqrstuvwxyz_"),
+        )
 
-    def pressed(self, key: str) -> MenuState:
-        """This state with `key` appended to the path of keys pressed."""
-        path = f"{self.path} {key}".strip()[-MAX_PATH_LENGTH:]
-        return replace(self, path=path)
+    def pressed(self, key: str) -> CallState:
+        """This state with `key` appended to the path of what the caller did."""
+        return replace(self, path=f"{self.path} {key}".strip()[-MAX_PATH_LENGTH:])
+
+    def in_phase(self, phase: Phase, node: str = ROOT) -> CallState:
+        """This state moved to another phase, counters reset."""
+        return replace(self, phase=phase, node=node, wrong=0, silent=0)
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Keys the caller typed (Twilio's Digits)."""
+
+    digits: str
+
+
+@dataclass(frozen=True)
+class Said:
+    """Words the caller said (Twilio's SpeechResult and Confidence)."""
+
+    text: str
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class NoInput:
+    """The caller did nothing before the timeout."""
+
+
+Input = Keys | Said | NoInput
 
 
 @dataclass(frozen=True)
 class Ask:
-    """Say a menu and wait for a key; `hint` says why it is asked again."""
+    """Say the current phase's prompt and wait; `hint` says why it is asked again."""
 
-    state: MenuState
+    state: CallState
     hint: Hint | None = None
 
 
 @dataclass(frozen=True)
 class Route:
-    """The caller chose a service category: transfer to an association offering it."""
+    """The caller's request is complete: transfer to an association offering the category."""
 
-    category: str
-    state: MenuState
+    state: CallState
 
 
 @dataclass(frozen=True)
 class ToOperator:
     """Transfer to the operators, and why."""
 
-    reason: Literal["asked", "option", "wrong_keys", "silences"]
-    state: MenuState
+    reason: Literal["asked", "option", "wrong_keys", "silences", "not_understood"]
+    state: CallState
 
 
 Step = Ask | Route | ToOperator
@@ -134,40 +221,162 @@ Step = Ask | Route | ToOperator
 
 def start() -> Ask:
     """The first step of every call: the main menu."""
-    return Ask(MenuState())
+    return Ask(CallState())
 
 
-def next_step(menu: CompiledMenu, state: MenuState, pressed: str | None) -> Step:
-    """What happens when the caller presses `pressed` (None: nothing before the timeout) in `state`."""
-    node = menu.node(state.node)
-    state = replace(state, node=node.id)
-    if pressed is None:
-        silent = replace(state, silent=state.silent + 1)
-        if silent.silent >= menu.max_silences:
-            return ToOperator("silences", silent)
-        return Ask(silent, hint="silence")
+def next_step(flow: Flow, state: CallState, given: Input) -> Step:
+    """What happens when the caller does `given` in `state`."""
+    if isinstance(given, Keys):
+        key = given.digits.strip()
+        state = state.pressed(key or "#")
+        # "0" reaches an operator and "*" repeats from anywhere; "#" goes back (an empty entry ended by '#').
+        if key == OPERATOR_KEY:
+            return ToOperator("asked", state)
+        if key == REPEAT_KEY:
+            return Ask(state)
+        if key in {"", BACK_KEY}:
+            return _back(flow, state)
+        given = Keys(key)
+    elif isinstance(given, Said):
+        state = state.pressed("~")
+    handler = {
+        "menu": _in_menu,
+        "confirm": _in_confirm,
+        "postal": _in_postal,
+        "commune": _in_commune,
+        "who": _in_who,
+        "heard": _in_heard,
+    }[state.phase]
+    return handler(flow, state, given)
 
-    key = pressed.strip()
-    state = state.pressed(key or "?")
-    if key == OPERATOR_KEY:
-        return ToOperator("asked", state)
-    if key == REPEAT_KEY:
-        return Ask(state)
-    if key == BACK_KEY:
-        return Ask(replace(state, node=node.parent or ROOT, wrong=0, silent=0))
-    option = node.options.get(key)
+
+def _back(flow: Flow, state: CallState) -> Step:
+    if state.phase == "menu":
+        node = flow.node(state.node)
+        return Ask(replace(state.in_phase("menu", node.parent or ROOT)))
+    return Ask(replace(CallState(path=state.path)))
+
+
+def _silence(flow: Flow, state: CallState, *, skip: bool) -> Step:
+    """No input: a question is skipped; a menu is asked again, up to the limit, then an operator."""
+    if skip:
+        return _after(flow, state)
+    silent = replace(state, silent=state.silent + 1)
+    if silent.silent >= flow.max_silences:
+        return ToOperator("silences", silent)
+    return Ask(silent, hint="silence")
+
+
+def _wrong(flow: Flow, state: CallState, hint: Hint = "wrong_key", *, skip: bool = False) -> Step:
+    """A wrong answer: asked again up to the limit, then an operator (menus) or the next step (questions)."""
+    wrong = replace(state, wrong=state.wrong + 1)
+    if wrong.wrong >= flow.max_wrong_keys:
+        if skip:
+            return _after(flow, wrong)
+        return ToOperator("not_understood" if hint == "not_understood" else "wrong_keys", wrong)
+    return Ask(wrong, hint=hint)
+
+
+def _in_menu(flow: Flow, state: CallState, given: Input) -> Step:
+    if isinstance(given, NoInput):
+        return _silence(flow, state, skip=False)
+    if isinstance(given, Said):
+        match = flow.matcher.match(given.text) if flow.matcher else None
+        if match is None or match.score < flow.confirm:
+            return _wrong(flow, state, "not_understood")
+        clear = match.score >= flow.accept and match.score - match.runner_up_score >= 0.2
+        if clear and given.confidence >= 0.4:
+            return _chosen(flow, state, match.category)
+        return Ask(replace(state.in_phase("confirm"), category=match.category))
+    node = flow.node(state.node)
+    option = node.options.get(given.digits)
     if option is None:
-        wrong = replace(state, wrong=state.wrong + 1)
-        if wrong.wrong >= menu.max_wrong_keys:
-            return ToOperator("wrong_keys", wrong)
-        return Ask(wrong, hint="wrong_key")
+        return _wrong(flow, state)
     if option.category is not None:
-        return Route(option.category, state)
+        return _chosen(flow, state, option.category)
     if option.operator:
         return ToOperator("option", state)
-    return Ask(replace(state, node=_child(node.id, key), wrong=0, silent=0))
+    return Ask(state.in_phase("menu", _child(node.id, given.digits)))
 
 
-def menu_lines(menu: CompiledMenu, node_id: str) -> tuple[str, ...]:
-    """What the caller hears at a node: each option, then the reminder of the reserved keys."""
-    return (*menu.node(node_id).lines, menu.prompt)
+def _in_confirm(flow: Flow, state: CallState, given: Input) -> Step:
+    if isinstance(given, NoInput):
+        return _silence(flow, state, skip=False)
+    if isinstance(given, Keys) and given.digits == "1" and state.category:
+        return _chosen(flow, state, state.category)
+    if isinstance(given, Keys) and given.digits == "2":
+        return Ask(CallState(path=state.path))
+    return _wrong(flow, state)
+
+
+def _chosen(flow: Flow, state: CallState, category: str) -> Step:
+    """The service is known: on to the first question asked, or straight to the transfer."""
+    return _after(flow, replace(state, category=category, phase="confirm"))
+
+
+# The questions in the order they are asked; each returns whether it is asked with this flow.
+_QUESTIONS: tuple[tuple[Phase, str], ...] = (("postal", "ask_commune"), ("who", "ask_beneficiary"))
+
+
+def _after(flow: Flow, state: CallState) -> Step:
+    """The next question after the current phase, or the transfer when none is left."""
+    order: list[Phase] = [phase for phase, setting in _QUESTIONS if getattr(flow, setting)]
+    if flow.heard_from:
+        order.append("heard")
+    current = "postal" if state.phase == "commune" else state.phase
+    later = order[order.index(current) + 1 :] if current in order else order
+    if state.phase in {"menu", "confirm"}:
+        later = order
+    return Ask(state.in_phase(later[0])) if later else Route(state.in_phase("menu"))
+
+
+def _in_postal(flow: Flow, state: CallState, given: Input) -> Step:
+    if isinstance(given, NoInput):
+        return _silence(flow, state, skip=True)
+    if not isinstance(given, Keys) or not is_postal_code(given.digits):
+        return _wrong(flow, state, skip=True)
+    place, ask_name = place_from_postal_code(given.digits)
+    answered = replace(
+        state,
+        postal_code=place.postal_code,
+        insee=place.insee,
+        territory=place.territory,
+        departement=place.departement,
+    )
+    if ask_name:
+        return Ask(answered.in_phase("commune"))
+    return _after(flow, answered)
+
+
+def _in_commune(flow: Flow, state: CallState, given: Input) -> Step:
+    if isinstance(given, Said) and state.postal_code:
+        commune = match_commune(state.postal_code, given.text)
+        if commune is not None:
+            return _after(flow, replace(state, insee=commune.insee, territory="in"))
+    # Not understood, or nothing said: the postal code is kept, the commune stays unknown.
+    return _after(flow, state)
+
+
+def _in_who(flow: Flow, state: CallState, given: Input) -> Step:
+    if isinstance(given, NoInput):
+        return _silence(flow, state, skip=True)
+    beneficiary = BENEFICIARY_KEYS.get(given.digits) if isinstance(given, Keys) else None
+    if beneficiary is None:
+        return _wrong(flow, state, skip=True)
+    return _after(flow, replace(state, beneficiary=beneficiary))
+
+
+def _in_heard(flow: Flow, state: CallState, given: Input) -> Step:
+    if isinstance(given, NoInput):
+        return _silence(flow, state, skip=True)
+    answer = next(
+        (o.value for o in flow.heard_from if isinstance(given, Keys) and o.key == given.digits), None
+    )
+    if answer is None:
+        return _wrong(flow, state, skip=True)
+    return _after(flow, replace(state, heard_from=answer))
+
+
+def menu_lines(flow: Flow, node_id: str) -> tuple[str, ...]:
+    """What the caller hears at a menu node: each option, then the reminder of the reserved keys."""
+    return (*flow.node(node_id).lines, flow.prompt)

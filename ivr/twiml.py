@@ -32,14 +32,38 @@ def _say(target: VoiceResponse, voice: Voice, texts: Sequence[str]) -> None:
             target.say(text, voice=voice.voice, language=voice.language)
 
 
-def ask_keys(
-    voice: Voice, texts: Sequence[str], *, action: str, on_silence: str, timeout_s: int
+def ask(
+    voice: Voice,
+    texts: Sequence[str],
+    *,
+    action: str,
+    on_silence: str,
+    timeout_s: int,
+    num_digits: int | None = 1,
+    speech_hints: Sequence[str] | None = None,
+    speech_only: bool = False,
 ) -> VoiceResponse:
-    """Say `texts` while listening for one key; silence falls through to `on_silence`."""
+    """Say `texts` while listening for keys (and speech if hinted); silence falls through to `on_silence`.
+
+    Single-key questions take '#' as a key (back); longer answers end with '#'.
+    """
     response = VoiceResponse()
-    # finishOnKey="" so that '#' (back) is a key like the others instead of ending the input.
+    options: dict[str, object] = {}
+    if speech_hints is not None:
+        options = {
+            "input": "speech" if speech_only else "dtmf speech",
+            "language": voice.language,
+            "speech_timeout": "auto",
+            "hints": ", ".join(speech_hints)[:1000] or None,
+        }
     gather = response.gather(
-        input="dtmf", num_digits=1, finish_on_key="", timeout=timeout_s, action=action, method="POST"
+        input=options.pop("input", "dtmf"),
+        num_digits=num_digits,
+        finish_on_key="" if num_digits == 1 else "#",
+        timeout=timeout_s,
+        action=action,
+        method="POST",
+        **options,
     )
     _say(gather, voice, texts)
     response.redirect(on_silence, method="POST")
@@ -54,23 +78,52 @@ def dial(
     action: str,
     caller_id: str,
     timeout_s: int,
+    whisper: str | None = None,
 ) -> VoiceResponse:
-    """Say `texts`, then ring every number at once; the first to answer is bridged."""
+    """Say `texts`, then ring every number at once; the first to answer and accept the whisper is bridged."""
     response = VoiceResponse()
     _say(response, voice, texts)
     with response.dial(action=action, method="POST", timeout=timeout_s, caller_id=caller_id) as dial_verb:
         for number in numbers:
-            dial_verb.number(number)
+            dial_verb.number(number, url=whisper, method="POST" if whisper else None)
     return response
 
 
+def whisper(voice: Voice, text: str, *, action: str, timeout_s: int) -> VoiceResponse:
+    """What the called party hears before the bridge: press 1 to take the call, anything else declines it."""
+    response = VoiceResponse()
+    gather = response.gather(input="dtmf", num_digits=1, timeout=timeout_s, action=action, method="POST")
+    _say(gather, voice, [text])
+    response.hangup()
+    return response
+
+
+def bridge() -> VoiceResponse:
+    """An empty document: the whisper is over and the two parties are connected."""
+    return VoiceResponse()
+
+
 def record_voicemail(
-    voice: Voice, texts: Sequence[str], *, action: str, max_length_s: int, no_message: str
+    voice: Voice,
+    texts: Sequence[str],
+    *,
+    action: str,
+    status_callback: str,
+    max_length_s: int,
+    no_message: str,
 ) -> VoiceResponse:
     """Say `texts`, record until '#' or silence, and say `no_message` if nothing was recorded."""
     response = VoiceResponse()
     _say(response, voice, texts)
-    response.record(action=action, method="POST", max_length=max_length_s, finish_on_key="#", play_beep=True)
+    response.record(
+        action=action,
+        method="POST",
+        max_length=max_length_s,
+        finish_on_key="#",
+        play_beep=True,
+        recording_status_callback=status_callback,
+        recording_status_callback_method="POST",
+    )
     _say(response, voice, [no_message])
     response.hangup()
     return response

@@ -25,8 +25,9 @@ from ivr.simulator import (
     ScriptedCaller,
     Silence,
     SimulatedCall,
+    Speech,
 )
-from tests.conftest import AUTH_TOKEN, PUBLIC_URL
+from tests.conftest import AUTH_TOKEN, PUBLIC_URL, FakeClock
 
 HELPLINE_NUMBER = "+33261911000"
 OPERATORS = ["+33261911001", "+33261911002"]
@@ -34,6 +35,14 @@ ANSWER = DialOutcome("completed", duration_s=95)
 NO_ANSWER = DialOutcome("no-answer")
 BUSY = DialOutcome("busy")
 RETRY_TIMESTAMP = "Tue, 24 Nov 2026 09:02:00 +0000"
+GREETING = "Bonjour, ici le 1001 services du Parc de la Brenne."
+
+
+def journey(
+    *menu_keys: str, postal_code: str = "36300", commune: str = "Ciron", who: str = "2"
+) -> list[Keys | Speech]:
+    """A caller choosing with `menu_keys`, then answering the questions: Ciron (36300), for a relative."""
+    return [*(Keys(key) for key in menu_keys), Keys(postal_code), Speech(commune), Keys(who)]
 
 
 def make_simulator(app: Flask) -> CallSimulator:
@@ -60,7 +69,7 @@ def logged(sessions: sessionmaker[Session]) -> Callable[[str], Call]:
         with sessions() as session:
             call = find_call(session, call_sid)
             assert call is not None, f"call {call_sid} was not logged"
-            _ = call.events, call.association
+            _ = call.events, call.association, call.transfers, call.referrals, call.callbacks
             return call
 
     return read
@@ -91,10 +100,10 @@ def test_each_choice_reaches_its_association(
     phone: str,
 ) -> None:
     """One key transfers to the association offering that category, with the helpline as caller ID."""
-    call = simulator.place_call(ScriptedCaller([Keys(key)], dials=[ANSWER]))
+    call = simulator.place_call(ScriptedCaller(journey(key), dials=[ANSWER]))
 
-    assert call.heard[0] == "Bonjour, vous êtes bien au 1001 services du Parc de la Brenne."
-    assert f"Je vous mets en relation avec {association}. Restez en ligne." in call.heard
+    assert call.heard[0] == GREETING
+    assert call.heard[-1] == f"Je vous passe {association}."
     assert [(d.numbers, d.caller_id, d.timeout) for d in call.dialled] == [([phone], HELPLINE_NUMBER, 20)]
     assert call.ended_by == "hangup-verb"
     assert call.status_callback_status == 204
@@ -103,88 +112,121 @@ def test_each_choice_reaches_its_association(
         category,
         association,
     )
-    assert (record.outcome, record.status, record.menu_path) == ("connected_association", "completed", key)
+    assert (record.outcome, record.status, record.menu_path) == (
+        "connected_association",
+        "completed",
+        f"{key} 36300 ~ 2",
+    )
+    assert (record.postal_code, record.commune_insee, record.in_territory, record.beneficiary) == (
+        "36300",
+        "36053",
+        True,
+        "relative",
+    )
     assert record.duration_s == call.duration_s
     assert record.caller == "+336******01"
-    assert kinds(record) == ["call_started", "menu_input", "transfer", "dial_result", "status"]
+    assert kinds(record) == ["call_started", *["menu_input"] * 4, "transfer", "dial_result", "status"]
+    assert [(t.target, t.association_id, t.result) for t in record.transfers] == [
+        ("association", record.association_id, "completed")
+    ]
+    assert [(r.association_id, r.source, r.follow_up) for r in record.referrals] == [
+        (record.association_id, "ivr", "pending")
+    ]
 
 
-def test_no_answer_then_operators_then_voicemail(
+def test_no_answer_then_next_association_then_operators_then_voicemail(
     simulator: CallSimulator, logged: Callable[[str], Call]
 ) -> None:
-    """Association unanswered → all operators ring at once → unanswered → voicemail, then thanks."""
+    """Each association in turn, then all operators at once, then a voicemail with a callback request."""
     call = simulator.place_call(
-        ScriptedCaller([Keys("1")], dials=[NO_ANSWER, NO_ANSWER], records=[RecordOutcome(duration_s=25)])
+        ScriptedCaller(
+            [*journey("1"), Keys("1")],
+            dials=[NO_ANSWER, BUSY, NO_ANSWER],
+            records=[RecordOutcome(duration_s=25)],
+        )
     )
 
-    assert [d.numbers for d in call.dialled] == [["+33261912001"], OPERATORS]
-    assert call.heard[-2:] == [
-        "Nos conseillers sont tous occupés. Laissez votre nom, votre numéro et votre demande après le bip, "
-        "puis tapez dièse. Nous vous rappellerons.",
+    assert [d.numbers for d in call.dialled] == [["+33261912001"], ["+33261912004"], OPERATORS]
+    assert call.heard[-7:] == [
+        "Je vous passe Brenne Aide à Domicile.",
+        "Cette association ne répond pas. J'essaie Repas et Courses en Brenne.",
+        "L'association ne répond pas. Un conseiller va vous répondre.",
+        "Nos conseillers sont tous occupés.",
+        "Nous vous rappellerons au 06 39 98 00 01. "
+        "Tapez 1 pour confirmer, ou tapez un autre numéro suivi de dièse.",
+        "Laissez votre nom et votre demande après le bip, puis tapez dièse.",
         "Merci, votre message est enregistré. Nous vous rappellerons. Au revoir.",
     ]
-    assert "L'association ne répond pas. Un conseiller va vous répondre." in call.heard
     record = logged(call.call_sid)
     assert record.outcome == "voicemail"
-    assert kinds(record) == [
-        "call_started",
-        "menu_input",
-        "transfer",
-        "dial_result",
-        "dial_result",
-        "voicemail",
-        "status",
+    assert [(t.attempt, t.target, t.result) for t in record.transfers] == [
+        (1, "association", "no-answer"),
+        (2, "association", "busy"),
+        (3, "operators", "no-answer"),
     ]
-    voicemail = record.events[5].payload
-    assert voicemail["duration_s"] == 25
-    assert voicemail["recording_url"].startswith("https://api.twilio.com/2010-04-01/Accounts/AC")
+    assert record.referrals == []
+    [callback] = record.callbacks
+    assert (callback.callback_number, callback.recording_duration_s, callback.state) == (
+        "+33639980001",
+        25,
+        "open",
+    )
+    assert callback.recording_url.startswith("https://api.twilio.com/2010-04-01/Accounts/AC")
 
 
 @pytest.mark.parametrize("failure", [BUSY, DialOutcome("failed"), NO_ANSWER])
 def test_association_failure_goes_to_an_operator(
     simulator: CallSimulator, logged: Callable[[str], Call], failure: DialOutcome
 ) -> None:
-    """Busy, failed or unanswered: the operators take the call."""
-    call = simulator.place_call(ScriptedCaller([Keys("3")], dials=[failure, ANSWER]))
+    """Busy, failed or unanswered (and no other association): the operators take the call."""
+    call = simulator.place_call(ScriptedCaller(journey("3"), dials=[failure, ANSWER]))
 
     assert [d.numbers for d in call.dialled] == [["+33261912003"], OPERATORS]
     record = logged(call.call_sid)
     assert record.outcome == "connected_operator"
-    assert [e.payload["status"] for e in record.events if e.kind == "dial_result"] == [
-        failure.status,
-        "completed",
+    assert [(t.target, t.result) for t in record.transfers] == [
+        ("association", failure.status),
+        ("operators", "completed"),
     ]
 
 
 def test_empty_voicemail_is_not_a_message(simulator: CallSimulator, logged: Callable[[str], Call]) -> None:
-    """A caller who says nothing at the beep hears that no message was taken; the call stays 'missed'."""
+    """A caller who says nothing at the beep hears that no message was taken; no callback request."""
     call = simulator.place_call(
-        ScriptedCaller([Keys("0")], dials=[NO_ANSWER], records=[RecordOutcome(duration_s=0)])
+        ScriptedCaller([Keys("0"), Silence()], dials=[NO_ANSWER], records=[RecordOutcome(duration_s=0)])
     )
 
     assert call.heard[-1] == "Nous n'avons pas reçu de message. Merci de rappeler plus tard. Au revoir."
-    assert logged(call.call_sid).outcome == "missed"
+    record = logged(call.call_sid)
+    assert (record.outcome, record.callbacks) == ("missed", [])
 
 
 def test_zero_reaches_the_operators(simulator: CallSimulator, logged: Callable[[str], Call]) -> None:
-    """'0' rings every operator at once."""
+    """'0' rings every operator at once; they hear the call's number before taking it."""
     call = simulator.place_call(ScriptedCaller([Keys("0")], dials=[ANSWER]))
 
-    assert "Un conseiller va vous répondre. Restez en ligne." in call.heard
+    assert call.heard[-1] == "Un conseiller va vous répondre. Restez en ligne."
     assert [(d.numbers, d.timeout) for d in call.dialled] == [(OPERATORS, 25)]
     record = logged(call.call_sid)
+    assert call.whispers == [
+        f"Appel du 1001 services, appel numéro {record.id}. demande à préciser. Tapez 1 pour prendre l'appel."
+    ]
     assert (record.outcome, record.menu_path, record.category_code) == ("connected_operator", "0", None)
-    assert record.events[2].payload == {"target": "operators", "reason": "asked"}
+    assert record.events[2].payload == {
+        "target": "operators",
+        "association_id": None,
+        "category": None,
+        "reason": "asked",
+    }
 
 
 def test_star_repeats_the_menu(simulator: CallSimulator, logged: Callable[[str], Call]) -> None:
     """'*' plays the menu again (without the greeting), then a choice still routes."""
-    call = simulator.place_call(ScriptedCaller([Keys("*"), Keys("2")], dials=[ANSWER]))
+    call = simulator.place_call(ScriptedCaller(journey("*", "2"), dials=[ANSWER]))
 
-    option = "Pour le jardinage ou le petit bricolage, tapez 2."
-    assert call.heard.count(option) == 2
-    assert call.heard.count("Bonjour, vous êtes bien au 1001 services du Parc de la Brenne.") == 1
-    assert logged(call.call_sid).menu_path == "* 2"
+    assert call.heard.count("Jardinage, bricolage, tapez 2.") == 2
+    assert call.heard.count(GREETING) == 1
+    assert logged(call.call_sid).menu_path == "* 2 36300 ~ 2"
 
 
 def test_wrong_keys_up_to_the_limit(simulator: CallSimulator, logged: Callable[[str], Call]) -> None:
@@ -195,7 +237,7 @@ def test_wrong_keys_up_to_the_limit(simulator: CallSimulator, logged: Callable[[
     assert [d.numbers for d in call.dialled] == [OPERATORS]
     record = logged(call.call_sid)
     assert (record.outcome, record.menu_path) == ("connected_operator", "8 9")
-    assert record.events[-3].payload == {"target": "operators", "reason": "wrong_keys"}
+    assert record.events[-3].payload["reason"] == "wrong_keys"
 
 
 def test_silence_up_to_the_limit(simulator: CallSimulator, logged: Callable[[str], Call]) -> None:
@@ -213,7 +255,7 @@ def test_wrong_key_and_silence_are_counted_separately(
     simulator: CallSimulator, logged: Callable[[str], Call]
 ) -> None:
     """One wrong key and one silence still leave the caller in the menu to choose."""
-    call = simulator.place_call(ScriptedCaller([Keys("7"), Silence(), Keys("5")], dials=[ANSWER]))
+    call = simulator.place_call(ScriptedCaller([Keys("7"), Silence(), *journey("5")], dials=[ANSWER]))
 
     assert [d.numbers for d in call.dialled] == [["+33261912004"]]
     assert logged(call.call_sid).outcome == "connected_association"
@@ -267,7 +309,7 @@ def test_duplicate_and_out_of_order_status_callbacks(
     simulator: CallSimulator, logged: Callable[[str], Call]
 ) -> None:
     """Repeated and late callbacks leave one consistent record: completed, with the right duration."""
-    call = simulator.place_call(ScriptedCaller([Keys("1")], dials=[ANSWER]))
+    call = simulator.place_call(ScriptedCaller(journey("1"), dials=[ANSWER]))
     first = logged(call.call_sid)
 
     for status, sequence, duration in [
@@ -314,7 +356,7 @@ def test_broken_directory_still_reaches_an_operator(
     with sessions() as session, session.begin():
         session.execute(text("DROP TABLE association_category"))
 
-    call = simulator.place_call(ScriptedCaller([Keys("1")], dials=[ANSWER]))
+    call = simulator.place_call(ScriptedCaller(journey("1"), dials=[ANSWER]))
 
     assert "Nous rencontrons un problème technique. Un conseiller va vous répondre." in call.heard
     assert [d.numbers for d in call.dialled] == [OPERATORS]
@@ -324,7 +366,7 @@ def test_broken_directory_still_reaches_an_operator(
 
 
 def test_broken_database_never_fails_the_caller(
-    example_config: Config, tmp_path: pytest.TempPathFactory, caplog: pytest.LogCaptureFixture
+    example_config: Config, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """With no usable database at all, the caller still gets the menu, the operators and the voicemail."""
     settings = Settings(
@@ -332,14 +374,16 @@ def test_broken_database_never_fails_the_caller(
         twilio_auth_token=AUTH_TOKEN,
         public_url=PUBLIC_URL,
     )
-    simulator = make_simulator(create_app(settings, config=example_config))
+    simulator = make_simulator(create_app(settings, config=example_config, clock=clock))
 
     with caplog.at_level(logging.ERROR):
         call = simulator.place_call(
-            ScriptedCaller([Keys("4")], dials=[NO_ANSWER], records=[RecordOutcome(duration_s=12)])
+            ScriptedCaller(
+                [*journey("4"), Keys("1")], dials=[NO_ANSWER], records=[RecordOutcome(duration_s=12)]
+            )
         )
 
-    assert call.heard[0] == "Bonjour, vous êtes bien au 1001 services du Parc de la Brenne."
+    assert call.heard[0] == GREETING
     assert "Nous rencontrons un problème technique. Un conseiller va vous répondre." in call.heard
     assert [d.numbers for d in call.dialled] == [OPERATORS]
     assert call.heard[-1] == "Merci, votre message est enregistré. Nous vous rappellerons. Au revoir."
@@ -394,8 +438,10 @@ def test_every_document_is_valid_twiml(simulator: CallSimulator) -> None:
     """The simulator validated every document of a long call (it raises on invalid TwiML)."""
     call: SimulatedCall = simulator.place_call(
         ScriptedCaller(
-            [Keys("8"), Keys("*"), Silence(), Keys("6")], dials=[BUSY, NO_ANSWER], records=[RecordOutcome(40)]
+            [Keys("8"), Keys("*"), Silence(), *journey("6"), Silence()],
+            dials=[BUSY, NO_ANSWER],
+            records=[RecordOutcome(40)],
         )
     )
-    assert call.documents == 8
+    assert call.documents == 12
     assert call.heard[-1] == "Merci, votre message est enregistré. Nous vous rappellerons. Au revoir."

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from call_log.models import Call
 from directory.models import Association, Commune, ServiceCategory
 from helpline.cli import main
-from ivr.simulator import CallSimulator, DialOutcome, HttpTransport, Keys, ScriptedCaller
+from ivr.simulator import CallSimulator, DialOutcome, HttpTransport, Keys, ScriptedCaller, Speech
 from tests.conftest import AUTH_TOKEN, EXAMPLE_CONFIG
 
 EXPORT_HEADER = (
@@ -72,11 +72,12 @@ def test_simulate_reaches_an_association_then_export_shows_the_call(
     engine: Engine, database_url: str
 ) -> None:
     """`helpline simulate`: press 1, the association answers; the call is then in `calls export`."""
-    result = run(database_url, "simulate", input="1\nr\n")
+    assert run(database_url, "line", "open").output == "The line is open until 'helpline line auto'.\n"
+    result = run(database_url, "simulate", input="1\n36300\n:say Ciron\n2\nr\n")
 
     assert result.exit_code == 0, result.output
-    assert "🔊 Bonjour, vous êtes bien au 1001 services du Parc de la Brenne." in result.output
-    assert "🔊 Je vous mets en relation avec Brenne Aide à Domicile. Restez en ligne." in result.output
+    assert "🔊 Bonjour, ici le 1001 services du Parc de la Brenne." in result.output
+    assert "🔊 Je vous passe Brenne Aide à Domicile." in result.output
     assert "+33261912001" in result.output
     assert "Appel terminé (CA" in result.output
 
@@ -90,9 +91,9 @@ def test_simulate_reaches_an_association_then_export_shows_the_call(
         "MAISON",
         "Brenne Aide à Domicile",
         "connected_association",
-        "1",
+        "1 36300 ~ 2",
     )
-    assert (row["caller"], row["status"], row["commune_insee"]) == ("+336******01", "completed", "")
+    assert (row["caller"], row["status"], row["commune_insee"]) == ("+336******01", "completed", "36053")
     assert re.fullmatch(r"CA[0-9a-f]{32}", row["call_sid"])
 
 
@@ -225,6 +226,7 @@ def _free_port() -> int:
 @pytest.fixture
 def server(engine: Engine, database_url: str) -> Iterator[str]:
     """`helpline serve` running for real (gunicorn) on a free local port, with signature checks on."""
+    run(database_url, "line", "open")  # whatever the time of the test run
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = os.environ | {
@@ -262,9 +264,13 @@ def server(engine: Engine, database_url: str) -> Iterator[str]:
 def test_served_over_http(server: str, sessions: sessionmaker[Session]) -> None:
     """The real server answers a whole simulated call over HTTP, signatures checked."""
     simulator = CallSimulator(HttpTransport(), base_url=server, auth_token=AUTH_TOKEN, to="+33261911000")
-    call = simulator.place_call(ScriptedCaller([Keys("6")], dials=[DialOutcome("completed", 30)]))
+    call = simulator.place_call(
+        ScriptedCaller(
+            [Keys("6"), Keys("36290"), Speech("Mézières"), Keys("1")], dials=[DialOutcome("completed", 30)]
+        )
+    )
 
-    assert "Je vous mets en relation avec Mobilité Solidaire Brenne. Restez en ligne." in call.heard
+    assert call.heard[-1] == "Je vous passe Mobilité Solidaire Brenne."
     assert (
         CallSimulator(HttpTransport(), base_url=server, auth_token="wrong").post("/ivr/voice", {}).status
         == 403

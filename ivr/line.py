@@ -1,0 +1,73 @@
+"""The line's live settings: the staff's open/closed override, and the key that pseudonymises callers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ivr.hours import Override
+from ivr.models import LineSetting
+
+OVERRIDE_KEY = "override"
+CALLER_KEY_SALT = "caller_key_salt"
+
+
+def current_override(session: Session) -> Override | None:
+    """The override staff set, if any (expired ones included: `Override.active` tells)."""
+    setting = session.get(LineSetting, OVERRIDE_KEY)
+    if setting is None or setting.value.get("mode") not in {"open", "closed"}:
+        return None
+    until = setting.value.get("until")
+    return Override(
+        mode=setting.value["mode"],
+        until=datetime.fromisoformat(until) if until else None,
+        message=setting.value.get("message", ""),
+    )
+
+
+def set_override(session: Session, override: Override | None, *, by: str, now: datetime) -> None:
+    """Force the line open or closed (None: back to its hours); takes effect on the next call."""
+    setting = session.get(LineSetting, OVERRIDE_KEY) or LineSetting(key=OVERRIDE_KEY)
+    setting.value = (
+        {}
+        if override is None
+        else {
+            "mode": override.mode,
+            "until": override.until.isoformat() if override.until else None,
+            "message": override.message,
+        }
+    )
+    setting.updated_at, setting.updated_by = now, by
+    session.add(setting)
+
+
+def caller_key(session: Session, number: str, *, secret: str | None, now: datetime) -> str | None:
+    """A keyed hash of the caller's full number, to count distinct callers without keeping the number.
+
+    The key is HELPLINE_CALLER_HASH_SECRET if set, else a random salt kept in the database.
+    """
+    if not number.startswith("+"):
+        return None
+    key = secret or _salt(session, now)
+    return hmac.new(key.encode(), number.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _salt(session: Session, now: datetime) -> str:
+    setting = session.get(LineSetting, CALLER_KEY_SALT)
+    if setting is not None:
+        return str(setting.value["salt"])
+    try:
+        with session.begin_nested():
+            session.add(
+                LineSetting(key=CALLER_KEY_SALT, value={"salt": secrets.token_hex(32)}, updated_at=now)
+            )
+    except IntegrityError:
+        pass  # another request created it first
+    found = session.get(LineSetting, CALLER_KEY_SALT)
+    assert found is not None
+    return str(found.value["salt"])

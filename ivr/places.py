@@ -1,0 +1,83 @@
+"""Where the service is needed: postal codes and commune names of the territory, from the shipped list.
+
+Pure and in memory: answering a caller needs no database read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import cache
+from typing import Literal
+
+from directory.reference import CommuneRow, territory_communes
+from ivr.speech import normalize
+
+# La Poste's list: these postal codes also cover communes outside the park, so the code alone does not
+# tell whether the person lives in the territory (see DESIGN.md, reference data).
+SHARED_POSTAL_CODES = frozenset({"36170", "36310", "36500", "36800"})
+NAME_MATCH_RATIO = 0.75
+
+Territory = Literal["in", "out", "unknown"]
+
+
+@dataclass(frozen=True)
+class Place:
+    """What the caller told us of the place: postal code, commune if known, in or out of the territory."""
+
+    postal_code: str
+    insee: str | None
+    territory: Territory
+    departement: str
+
+
+@cache
+def _by_postal_code() -> dict[str, tuple[CommuneRow, ...]]:
+    found: dict[str, list[CommuneRow]] = {}
+    for commune in territory_communes():
+        found.setdefault(commune.postal_code, []).append(commune)
+    return {code: tuple(communes) for code, communes in found.items()}
+
+
+def communes_for(postal_code: str) -> tuple[CommuneRow, ...]:
+    """The territory's communes with this postal code."""
+    return _by_postal_code().get(postal_code, ())
+
+
+def departement_of(postal_code: str) -> str:
+    """The département of a French postal code: '36', '2A'/'2B' for Corsica, '971'... overseas."""
+    if postal_code.startswith(("97", "98")):
+        return postal_code[:3]
+    if postal_code.startswith("20"):
+        return "2A" if int(postal_code) < 20200 else "2B"
+    return postal_code[:2]
+
+
+def place_from_postal_code(postal_code: str) -> tuple[Place, bool]:
+    """The place a postal code alone gives, and whether asking the commune's name would tell more."""
+    communes = communes_for(postal_code)
+    departement = departement_of(postal_code)
+    if not communes:
+        return Place(postal_code, None, "out", departement), False
+    if len(communes) == 1 and postal_code not in SHARED_POSTAL_CODES:
+        return Place(postal_code, communes[0].insee, "in", departement), False
+    return Place(postal_code, None, "unknown", departement), True
+
+
+def match_commune(postal_code: str, said: str) -> CommuneRow | None:
+    """The commune of this postal code whose name the caller said (accents, case and typos forgiven)."""
+    spoken = " ".join(normalize(said.replace("St ", "Saint ").replace("Ste ", "Sainte ")))
+    if not spoken:
+        return None
+    best: tuple[float, CommuneRow | None] = (0.0, None)
+    for commune in communes_for(postal_code):
+        name = " ".join(normalize(commune.name))
+        score = 1.0 if name in spoken else SequenceMatcher(None, name, spoken).ratio()
+        if score > best[0]:
+            best = (score, commune)
+    return best[1] if best[0] >= NAME_MATCH_RATIO else None
+
+
+def is_postal_code(digits: str) -> bool:
+    """Five digits, in the range of French postal codes."""
+    return len(digits) == 5 and digits.isdigit() and "01000" <= digits <= "98999"
