@@ -9,9 +9,9 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from call_log.models import Call
+from call_log.models import Call, TransferAttempt
 
 EXPORT_COLUMNS = (
     "call_sid",
@@ -25,9 +25,19 @@ EXPORT_COLUMNS = (
     "outcome",
     "menu_path",
     "commune_insee",
+    "postal_code",
+    "in_territory",
+    "departement",
+    "beneficiary",
+    "heard_from",
+    "caller_country",
+    "caller_area",
+    "after_hours",
+    "transfers",
+    "channel",
 )
 
-ExportRow = dict[str, str | int | None]
+ExportRow = dict[str, str | int | bool | None]
 
 
 def export_rows(session: Session, *, start: datetime, end: datetime) -> Iterator[ExportRow]:
@@ -35,7 +45,9 @@ def export_rows(session: Session, *, start: datetime, end: datetime) -> Iterator
     query = (
         select(Call)
         .where(Call.started_at >= start, Call.started_at < end)
-        .options(joinedload(Call.association))
+        .options(
+            joinedload(Call.association), selectinload(Call.transfers).joinedload(TransferAttempt.association)
+        )
         .order_by(Call.started_at, Call.id)
         .execution_options(yield_per=1000)
     )
@@ -52,7 +64,27 @@ def export_rows(session: Session, *, start: datetime, end: datetime) -> Iterator
             "outcome": call.outcome,
             "menu_path": call.menu_path,
             "commune_insee": call.commune_insee,
+            "postal_code": call.postal_code,
+            "in_territory": call.in_territory,
+            "departement": call.departement,
+            "beneficiary": call.beneficiary,
+            "heard_from": call.heard_from,
+            "caller_country": call.caller_country,
+            "caller_area": call.caller_area,
+            "after_hours": call.after_hours,
+            "transfers": describe_transfers(call.transfers),
+            "channel": call.channel,
         }
+
+
+def describe_transfers(transfers: Iterable[TransferAttempt]) -> str:
+    """Each transfer attempt in one cell: 'Brenne Aide à Domicile: no-answer; operators: completed 95 s'."""
+    parts = []
+    for transfer in transfers:
+        who = transfer.association.name if transfer.association else transfer.target
+        seconds = f" {transfer.duration_s} s" if transfer.duration_s else ""
+        parts.append(f"{who}: {transfer.result or 'ringing'}{seconds}")
+    return "; ".join(parts)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -64,7 +96,10 @@ def to_csv(rows: Iterable[ExportRow]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    # Spreadsheets and JSON agree on how a yes/no looks.
+    writer.writerows(
+        {k: str(v).lower() if isinstance(v, bool) else v for k, v in row.items()} for row in rows
+    )
     return buffer.getvalue()
 
 

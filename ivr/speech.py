@@ -45,6 +45,7 @@ class Term:
 
     category: str
     words: tuple[str, ...]
+    phrase: str
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,15 @@ class SpeechMatcher:
             for phrase in phrases:
                 words = tuple(_meaningful(normalize(phrase)))
                 if words:
-                    terms.append(Term(category, words))
+                    terms.append(Term(category, words, phrase))
         self.terms = tuple(terms)
 
-    def hints(self, limit: int = 90) -> list[str]:
-        """Phrases to hint Twilio's recogniser with, most specific first, without duplicates."""
+    def hints(self, limit: int = 100) -> list[str]:
+        """Phrases to hint Twilio's recogniser with: the synonyms as people say them, short ones first."""
         seen: dict[str, None] = {}
-        for term in sorted(self.terms, key=lambda t: -len(t.words)):
-            seen.setdefault(" ".join(term.words), None)
+        for term in sorted(self.terms, key=lambda t: (len(t.phrase), t.phrase)):
+            if len(term.phrase) <= 40:
+                seen.setdefault(term.phrase, None)
         return list(seen)[:limit]
 
     def match(self, utterance: str) -> Match | None:

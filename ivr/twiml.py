@@ -54,7 +54,7 @@ def ask(
             "input": "speech" if speech_only else "dtmf speech",
             "language": voice.language,
             "speech_timeout": "auto",
-            "hints": ", ".join(speech_hints)[:1000] or None,
+            "hints": _hints(speech_hints),
         }
     gather = response.gather(
         input=options.pop("input", "dtmf"),
@@ -68,6 +68,16 @@ def ask(
     _say(gather, voice, texts)
     response.redirect(on_silence, method="POST")
     return response
+
+
+def _hints(phrases: Sequence[str], limit: int = 1000) -> str | None:
+    """Whole phrases, comma-separated, within Twilio's length limit."""
+    kept: list[str] = []
+    for phrase in phrases:
+        if len(", ".join([*kept, phrase])) > limit:
+            break
+        kept.append(phrase)
+    return ", ".join(kept) or None
 
 
 def dial(

@@ -35,7 +35,7 @@ ANSWER = DialOutcome("completed", duration_s=95)
 NO_ANSWER = DialOutcome("no-answer")
 BUSY = DialOutcome("busy")
 RETRY_TIMESTAMP = "Tue, 24 Nov 2026 09:02:00 +0000"
-GREETING = "Bonjour, ici le 1001 services du Parc de la Brenne."
+GREETING = "Bonjour, ici le 1001 services."
 
 
 def journey(

@@ -29,7 +29,8 @@ from tests.conftest import AUTH_TOKEN, EXAMPLE_CONFIG
 
 EXPORT_HEADER = (
     "call_sid,started_at,ended_at,caller,status,duration_s,category,association,outcome,menu_path,"
-    "commune_insee"
+    "commune_insee,postal_code,in_territory,departement,beneficiary,heard_from,caller_country,caller_area,"
+    "after_hours,transfers,channel"
 )
 
 
@@ -76,7 +77,7 @@ def test_simulate_reaches_an_association_then_export_shows_the_call(
     result = run(database_url, "simulate", input="1\n36300\n:say Ciron\n2\nr\n")
 
     assert result.exit_code == 0, result.output
-    assert "🔊 Bonjour, ici le 1001 services du Parc de la Brenne." in result.output
+    assert "🔊 Bonjour, ici le 1001 services." in result.output
     assert "🔊 Je vous passe Brenne Aide à Domicile." in result.output
     assert "+33261912001" in result.output
     assert "Appel terminé (CA" in result.output
@@ -94,6 +95,13 @@ def test_simulate_reaches_an_association_then_export_shows_the_call(
         "1 36300 ~ 2",
     )
     assert (row["caller"], row["status"], row["commune_insee"]) == ("+336******01", "completed", "36053")
+    assert (row["postal_code"], row["in_territory"], row["beneficiary"], row["caller_country"]) == (
+        "36300",
+        "true",
+        "relative",
+        "FR",
+    )
+    assert row["transfers"] == "Brenne Aide à Domicile: completed 60 s"
     assert re.fullmatch(r"CA[0-9a-f]{32}", row["call_sid"])
 
 
@@ -145,8 +153,8 @@ def test_export_csv_has_stable_columns_and_month_bounds(engine: Engine, database
     assert result.output == (
         f"{EXPORT_HEADER}\n"
         f"{'CA' + 'a' * 32},2026-03-02T09:15:00Z,2026-03-02T09:17:05Z,+336******01,completed,125,MAISON,"
-        "Brenne Aide à Domicile,connected_association,1,\n"
-        f"{'CA' + 'b' * 32},2026-03-31T21:59:00Z,,anonymous,in-progress,,,,,,\n"
+        "Brenne Aide à Domicile,connected_association,1,,,,,,,,,false,,ivr\n"
+        f"{'CA' + 'b' * 32},2026-03-31T21:59:00Z,,anonymous,in-progress,,,,,,,,,,,,,,false,,ivr\n"
     )
 
 
@@ -169,6 +177,16 @@ def test_export_json(engine: Engine, database_url: str) -> None:
             "outcome": "abandoned_in_menu",
             "menu_path": "8 9",
             "commune_insee": None,
+            "postal_code": None,
+            "in_territory": None,
+            "departement": None,
+            "beneficiary": None,
+            "heard_from": None,
+            "caller_country": "",
+            "caller_area": "",
+            "after_hours": False,
+            "transfers": "",
+            "channel": "ivr",
         }
     ]
 
