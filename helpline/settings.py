@@ -17,10 +17,12 @@ class Settings:
     config_path: Path = Path("config.yaml")
     database_url: str = DEFAULT_DATABASE_URL
     twilio_auth_token: str | None = None
+    twilio_account_sid: str | None = None
     public_url: str | None = None
     skip_signature_check: bool = False
     caller_hash_secret: str | None = None
     secret_key: str | None = None
+    smtp_password: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -30,8 +32,10 @@ class Settings:
             config_path=Path(env.get("HELPLINE_CONFIG", "config.yaml")),
             database_url=env.get("HELPLINE_DATABASE_URL") or DEFAULT_DATABASE_URL,
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
             public_url=(env.get("HELPLINE_PUBLIC_URL") or "").rstrip("/") or None,
             skip_signature_check=env.get("HELPLINE_DEV_SKIP_SIGNATURE", "") in {"1", "true", "yes"},
             caller_hash_secret=env.get("HELPLINE_CALLER_HASH_SECRET") or None,
             secret_key=env.get("HELPLINE_SECRET_KEY") or None,
+            smtp_password=env.get("HELPLINE_SMTP_PASSWORD") or None,
         )

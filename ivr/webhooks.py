@@ -48,6 +48,7 @@ from ivr.menu import (
     start,
 )
 from ivr.places import communes_for
+from ivr.sms import SmsSender, TwilioSms, can_receive_sms, referral_text
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,19 @@ def init_app(app: Flask) -> None:
         # A category answers to its label; a sub-category to its label and its synonyms.
         speech_phrases={row.code: [row.label, *(row.synonyms if row.parent_code else ())] for row in rows},
     )
+    settings = app.extensions["helpline"].settings
+    app.extensions["ivr.sms"] = None
+    if config.sms.enabled:
+        if settings.twilio_account_sid and settings.twilio_auth_token:
+            app.extensions["ivr.sms"] = TwilioSms(
+                account_sid=settings.twilio_account_sid,
+                auth_token=settings.twilio_auth_token,
+                from_=config.helpline.number,
+            )
+        else:
+            logger.warning(
+                "sms.enabled is set but TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is not: no texts sent."
+            )
     app.register_blueprint(bp)
 
 
@@ -353,6 +367,8 @@ def _transfer(step: Route | ToOperator, *, tried: tuple[int, ...] = ()) -> Respo
                 attempt=str(attempt or ""),
                 tried=",".join(str(i) for i in (*tried, candidate.association_id)),
                 **params,
+                # The text after a referral needs them; the signed URL carries them, no lookup needed.
+                **(_referral_params(candidate) if _sms() else {}),
             ),
             caller_id=rt.config.helpline.number,
             timeout_s=rt.config.transfer.association_timeout_s,
@@ -462,6 +478,8 @@ def dial_result() -> Response:
     )
     voice = twiml.Voice.of(rt.config)
     if answered:
+        if stage == "association":
+            _text_the_referral(rt)
         return _twiml(twiml.goodbye(voice, []))
     if request.form.get("CallStatus") == "completed":
         return _twiml(twiml.goodbye(voice, []))  # the caller hung up while it rang
@@ -469,6 +487,30 @@ def dial_result() -> Response:
         tried = tuple(int(part) for part in request.args.get("tried", "").split(",") if part.isdigit())[:10]
         return _transfer(Route(CallState.from_params(request.args)), tried=tried)
     return _twiml(_ask_callback_number(rt, closed=False, texts=[prompts.operators_busy]))
+
+
+def _referral_params(candidate: Candidate) -> dict[str, Any]:
+    return {"name": candidate.name, "phone": candidate.phone}
+
+
+def _sms() -> SmsSender | None:
+    sender: SmsSender | None = current_app.extensions.get("ivr.sms")
+    return sender
+
+
+def _text_the_referral(rt: Runtime) -> None:
+    """Text the caller the association's name and number, if enabled; a failure only costs the text."""
+    sender, to = _sms(), _caller_number()
+    name, phone = request.args.get("name", ""), request.args.get("phone", "")
+    if sender is None or not (name and phone) or not can_receive_sms(to):
+        return
+    try:
+        sid = sender.send(to=to, body=referral_text(rt.config.sms.text, name=name, phone=phone))
+    except Exception as exc:
+        logger.exception("Could not text the referral to the caller")
+        _log("sms_failed", {"error": repr(exc)[:300]})
+        return
+    _log("sms_sent", {"message_sid": sid})
 
 
 # --- screening: the called party hears the request and presses 1 --------------------------------------

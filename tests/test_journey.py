@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from twilio.http import HttpClient
+from twilio.http.response import Response as TwilioResponse
 
 from call_log.models import Call
 from call_log.recording import find_call
 from helpline.app import create_app
-from helpline.config import Calendar, Closure, Config
+from helpline.config import Calendar, Closure, Config, Sms
 from helpline.db import transaction
 from helpline.settings import Settings
 from ivr.hours import Override
@@ -31,6 +37,7 @@ from ivr.simulator import (
     SimulatedCall,
     Speech,
 )
+from ivr.sms import TwilioSms
 from tests.conftest import AUTH_TOKEN, PUBLIC_URL, FakeClock
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -376,4 +383,84 @@ def test_closure_from_config(
         FlaskClientTransport(app.test_client()), base_url=PUBLIC_URL, auth_token=AUTH_TOKEN
     )
     assert simulator.place_call(ScriptedCaller([HangUp()])).heard[0] == "Fermé."
+    app.extensions["helpline"].engine.dispose()
+
+
+class StubTwilioApi(HttpClient):  # type: ignore[misc]
+    """The REST client's transport, answering like Twilio's Messages API without any network."""
+
+    def __init__(self) -> None:
+        super().__init__(logger=logging.getLogger("tests.twilio"), is_async=False)
+        self.requests: list[tuple[str, str, dict[str, object]]] = []
+
+    def request(self, method: str, uri: str, **kwargs: Any) -> TwilioResponse:
+        """Record the request; answer 201 with a queued message."""
+        self.requests.append((method, uri, dict(kwargs.get("data") or {})))
+        body = {
+            "sid": "SM" + "0" * 32,
+            "status": "queued",
+            "to": kwargs["data"]["To"],
+            "body": kwargs["data"]["Body"],
+        }
+        return TwilioResponse(201, json.dumps(body))
+
+
+def test_referral_text_message(
+    example_config: Config, settings: Settings, engine: Engine, clock: FakeClock
+) -> None:
+    """With SMS on, a caller connected to an association gets its name and number by text."""
+    config = example_config.model_copy(update={"sms": Sms(enabled=True)})
+    app = create_app(replace(settings, twilio_account_sid="AC" + "1" * 32), config=config, clock=clock)
+    api = StubTwilioApi()
+    app.extensions["ivr.sms"] = TwilioSms(
+        account_sid="AC" + "1" * 32, auth_token=AUTH_TOKEN, from_="+33261911000", http_client=api
+    )
+    simulator = CallSimulator(
+        FlaskClientTransport(app.test_client()), base_url=PUBLIC_URL, auth_token=AUTH_TOKEN
+    )
+
+    call = simulator.place_call(
+        ScriptedCaller([Keys("1"), Keys("36300"), Speech("Ciron"), Keys("2")], dials=[ANSWER])
+    )
+
+    assert api.requests == [
+        (
+            "POST",
+            f"https://api.twilio.com/2010-04-01/Accounts/AC{'1' * 32}/Messages.json",
+            {
+                "To": "+33639980001",
+                "From": "+33261911000",
+                "Body": "1001 services : Brenne Aide à Domicile, 02 61 91 20 01. Bonne journée !",
+            },
+        )
+    ]
+    with app.extensions["helpline"].sessions() as session:
+        record = find_call(session, call.call_sid)
+        assert record is not None
+        assert [e.payload for e in record.events if e.kind == "sms_sent"] == [
+            {"message_sid": "SM" + "0" * 32}
+        ]
+    app.extensions["helpline"].engine.dispose()
+
+
+def test_no_text_to_a_landline(
+    example_config: Config, settings: Settings, engine: Engine, clock: FakeClock
+) -> None:
+    """Texts go to mobiles only: a landline caller gets none."""
+    config = example_config.model_copy(update={"sms": Sms(enabled=True)})
+    app = create_app(settings, config=config, clock=clock)
+    api = StubTwilioApi()
+    app.extensions["ivr.sms"] = TwilioSms(
+        account_sid="AC" + "1" * 32, auth_token=AUTH_TOKEN, from_="+33261911000", http_client=api
+    )
+    simulator = CallSimulator(
+        FlaskClientTransport(app.test_client()),
+        base_url=PUBLIC_URL,
+        auth_token=AUTH_TOKEN,
+        from_="+33254370000",
+    )
+    simulator.place_call(
+        ScriptedCaller([Keys("1"), Keys("36300"), Speech("Ciron"), Keys("2")], dials=[ANSWER])
+    )
+    assert api.requests == []
     app.extensions["helpline"].engine.dispose()

@@ -1,0 +1,60 @@
+"""Texting a caller the association they were put through to (optional, off by default)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import phonenumbers
+from twilio.http import HttpClient
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+SMS_TIMEOUT_S = 5.0
+
+
+class SmsSender(Protocol):
+    """Something that sends a text message and returns its id."""
+
+    def send(self, *, to: str, body: str) -> str:
+        """Send `body` to `to` (E.164)."""
+        ...
+
+
+class TwilioSms:
+    """Sends texts from the helpline's number with Twilio's REST client."""
+
+    def __init__(
+        self, *, account_sid: str, auth_token: str, from_: str, http_client: HttpClient | None = None
+    ) -> None:
+        """`http_client` is the REST client's transport; tests plug a local stub in."""
+        self.from_ = from_
+        self.client = Client(
+            account_sid, auth_token, http_client=http_client or TwilioHttpClient(timeout=SMS_TIMEOUT_S)
+        )
+
+    def send(self, *, to: str, body: str) -> str:
+        """Send the text; returns Twilio's message SID."""
+        message = self.client.messages.create(to=to, from_=self.from_, body=body)
+        return str(message.sid)
+
+
+def can_receive_sms(number: str) -> bool:
+    """Whether a number is a mobile one (texts to landlines are lost)."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    kind = phonenumbers.number_type(parsed)
+    mobile = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+    # The fictional +33 6 39 98 block is a mobile block that libphonenumber does not know.
+    return kind in mobile or number.startswith("+3363998")
+
+
+def referral_text(template: str, *, name: str, phone: str) -> str:
+    """The text of the message: the association's name and its number as people write it."""
+    try:
+        parsed = phonenumbers.parse(phone, None)
+        written = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    except phonenumbers.NumberParseException:
+        written = phone
+    return template.format(name=name, phone=written)
