@@ -296,3 +296,26 @@ def test_served_over_http(server: str, sessions: sessionmaker[Session]) -> None:
     with sessions() as session:
         logged = session.scalars(select(Call)).one()
         assert (logged.call_sid, logged.outcome) == (call.call_sid, "connected_association")
+
+
+def test_line_override_from_the_cli(engine: Engine, database_url: str) -> None:
+    """Staff close the line with their message and lift it again from the CLI; status says which holds."""
+    closed = run(
+        database_url, "line", "close", "--message", "Fermé pour l'inventaire.", "--until", "2099-01-01T09:00"
+    )
+    assert closed.output == "The line is closed until 2099-01-01T09:00.\n"
+    status = run(database_url, "line", "status")
+    assert status.output.splitlines()[:2] == [
+        "The line is closed (override). "
+        "Hours: du lundi au vendredi de 9 h à 12 h 30 et de 13 h 30 à 17 h 30.",
+        "Staff override: closed until 2099-01-01 09:00.",
+    ]
+    assert run(database_url, "line", "auto").output == "The line follows its hours again.\n"
+    assert "Staff override" not in run(database_url, "line", "status").output
+
+
+def test_line_override_needs_a_date(engine: Engine, database_url: str) -> None:
+    """A --until that is not a date and time is refused with what is expected."""
+    result = run(database_url, "line", "open", "--until", "tomorrow")
+    assert result.exit_code == 2
+    assert "'tomorrow' is not a date and time like 2026-12-24T18:00" in result.output
