@@ -29,6 +29,16 @@ class CategoryRow:
     label: str
     parent_code: str | None
     synonyms: tuple[str, ...]
+    sap_codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SapActivity:
+    """An activity of the legal list of "services à la personne" (Code du travail art. D7231-1, 2023)."""
+
+    code: str
+    regime: str
+    label: str
 
 
 def _data(name: str) -> str:
@@ -55,11 +65,22 @@ def taxonomy() -> tuple[CategoryRow, ...]:
         rows.append(CategoryRow(category["id"], category["label_fr"], None, synonyms))
         rows.extend(
             CategoryRow(
-                service["id"], service["label_fr"], category["id"], tuple(service.get("synonyms_fr", []))
+                service["id"],
+                service["label_fr"],
+                category["id"],
+                tuple(service.get("synonyms_fr", [])),
+                tuple(service.get("sap_2023", [])),
             )
             for service in services
         )
     return tuple(rows)
+
+
+@cache
+def sap_activities() -> dict[str, SapActivity]:
+    """The legal list of "services à la personne" by code ("I.1" ... "II.21")."""
+    reader = csv.DictReader(io.StringIO(_data("sap-2023.csv")))
+    return {row["code"]: SapActivity(row["code"], row["regime"], row["label"]) for row in reader}
 
 
 def category_codes() -> list[str]:

@@ -1,54 +1,134 @@
-"""Which associations can take a caller: the routing function used by the voice menu and the operators."""
+"""Which associations can take a caller: the routing function used by the voice menu and the operators.
+
+Pure given the session and the moment: it reads the directory as it is now (an edit made in the console
+counts from the next call) and never reads the clock.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from directory.models import Association, Commune, ServiceCategory
+from directory.models import Association, Service, ServiceArea, ServiceCategory
+
+# Schedules and closures are kept in the helpline's local time.
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """An association that can take a request, and the number the IVR dials."""
+    """An association that can take a request, the number the IVR dials, and the service it offers."""
 
     association_id: int
     name: str
     phone: str
     priority: int
+    service_id: int | None = None
+    service_name: str = ""
 
 
-def route(session: Session, *, category: str, commune_insee: str | None, at: datetime) -> list[Candidate]:
-    """Active associations offering `category` (or its parent) that cover the commune, best first.
+def route(
+    session: Session,
+    *,
+    category: str,
+    commune_insee: str | None,
+    at: datetime,
+    tz: ZoneInfo = PARIS,
+) -> list[Candidate]:
+    """Associations that can take a request for `category` in the commune at `at`, best first.
 
-    A commune of None (not asked, or not understood) matches every association offering the category.
-    Ordered by priority (lower first); among equals, the one offered a caller longest ago comes first,
-    so that equals take turns (see `record_offer`), then by name for a stable order.
+    A candidate is an active association with an active service in `category`, its parent category, or,
+    for a top-level category (what a menu key names), one of its sub-categories,
+    covering the commune (None: not asked or not understood, matches any), open at `at` by its schedule
+    (a service without schedule follows its association's; with neither it is open whenever the helpline
+    is) and not in a closure, with a phone to dial. Ordered by priority (lower first); among equals the
+    one offered a caller longest ago comes first, so that equals take turns (see `record_offer`), then
+    by name for a stable order. One candidate per association.
     """
-    del at  # opening hours of associations come with the directory's schedules
+    if at.tzinfo is None:
+        raise ValueError("route() needs an aware datetime")
     found = session.get(ServiceCategory, category)
     if found is None:
         return []
     codes = [found.code] + ([found.parent_code] if found.parent_code else [])
+    if found.parent_code is None:
+        # A menu key names a whole family ("ménage, repassage"): an ironing service can take that call.
+        children = select(ServiceCategory.code).where(ServiceCategory.parent_code == found.code)
+        codes += list(session.scalars(children))
     query = (
-        select(Association)
-        .where(Association.active, Association.categories.any(ServiceCategory.code.in_(codes)))
+        select(Service)
+        .join(Service.association)
+        .where(Service.status == "active", Association.active, Service.category_code.in_(codes))
+        .options(
+            contains_eager(Service.association).selectinload(Association.phones),
+            contains_eager(Service.association).selectinload(Association.schedules),
+            contains_eager(Service.association).selectinload(Association.closures),
+            selectinload(Service.phones),
+            selectinload(Service.schedules),
+            selectinload(Service.closures),
+        )
         .order_by(
             Association.priority,
             Association.last_offered_at.is_not(None),
             Association.last_offered_at,
             Association.name,
+            # An association's service in the exact category is offered before its parent-category one.
+            case((Service.category_code == found.code, 0), else_=1),
+            Service.name,
         )
     )
     if commune_insee is not None:
-        query = query.where(Association.communes.any(Commune.insee == commune_insee))
-    return [
-        Candidate(association_id=a.id, name=a.name, phone=a.phone, priority=a.priority)
-        for a in session.scalars(query)
-    ]
+        query = query.where(Service.areas.any(ServiceArea.commune_insee == commune_insee))
+    local = at.astimezone(tz)
+    candidates: list[Candidate] = []
+    for service in session.scalars(query).unique():
+        association = service.association
+        phone = dial_number(service)
+        if association.id in {c.association_id for c in candidates} or phone is None:
+            continue
+        if not is_open(service, local):
+            continue
+        candidates.append(
+            Candidate(
+                association_id=association.id,
+                name=association.name,
+                phone=phone,
+                priority=association.priority,
+                service_id=service.id,
+                service_name=service.name,
+            )
+        )
+    return candidates
+
+
+def is_open(service: Service, local: datetime) -> bool:
+    """Whether the service takes callers at this local time: no closure, and within its weekly hours."""
+    day = local.date()
+    association = service.association
+    if any(c.starts_on <= day <= c.ends_on for c in [*service.closures, *association.closures]):
+        return False
+    schedules = service.schedules or association.schedules
+    if not schedules:
+        return True
+    now = local.time().replace(tzinfo=None)
+    return any(s.weekday == local.weekday() and s.opens <= now < s.closes for s in schedules)
+
+
+def dial_number(service: Service) -> str | None:
+    """The number the IVR dials for a service: its own IVR phone, else its association's, else any phone."""
+    owners = (service.phones, service.association.phones)
+    for phones in owners:
+        for phone in phones:
+            if phone.ivr:
+                return phone.number
+    for phones in owners:
+        if phones:
+            return phones[0].number
+    return None
 
 
 def record_offer(session: Session, association_id: int, *, at: datetime) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from directory.models import Association, Commune, ServiceCategory
+from directory.models import Association, Commune, Phone, Service, ServiceArea, ServiceCategory
 from directory.reference import taxonomy, territory_communes
 from helpline.config import ExampleAssociation
 
@@ -20,33 +20,37 @@ def sync_reference_data(session: Session) -> None:
         session.add(commune)
     for cat in taxonomy():
         category = session.get(ServiceCategory, cat.code) or ServiceCategory(code=cat.code)
-        category.label, category.parent_code, category.synonyms = (
-            cat.label,
-            cat.parent_code,
-            list(cat.synonyms),
-        )
+        category.label, category.parent_code = cat.label, cat.parent_code
+        category.synonyms, category.sap_codes = list(cat.synonyms), list(cat.sap_codes)
         session.add(category)
         # Parents must exist before their children reference them.
         session.flush()
 
 
 def load_example_directory(session: Session, associations: Sequence[ExampleAssociation]) -> int:
-    """Load the example associations into an empty directory; returns how many were added."""
+    """Load the example associations into an empty directory; returns how many were added.
+
+    Each becomes an association whose phone is the one the IVR dials, with one service per category
+    (named after it) covering the example's communes.
+    """
     if session.scalar(select(func.count()).select_from(Association)):
         return 0
-    all_communes = list(session.scalars(select(Commune).order_by(Commune.insee)))
-    by_insee = {commune.insee: commune for commune in all_communes}
+    all_codes = list(session.scalars(select(Commune.insee).order_by(Commune.insee)))
     for example in associations:
-        communes = (
-            all_communes if example.communes == "all" else [by_insee[code] for code in example.communes]
-        )
+        codes = all_codes if example.communes == "all" else list(example.communes)
         session.add(
             Association(
                 name=example.name,
-                phone=example.phone,
                 priority=example.priority,
-                categories=[session.get_one(ServiceCategory, code) for code in example.categories],
-                communes=communes,
+                phones=[Phone(number=example.phone, ivr=True)],
+                services=[
+                    Service(
+                        name=session.get_one(ServiceCategory, code).label,
+                        category_code=code,
+                        areas=[ServiceArea(commune_insee=insee) for insee in codes],
+                    )
+                    for code in example.categories
+                ],
             )
         )
     session.flush()

@@ -30,9 +30,17 @@ def load_helpline_config(settings: Settings) -> Config:
 
 
 def create_app(
-    settings: Settings | None = None, *, config: Config | None = None, clock: Clock = system_clock
+    settings: Settings | None = None,
+    *,
+    config: Config | None = None,
+    clock: Clock = system_clock,
+    start_jobs: bool = False,
 ) -> Flask:
-    """Build the helpline's Flask app; raises ConfigError if config.yaml is not usable."""
+    """Build the helpline's Flask app; raises ConfigError if config.yaml is not usable.
+
+    `start_jobs` starts the monthly report scheduler (the server does; tests and commands do not).
+    """
+    import console.web
     import ivr.webhooks
 
     settings = settings or Settings.from_env()
@@ -44,6 +52,13 @@ def create_app(
         settings=settings, config=config, engine=engine, sessions=make_session_factory(engine), clock=clock
     )
     ivr.webhooks.init_app(app)
+    console.web.init_app(app)
+    if start_jobs and config.reports.schedule_enabled and not app.testing:
+        from reports.schedule import start_scheduler
+
+        app.extensions["reports.scheduler"] = start_scheduler(
+            app.extensions["helpline"].sessions, config, clock=clock, smtp_password=settings.smtp_password
+        )
 
     @app.get("/health")
     def health() -> tuple[Response, int]:

@@ -8,26 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Callable
-from typing import Any
 
 import click
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from console.commands import users
+from directory.cli import directory
 from helpline.config import Config
-from helpline.startup import fail, settings_and_config
+from helpline.startup import fail, settings_and_config, with_database
 from ivr.cli import line
-
-
-def _database_errors(action: Callable[[], Any]) -> Any:
-    """Run `action`, turning a missing or unreachable database into a message that says what to do."""
-    try:
-        return action()
-    except (OperationalError, ProgrammingError) as exc:
-        fail(
-            f"the database is not ready ({exc.orig.__class__.__name__}: {str(exc.orig).strip()}); "
-            "check HELPLINE_DATABASE_URL and run 'helpline db upgrade'"
-        )
+from reports.cli import demo_data, report
 
 
 @click.group()
@@ -49,7 +38,7 @@ def db_upgrade() -> None:
     settings, config = settings_and_config()
     engine = make_engine(settings.database_url)
     try:
-        report = _database_errors(lambda: upgrade_database(engine, config))
+        report = with_database(lambda: upgrade_database(engine, config))
     finally:
         engine.dispose()
     click.echo(f"Database {engine.url.render_as_string(hide_password=True)} is up to date.")
@@ -171,9 +160,13 @@ def calls_export(month: str, fmt: str) -> None:
             return to_csv(rows) if fmt == "csv" else to_json(rows)
 
     try:
-        click.echo(_database_errors(export), nl=False)
+        click.echo(with_database(export), nl=False)
     finally:
         engine.dispose()
 
 
+main.add_command(users)
 main.add_command(line)
+main.add_command(directory)
+main.add_command(report)
+main.add_command(demo_data)

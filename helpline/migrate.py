@@ -34,7 +34,7 @@ def upgrade_database(engine: Engine, config: Config) -> UpgradeReport:
     alembic = alembic_config()
     with engine.begin() as connection:
         alembic.attributes["connection"] = connection
-        command.upgrade(alembic, "heads")
+        command.upgrade(alembic, "head")
     with transaction(make_session_factory(engine)) as session:
         sync_reference_data(session)
         added = load_example_directory(session, config.example_directory)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import call_log.models
+import console.accounts
 import directory.models
 import ivr.models
+import reports.models
 from helpline.db import Base
 
-__all__ = ["Base", "call_log", "directory", "ivr"]
+__all__ = ["Base", "call_log", "console", "directory", "ivr", "reports"]
 
 metadata = Base.metadata

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import secrets
 from typing import Any
 
 from flask import Flask
@@ -27,11 +29,14 @@ class HelplineServer(BaseApplication):  # type: ignore[misc]
         """Build the app in the worker process."""
         from helpline.app import create_app
 
-        return create_app(self.settings, config=self.helpline_config)
+        return create_app(self.settings, config=self.helpline_config, start_jobs=True)
 
 
 def run(settings: Settings, config: Config, *, host: str, port: int, workers: int) -> None:
     """Serve until interrupted."""
+    if settings.secret_key is None:
+        # All workers must sign console sessions with one key; without HELPLINE_SECRET_KEY, one per start.
+        settings = dataclasses.replace(settings, secret_key=secrets.token_hex(32))
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -40,6 +45,8 @@ def run(settings: Settings, config: Config, *, host: str, port: int, workers: in
         # Twilio waits 15 s for a webhook; a request longer than that has failed the caller anyway.
         "timeout": 30,
         "accesslog": "-",
+        # The path without its query: IVR state and callback numbers travel in query strings.
+        "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
         "errorlog": "-",
         "loglevel": "info",
     }

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
 
 import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from helpline.config import Config, ConfigError
 from helpline.settings import Settings
+
+T = TypeVar("T")
 
 
 def fail(message: str) -> NoReturn:
@@ -26,3 +30,14 @@ def settings_and_config() -> tuple[Settings, Config]:
         return settings, load_helpline_config(settings)
     except ConfigError as exc:
         fail(str(exc))
+
+
+def with_database(action: Callable[[], T]) -> T:
+    """Run `action`, turning a missing or unreachable database into a message that says what to do."""
+    try:
+        return action()
+    except (OperationalError, ProgrammingError) as exc:
+        fail(
+            f"the database is not ready ({exc.orig.__class__.__name__}: {str(exc.orig).strip()}); "
+            "check HELPLINE_DATABASE_URL and run 'helpline db upgrade'"
+        )

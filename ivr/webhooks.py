@@ -539,6 +539,12 @@ def whisper() -> Response:
 def whisper_answer() -> Response:
     """1 connects the caller; anything else declines (the Dial then counts as not answered)."""
     if request.form.get("Digits") == "1":
+        # The console shows who is on the line: the event goes to the caller's call, the parent leg.
+        _log(
+            "transfer_accepted",
+            {"target": request.args.get("target", "")},
+            call_sid=request.form.get("ParentCallSid", ""),
+        )
         return _twiml(twiml.bridge())
     return _twiml(twiml.goodbye(twiml.Voice.of(runtime().config), []))
 
@@ -777,12 +783,13 @@ def _log(
     opening: dict[str, str] | None = None,
     summary: dict[str, Any] | None = None,
     then: Callable[[Session, Call], None] | None = None,
+    call_sid: str | None = None,
 ) -> None:
     """Record an event of this request's call, and update its summary, without ever failing the call.
 
     The summary is only updated when the event is new, so that a retried request changes nothing.
     """
-    call_sid = request.form.get("CallSid", "")
+    call_sid = call_sid if call_sid is not None else request.form.get("CallSid", "")
     if not call_sid.startswith("CA") or len(call_sid) > 64:
         logger.warning("No usable CallSid in %s; %s not logged: %s", request.path, kind, payload)
         return

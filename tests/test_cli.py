@@ -266,7 +266,8 @@ def server(engine: Engine, database_url: str) -> Iterator[str]:
             try:
                 if requests.get(f"{base}/health", timeout=1).status_code == 200:
                     break
-            except requests.ConnectionError:
+            # Refused until gunicorn listens, slow while the worker loads the app.
+            except (requests.ConnectionError, requests.Timeout):
                 pass
             assert process.poll() is None, process.stdout.read() if process.stdout else ""
             assert time.monotonic() < deadline, "the server did not start within 30 s"

@@ -185,6 +185,8 @@ def test_clear_speech_then_questions_then_screened_transfer(
         "relative",
     )
     assert record.outcome == "connected_association"
+    kinds = [event.kind for event in record.events]
+    assert kinds.index("transfer") < kinds.index("transfer_accepted") < kinds.index("dial_result")
 
 
 def test_menu_offers_speech_with_hints(app: Flask) -> None:

@@ -1,0 +1,147 @@
+"""Partner follow-through: how each referral went with its association, and which ones are overdue.
+
+An association should contact the person within 24 working hours of the referral (working days, public
+holidays excluded: see `WorkingCalendar.working_days`). Each change of follow-up state is a call event with
+who changed it and the state before and after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from call_log.models import FOLLOW_UP_STATES, Call, Referral
+from call_log.recording import add_event
+from call_log.working_time import WorkingCalendar
+
+CONTACT_DEADLINE = timedelta(hours=24)
+# States that mean the association has contacted the person.
+_CONTACTED = ("contacted", "quote_sent", "service_started")
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A referral with its contact deadline."""
+
+    referral: Referral
+    due_at: datetime
+    # Whether the association made contact in time: None while it has not made contact.
+    contacted_in_time: bool | None
+    overdue: bool
+
+
+def follow_up_of(referral: Referral, *, now: datetime, calendar: WorkingCalendar) -> FollowUp:
+    """Where a referral stands against its contact deadline."""
+    due_at = calendar.deadline(referral.created_at, CONTACT_DEADLINE)
+    contacted_in_time = None if referral.contacted_at is None else referral.contacted_at <= due_at
+    overdue = referral.follow_up == "pending" and now > due_at
+    return FollowUp(referral, due_at, contacted_in_time, overdue)
+
+
+def _overdue(now: datetime, calendar: WorkingCalendar) -> list[ColumnElement[bool]]:
+    """Pending, and created before the latest moment that is 24 working hours before `now`."""
+    cutoff = calendar.latest_start(now, CONTACT_DEADLINE)
+    return [Referral.follow_up == "pending", Referral.created_at < cutoff]
+
+
+def overdue_referrals(
+    session: Session, *, now: datetime, calendar: WorkingCalendar, limit: int = 200
+) -> list[FollowUp]:
+    """Referrals still without contact after 24 working hours, oldest first (at most `limit` of them)."""
+    found = session.scalars(
+        select(Referral)
+        .where(*_overdue(now, calendar))
+        .options(joinedload(Referral.association), joinedload(Referral.call))
+        .order_by(Referral.created_at, Referral.id)
+        .limit(limit)
+    )
+    return [follow_up_of(referral, now=now, calendar=calendar) for referral in found]
+
+
+def count_overdue_referrals(session: Session, *, now: datetime, calendar: WorkingCalendar) -> int:
+    """How many referrals are without contact after 24 working hours."""
+    return session.scalar(select(func.count(Referral.id)).where(*_overdue(now, calendar))) or 0
+
+
+def referrals(
+    session: Session,
+    *,
+    now: datetime,
+    calendar: WorkingCalendar,
+    state: str | None = None,
+    since: datetime | None = None,
+    limit: int = 200,
+) -> list[FollowUp]:
+    """Referrals (optionally in one follow-up state, or created since a date), newest first."""
+    query = (
+        select(Referral)
+        .options(joinedload(Referral.association), joinedload(Referral.call))
+        .order_by(Referral.created_at.desc(), Referral.id.desc())
+        .limit(limit)
+    )
+    if state is not None:
+        query = query.where(Referral.follow_up == state)
+    if since is not None:
+        query = query.where(Referral.created_at >= since)
+    return [follow_up_of(referral, now=now, calendar=calendar) for referral in session.scalars(query)]
+
+
+def set_follow_up(
+    session: Session,
+    referral: Referral,
+    state: str,
+    *,
+    by: str,
+    now: datetime,
+    at: datetime | None = None,
+    notes: str = "",
+) -> bool:
+    """Move a referral to `state`; `at` is when it happened (default now). False if nothing changed.
+
+    The first move to a contacted state sets `contacted_at`, the first to quote_sent sets `quote_sent_at`;
+    a correction back to pending clears them.
+    """
+    if state not in FOLLOW_UP_STATES:
+        raise ValueError(f"{state!r} is not a follow-up state (valid: {', '.join(FOLLOW_UP_STATES)})")
+    when = at or now
+    before = {
+        "follow_up": referral.follow_up,
+        "contacted_at": referral.contacted_at,
+        "quote_sent_at": referral.quote_sent_at,
+    }
+    referral.follow_up = state
+    if state in _CONTACTED and referral.contacted_at is None:
+        referral.contacted_at = when
+    if state == "quote_sent" and referral.quote_sent_at is None:
+        referral.quote_sent_at = when
+    if state == "pending":
+        referral.contacted_at = referral.quote_sent_at = None
+    if notes.strip():
+        referral.notes = f"{referral.notes}\n{notes.strip()}".strip()
+    after = {
+        "follow_up": referral.follow_up,
+        "contacted_at": referral.contacted_at,
+        "quote_sent_at": referral.quote_sent_at,
+    }
+    changes = {
+        name: {"before": _json(before[name]), "after": _json(after[name])}
+        for name in before
+        if before[name] != after[name]
+    }
+    if not changes and not notes.strip():
+        return False
+    referral.updated_at = now
+    call = session.get_one(Call, referral.call_id)
+    payload: dict[str, Any] = {"by": by, "referral_id": referral.id, "changes": changes}
+    if notes.strip():
+        payload["notes"] = notes.strip()
+    add_event(session, call, "referral_follow_up", payload, now=now)
+    return True
+
+
+def _json(value: str | datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(value, datetime) else value

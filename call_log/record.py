@@ -1,0 +1,254 @@
+"""The operator's record of a call: annotations, manual contacts and referrals, each change a call event.
+
+An operator's change is written as one `record_updated` event naming who changed what, with the value before
+and after, so that the record's history can be shown and the summary row rebuilt. Two people editing one
+record at once do not overwrite each other silently: a change made since the editor loaded the record wins
+unless the editor changed the same field too, which is a `RecordConflictError`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from call_log.models import CHANNELS, Call, CallEvent, Referral
+from call_log.recording import add_event
+from directory.models import Association, Commune, ServiceCategory
+
+# The fields of a call an operator completes; everything else comes from the voice menu and Twilio.
+RECORD_FIELDS = (
+    "category_code",
+    "commune_insee",
+    "postal_code",
+    "in_territory",
+    "departement",
+    "beneficiary",
+    "heard_from",
+    "outcome",
+    "notes",
+)
+# How the caller heard of the number: the voice menu's default answers (config.yaml can name others,
+# which the console keeps), then answers only an operator hears.
+HEARD_FROM = (
+    "town_hall",
+    "shop",
+    "press",
+    "word_of_mouth",
+    "internet",
+    "health_professional",
+    "social_worker",
+    "association",
+    "already_called",
+    "other",
+)
+# Channels of contacts entered by hand (everything but the voice menu).
+MANUAL_CHANNELS = tuple(channel for channel in CHANNELS if channel != "ivr")
+# The département of the territory's communes.
+TERRITORY_DEPARTEMENT = "36"
+
+FieldValue = str | bool | None
+
+
+class RecordConflictError(Exception):
+    """Someone else changed the same fields since the editor loaded the record."""
+
+    def __init__(self, fields: dict[str, tuple[str, FieldValue]]) -> None:
+        """`fields` maps each conflicting field to (who changed it, its value now)."""
+        super().__init__(f"changed meanwhile by someone else: {', '.join(sorted(fields))}")
+        self.fields = fields
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the person who needs the service lives: a commune of the territory, or a département outside."""
+
+    commune_insee: str | None
+    postal_code: str | None
+    in_territory: bool | None
+    departement: str | None
+
+    @classmethod
+    def of_commune(cls, commune: Commune) -> Place:
+        """A commune of the territory."""
+        return cls(commune.insee, commune.postal_code, True, TERRITORY_DEPARTEMENT)
+
+    @classmethod
+    def outside(cls, departement: str) -> Place:
+        """Outside the territory, in this département."""
+        return cls(None, None, False, departement)
+
+    @classmethod
+    def unknown(cls) -> Place:
+        """Not said."""
+        return cls(None, None, None, None)
+
+    def fields(self) -> dict[str, FieldValue]:
+        """The call fields this place sets."""
+        return {
+            "commune_insee": self.commune_insee,
+            "postal_code": self.postal_code,
+            "in_territory": self.in_territory,
+            "departement": self.departement,
+        }
+
+
+def last_seq(session: Session, call: Call) -> int:
+    """The sequence number of the call's latest event (0 if none): what an editor has seen."""
+    found = session.scalar(
+        select(CallEvent.seq).where(CallEvent.call_id == call.id).order_by(CallEvent.seq.desc()).limit(1)
+    )
+    return found or 0
+
+
+def update_record(
+    session: Session,
+    call: Call,
+    values: Mapping[str, FieldValue],
+    *,
+    by: str,
+    now: datetime,
+    seen_seq: int | None = None,
+) -> CallEvent | None:
+    """Apply an editor's values to the call and record what changed; None if nothing did.
+
+    `seen_seq` is the last event the editor had seen (see `last_seq`); fields changed by others since then
+    keep their new value unless the editor changed them too, which raises RecordConflictError.
+    """
+    unknown = set(values) - set(RECORD_FIELDS)
+    if unknown:
+        raise ValueError(f"not fields of a call record: {', '.join(sorted(unknown))}")
+    seen_before = _changed_since(session, call, seen_seq) if seen_seq is not None else {}
+    changes: dict[str, dict[str, FieldValue]] = {}
+    conflicts: dict[str, tuple[str, FieldValue]] = {}
+    for name, value in values.items():
+        current = getattr(call, name)
+        if value == current:
+            continue
+        if name in seen_before:
+            who, seen = seen_before[name]
+            if value == seen:
+                continue  # the editor left it as they saw it: the newer change stands
+            conflicts[name] = (who, current)
+            continue
+        changes[name] = {"before": current, "after": value}
+    if conflicts:
+        raise RecordConflictError(conflicts)
+    if not changes:
+        return None
+    for name, change in changes.items():
+        setattr(call, name, change["after"])
+    return add_event(session, call, "record_updated", {"by": by, "changes": changes}, now=now)
+
+
+def _changed_since(session: Session, call: Call, seq: int) -> dict[str, tuple[str, FieldValue]]:
+    """Each field changed after event `seq`: who changed it first, and the value it had before."""
+    events = session.scalars(
+        select(CallEvent)
+        .where(CallEvent.call_id == call.id, CallEvent.seq > seq, CallEvent.kind == "record_updated")
+        .order_by(CallEvent.seq)
+    )
+    found: dict[str, tuple[str, FieldValue]] = {}
+    for event in events:
+        for name, change in event.payload.get("changes", {}).items():
+            found.setdefault(name, (str(event.payload.get("by", "")), change.get("before")))
+    return found
+
+
+def open_manual_contact(
+    session: Session, *, channel: str, started_at: datetime, caller: str, by: str, now: datetime
+) -> Call:
+    """A contact that did not come through the voice menu (direct line, visit, e-mail, letter).
+
+    `caller` is the number as the privacy setting stores it ('' if none). The record's fields are then
+    completed with `update_record`, like any call.
+    """
+    if channel not in MANUAL_CHANNELS:
+        raise ValueError(
+            f"{channel!r} is not a channel of manual entries (valid: {', '.join(MANUAL_CHANNELS)})"
+        )
+    call = Call(
+        # Twilio's CallSids start with CA; ours cannot collide with them.
+        call_sid=f"MN{uuid.uuid4().hex}",
+        channel=channel,
+        started_at=started_at,
+        ended_at=started_at,
+        caller=caller,
+        status="completed",
+        menu_path="",
+    )
+    session.add(call)
+    session.flush()
+    add_event(session, call, "manual_entry", {"by": by, "channel": channel}, now=now)
+    return call
+
+
+def add_referral(
+    session: Session, call: Call, association: Association, *, by: str, now: datetime
+) -> Referral:
+    """Record that the caller was referred to `association` by an operator; its follow-up starts pending."""
+    referral = Referral(
+        call_id=call.id,
+        association_id=association.id,
+        category_code=call.category_code,
+        created_at=now,
+        source="operator",
+        created_by=by,
+        follow_up="pending",
+        notes="",
+    )
+    session.add(referral)
+    session.flush()
+    add_event(
+        session,
+        call,
+        "referral_added",
+        {
+            "by": by,
+            "referral_id": referral.id,
+            "association_id": association.id,
+            "association": association.name,
+        },
+        now=now,
+    )
+    return referral
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, hyphens or apostrophes: how commune names are compared."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(plain.replace("-", " ").replace("'", " ").replace("’", " ").split())
+
+
+def find_communes(session: Session, query: str) -> list[Commune]:
+    """Communes of the territory matching a name, a postal code, or 'Name (postal code)'; exact first.
+
+    A postal code can cover several communes; a name that matches one commune exactly returns only it.
+    """
+    text = query.strip()
+    postal = None
+    if text.endswith(")") and "(" in text:
+        text, _, postal = text[:-1].rpartition("(")
+        text, postal = text.strip(), postal.strip()
+    elif text.isdigit():
+        text, postal = "", text
+    communes = list(session.scalars(select(Commune).order_by(Commune.name)))
+    if postal is not None:
+        communes = [c for c in communes if c.postal_code == postal]
+    if not text:
+        return communes
+    wanted = fold(text)
+    exact = [c for c in communes if fold(c.name) == wanted]
+    return exact or [c for c in communes if fold(c.name).startswith(wanted)]
+
+
+def category_and_children(session: Session, code: str) -> list[str]:
+    """A category code with the codes of its sub-categories."""
+    children = session.scalars(select(ServiceCategory.code).where(ServiceCategory.parent_code == code))
+    return [code, *children]

@@ -1,0 +1,62 @@
+"""Signing in and out of the console."""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user, logout_user
+
+from console.access import ConsoleUser, safe_next
+from console.accounts import Credentials, LoginRefusedError, authenticate
+from console.context import now
+from console.forms import LoginForm
+from helpline.db import transaction
+from helpline.runtime import runtime
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """The sign-in form; too many failures for a name or an address are refused for a while (429)."""
+    target = safe_next(request.args.get("next")) or url_for("console.board.index")
+    if current_user.is_authenticated:
+        return redirect(target)
+    form = LoginForm(request.form if request.method == "POST" else None)
+    if request.method == "GET" or not form.validate():
+        return render_template("console/login.html", form=form), 200 if request.method == "GET" else 400
+    credentials = Credentials(
+        username=form.username.data or "",
+        password=form.password.data or "",
+        remote_addr=request.remote_addr or "",
+    )
+    refused: LoginRefusedError | None = None
+    with transaction(runtime().sessions) as db:
+        # Caught inside the transaction so that the failure it recorded is committed.
+        try:
+            account = ConsoleUser.of(authenticate(db, credentials, now=now()))
+        except LoginRefusedError as exc:
+            refused = exc
+    if refused is not None:
+        if refused.reason == "throttled" and refused.retry_after is not None:
+            minutes = max(1, math.ceil(refused.retry_after.total_seconds() / 60))
+            form.password.errors = [
+                f"Trop de tentatives échouées. Réessayez dans {minutes} minute{'s' if minutes > 1 else ''}."
+            ]
+            return render_template("console/login.html", form=form), 429
+        form.password.errors = ["Identifiant ou mot de passe incorrect, ou compte désactivé."]
+        return render_template("console/login.html", form=form), 401
+    login_user(account)
+    # Expire after PERMANENT_SESSION_LIFETIME even if the browser stays open.
+    session.permanent = True
+    return redirect(target)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """Sign out (a POST with the CSRF token, so that no link can sign someone out)."""
+    logout_user()
+    flash("Vous êtes déconnecté·e.", "info")
+    return redirect(url_for("console.auth.login"))

@@ -1,0 +1,54 @@
+"""The live board: calls in progress and just ended, refreshed by polling a fragment of the page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from call_log.board import live_board
+from call_log.callbacks import queue_counts
+from call_log.follow_up import count_overdue_referrals
+from console.access import current_account
+from console.context import DirectoryNames, now, opening_hours, working_days
+from helpline.runtime import runtime
+
+bp = Blueprint("board", __name__)
+
+
+def _board_context() -> dict[str, object]:
+    moment = now()
+    with runtime().sessions() as db:
+        waiting, late = queue_counts(db, now=moment, calendar=opening_hours())
+        staff = current_account().can("staff")
+        return {
+            "rows": live_board(db, now=moment),
+            "names": DirectoryNames.load(db),
+            "callbacks_waiting": waiting,
+            "callbacks_overdue": late,
+            "referrals_overdue": count_overdue_referrals(db, now=moment, calendar=working_days())
+            if staff
+            else 0,
+        }
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    """The board page."""
+    refresh = current_app.config["CONSOLE_BOARD_REFRESH_S"]
+    return render_template("console/board.html", refresh_s=refresh, **_board_context())
+
+
+@bp.get("/board/rows")
+def rows() -> ResponseReturnValue:
+    """The board's calls alone, for the page to refresh itself."""
+    return render_template("console/_board_rows.html", **_board_context())
+
+
+@bp.get("/go")
+def go() -> ResponseReturnValue:
+    """Open a call's record by its number (the one the operator's whisper says)."""
+    number = request.args.get("call", "").strip().lstrip("#n°").strip()
+    if not number.isdigit():
+        flash("Tapez le numéro de l'appel, par exemple 42.", "error")
+        return redirect(url_for("console.board.index"))
+    return redirect(url_for("console.records.view", call_id=int(number)))

@@ -1,0 +1,267 @@
+"""Call records: complete a call, refer the caller, enter a contact by hand, see the record's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from call_log.follow_up import follow_up_of
+from call_log.models import Call, CallEvent, Referral
+from call_log.privacy import stored_caller
+from call_log.record import (
+    TERRITORY_DEPARTEMENT,
+    RecordConflictError,
+    add_referral,
+    last_seq,
+    open_manual_contact,
+    update_record,
+)
+from console import labels
+from console.access import current_account
+from console.context import DirectoryNames, now, tz, working_days
+from console.forms import FollowUpForm, ManualContactForm, RecordForm, ReferralForm, e164
+from directory.models import Association
+from directory.routing import route
+from helpline.db import transaction
+from helpline.runtime import runtime
+
+bp = Blueprint("records", __name__, url_prefix="/calls")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of a record's history."""
+
+    event: CallEvent
+    who: str
+    what: str
+    # (field, before, after) in words; or a single text in `detail`.
+    changes: list[tuple[str, str, str]]
+    detail: str
+
+
+def _load(db: Session, call_id: int) -> Call:
+    call = db.scalar(
+        select(Call)
+        .where(Call.id == call_id)
+        .options(
+            selectinload(Call.events),
+            selectinload(Call.referrals).joinedload(Referral.association),
+            selectinload(Call.callbacks),
+        )
+    )
+    if call is None:
+        abort(404)
+    return call
+
+
+def _record_form(call: Call, names: DirectoryNames, seen_seq: int) -> RecordForm:
+    return RecordForm(
+        data={
+            "category_code": call.category_code or "",
+            "commune": names.commune_label(call.commune_insee),
+            "departement": call.departement if call.in_territory is False else "",
+            "beneficiary": call.beneficiary or "",
+            "heard_from": call.heard_from or "",
+            "outcome": call.outcome or "",
+            "notes": call.notes,
+            "seen_seq": str(seen_seq),
+        }
+    )
+
+
+def _render(
+    db: Session,
+    call: Call,
+    form: RecordForm,
+    *,
+    status: int = 200,
+    conflict: RecordConflictError | None = None,
+) -> ResponseReturnValue:
+    names = DirectoryNames.load(db)
+    form.offer(names.category_choices(db), call)
+    referral_form = ReferralForm()
+    referral_form.association_id.choices = _association_choices(db, call)
+    calendar = working_days()
+    moment = now()
+    follow_ups = [follow_up_of(referral, now=moment, calendar=calendar) for referral in call.referrals]
+    return (
+        render_template(
+            "console/call.html",
+            call=call,
+            form=form,
+            referral_form=referral_form,
+            follow_up_form=FollowUpForm(),
+            follow_ups=follow_ups,
+            names=names,
+            history=_history(call.events, names),
+            conflict=conflict,
+            can_follow_up=current_account().can("staff"),
+        ),
+        status,
+    )
+
+
+def _association_choices(db: Session, call: Call) -> dict[str, dict[str, str]]:
+    """Associations for a referral: the routing candidates for the call's service and commune first."""
+    candidates = []
+    if call.category_code:
+        candidates = route(db, category=call.category_code, commune_insee=call.commune_insee, at=now())
+    proposed = {candidate.association_id for candidate in candidates}
+    others = db.scalars(
+        select(Association)
+        .where(Association.active, Association.id.not_in(proposed))
+        .order_by(Association.name)
+    )
+    groups: dict[str, dict[str, str]] = {}
+    if candidates:
+        groups["Proposées pour ce service et cette commune"] = {
+            str(c.association_id): c.name for c in candidates
+        }
+    groups["Autres associations" if candidates else "Associations"] = {str(a.id): a.name for a in others}
+    return groups
+
+
+@bp.get("/<int:call_id>")
+def view(call_id: int) -> ResponseReturnValue:
+    """A call's record: what is known, the form to complete it, referrals and history."""
+    with runtime().sessions() as db:
+        call = _load(db, call_id)
+        names = DirectoryNames.load(db)
+        return _render(db, call, _record_form(call, names, last_seq(db, call)))
+
+
+@bp.post("/<int:call_id>")
+def save(call_id: int) -> ResponseReturnValue:
+    """Save an operator's changes; each save is one history entry with every field changed."""
+    user = current_account()
+    with transaction(runtime().sessions) as db:
+        call = _load(db, call_id)
+        form = RecordForm(request.form)
+        form.offer(DirectoryNames.load(db).category_choices(db), call)
+        valid = form.validate()
+        place = form.place(db) if valid else None
+        if place is None:
+            return _render(db, call, form, status=400)
+        try:
+            event = update_record(
+                db, call, form.record_values(place), by=user.username, now=now(), seen_seq=form.seen()
+            )
+        except RecordConflictError as conflict:
+            # Show the editor's values again, now against the latest record: saving again overwrites.
+            form.seen_seq.data = str(last_seq(db, call))
+            return _render(db, call, form, status=409, conflict=conflict)
+    flash("Fiche enregistrée." if event else "Aucune modification.", "success" if event else "info")
+    return redirect(url_for("console.records.view", call_id=call_id))
+
+
+@bp.post("/<int:call_id>/referrals")
+def refer(call_id: int) -> ResponseReturnValue:
+    """Refer the caller to an association (its follow-up starts pending)."""
+    user = current_account()
+    with transaction(runtime().sessions) as db:
+        call = _load(db, call_id)
+        form = ReferralForm(request.form)
+        form.association_id.choices = _association_choices(db, call)
+        if not form.validate():
+            flash("Choisissez une association de la liste.", "error")
+            return redirect(url_for("console.records.view", call_id=call_id))
+        association = db.get_one(Association, form.association_id.data)
+        add_referral(db, call, association, by=user.username, now=now())
+    flash(f"Orientation vers {association.name} enregistrée.", "success")
+    return redirect(url_for("console.records.view", call_id=call_id, _anchor="referrals"))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def manual() -> ResponseReturnValue:
+    """A contact that did not come through the voice menu: direct line, visit, e-mail or letter."""
+    user = current_account()
+    rt = runtime()
+    with transaction(rt.sessions) as db:
+        names = DirectoryNames.load(db)
+        if request.method == "GET":
+            form = ManualContactForm(
+                data={"received_at": now().astimezone(tz()).replace(second=0, microsecond=0)}
+            )
+            form.offer(names.category_choices(db))
+            return render_template("console/manual.html", form=form, names=names)
+        form = ManualContactForm(request.form)
+        form.offer(names.category_choices(db))
+        place = form.place(db) if form.validate() else None
+        if place is None or form.received_at.data is None:
+            return render_template("console/manual.html", form=form, names=names), 400
+        number = e164(form.caller_number.data or "") or ""
+        caller = stored_caller(number, rt.config.privacy.caller_number, secret=rt.settings.caller_hash_secret)
+        received = form.received_at.data.replace(tzinfo=tz()).astimezone(UTC)
+        moment = now()
+        call = open_manual_contact(
+            db,
+            channel=form.channel.data or "phone",
+            started_at=received,
+            caller=caller,
+            by=user.username,
+            now=moment,
+        )
+        update_record(db, call, form.record_values(place), by=user.username, now=moment)
+        call_id = call.id
+    flash(f"Contact n° {call_id} enregistré. Vous pouvez orienter la personne ci-dessous.", "success")
+    return redirect(url_for("console.records.view", call_id=call_id, _anchor="referrals"))
+
+
+def _history(events: list[CallEvent], names: DirectoryNames) -> list[HistoryEntry]:
+    """The record's events in words, newest first."""
+    by_field = names.by_field()
+    entries = []
+    for event in reversed(events):
+        payload = event.payload
+        who = str(payload.get("by") or "Serveur vocal")
+        changes = [
+            (
+                labels.FIELDS.get(name, name),
+                labels.field_value(name, change.get("before"), by_field),
+                labels.field_value(name, change.get("after"), by_field),
+            )
+            for name, change in (payload.get("changes") or {}).items()
+            if _shown(name, change, payload["changes"])
+        ]
+        entries.append(
+            HistoryEntry(event, who, labels.label(labels.EVENTS, event.kind), changes, _detail(event, names))
+        )
+    return entries
+
+
+def _shown(name: str, change: dict[str, object], changes: dict[str, object]) -> bool:
+    """Whether a change is worth a line: the postal code, the territory and the Indre département of a
+    territory commune follow from the commune shown."""
+    if name in ("postal_code", "in_territory"):
+        return False
+    return not (
+        name == "departement" and "commune_insee" in changes and change.get("after") == TERRITORY_DEPARTEMENT
+    )
+
+
+def _detail(event: CallEvent, names: DirectoryNames) -> str:
+    payload = event.payload
+    kind = event.kind
+    if kind == "menu_input":
+        return "silence" if payload.get("timeout") else f"touche {payload.get('digits') or '—'}"
+    if kind == "transfer":
+        if payload.get("target") == "operators":
+            return "vers les conseillers"
+        return f"vers {names.associations.get(payload.get('association_id') or 0, 'une association')}"
+    if kind == "dial_result":
+        return labels.label(labels.DIAL_RESULTS, payload.get("status"))
+    if kind == "voicemail":
+        return f"message de {payload.get('duration_s') or 0} s"
+    if kind == "status":
+        return labels.label(labels.CALL_STATUSES, payload.get("status"))
+    if kind == "manual_entry":
+        return labels.label(labels.CHANNELS, payload.get("channel"))
+    if kind == "referral_added":
+        return f"vers {payload.get('association', '')}"
+    return str(payload.get("notes") or "")

@@ -1,0 +1,120 @@
+"""`helpline directory ...`: import and export the directory, and check it."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+
+import click
+from sqlalchemy import Engine
+
+from directory.checks import Finding, check_directory
+from directory.entries import Vocabulary, entry_of, load_associations
+from directory.hsds import export_hsds
+from directory.io import DirectoryImportError, ImportReport, import_entries, read_file, write
+from helpline.clock import system_clock
+from helpline.config import walk_options
+from helpline.db import make_engine, make_session_factory, transaction
+from helpline.startup import fail, settings_and_config, with_database
+
+
+def _engine() -> Engine:
+    settings, _config = settings_and_config()
+    return make_engine(settings.database_url)
+
+
+@click.group()
+def directory() -> None:
+    """The directory of associations: import, export, check."""
+
+
+@directory.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--by", "actor", default=None, help="Who imports, for the change history (default: your login)."
+)
+def import_command(file: Path, actor: str | None) -> None:
+    """Create or update the associations of FILE (.yaml/.yml or .csv), all or nothing."""
+    engine = _engine()
+
+    def run() -> ImportReport:
+        with transaction(make_session_factory(engine)) as session:
+            vocabulary = Vocabulary.load(session)
+            entries = read_file(file, vocabulary)
+            return import_entries(
+                session, entries, vocabulary=vocabulary, actor=actor or _login(), at=system_clock()
+            )
+
+    try:
+        report = with_database(run)
+    except DirectoryImportError as exc:
+        fail(f"{file}: {exc}")
+    finally:
+        engine.dispose()
+    click.echo(
+        f"Imported {file}: {len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged."
+    )
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+@directory.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "yaml", "hsds"]), default="yaml", show_default=True
+)
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file, not stdout."
+)
+def export_command(fmt: str, output: Path | None) -> None:
+    """Print the whole directory: csv or yaml (re-importable), or hsds (Open Referral HSDS 3.0 JSON)."""
+    engine = _engine()
+
+    def run() -> str:
+        with make_session_factory(engine)() as session:
+            if fmt == "hsds":
+                return json.dumps(export_hsds(session), ensure_ascii=False, indent=2) + "\n"
+            entries = [entry_of(association) for association in load_associations(session)]
+            return write(entries, fmt, Vocabulary.load(session))
+
+    try:
+        text = with_database(run)
+    finally:
+        engine.dispose()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote the directory ({fmt}) to {output}.")
+
+
+@directory.command("check")
+def check_command() -> None:
+    """Check phone numbers, that every category is covered somewhere, and that commune codes are known."""
+    settings, config = settings_and_config()
+    menu = {option.category for _, option in walk_options(config.menu.options, "menu") if option.category}
+    engine = make_engine(settings.database_url)
+
+    def run() -> list[Finding]:
+        with make_session_factory(engine)() as session:
+            return check_directory(session, menu_categories=menu)
+
+    try:
+        findings = with_database(run)
+    finally:
+        engine.dispose()
+    for finding in findings:
+        click.echo(str(finding), err=finding.level == "error")
+    errors = sum(finding.level == "error" for finding in findings)
+    warnings = len(findings) - errors
+    click.echo(
+        f"Directory check: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}."
+    )
+    if errors:
+        raise SystemExit(1)

@@ -1,0 +1,84 @@
+"""Where the directory has gaps: for each commune and category, how many active associations cover it.
+
+Coverage follows routing (see `directory.routing.route`), hours aside: an active service of an active
+association covers its communes for its category and that category's sub-categories.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from directory.models import Association, Commune, Service, ServiceArea, ServiceCategory
+from directory.territory import name_key
+
+
+@dataclass(frozen=True)
+class CoverageMatrix:
+    """Communes (rows) × categories (columns) → number of associations that would take the request."""
+
+    communes: list[Commune]
+    categories: list[ServiceCategory]
+    counts: dict[tuple[str, str], int]
+
+    def count(self, commune_insee: str, category_code: str) -> int:
+        """How many associations cover this commune for this category."""
+        return self.counts.get((commune_insee, category_code), 0)
+
+    def gaps(self) -> list[tuple[Commune, ServiceCategory]]:
+        """Every (commune, category) that no active association covers."""
+        return [
+            (commune, category)
+            for commune in self.communes
+            for category in self.categories
+            if not self.count(commune.insee, category.code)
+        ]
+
+
+def coverage_matrix(session: Session, *, top_level_only: bool = False) -> CoverageMatrix:
+    """The matrix over every commune and every category (or only the top-level ones)."""
+    category_query = select(ServiceCategory).order_by(ServiceCategory.code)
+    if top_level_only:
+        category_query = category_query.where(ServiceCategory.parent_code.is_(None))
+    categories = list(session.scalars(category_query))
+    communes = sorted(session.scalars(select(Commune)), key=lambda commune: name_key(commune.name))
+    offered = session.execute(
+        select(ServiceArea.commune_insee, Service.category_code, Service.association_id)
+        .join(Service, Service.id == ServiceArea.service_id)
+        .join(Association, Association.id == Service.association_id)
+        .where(Service.status == "active", Association.active)
+    )
+    associations: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for insee, code, association_id in offered:
+        associations[(insee, code)].add(association_id)
+    counts = {}
+    for category in categories:
+        codes = [category.code] + ([category.parent_code] if category.parent_code else [])
+        for commune in communes:
+            covering = set().union(*(associations.get((commune.insee, code), set()) for code in codes))
+            if covering:
+                counts[(commune.insee, category.code)] = len(covering)
+    return CoverageMatrix(communes, categories, counts)
+
+
+def matrix_csv(matrix: CoverageMatrix) -> str:
+    """The matrix as CSV: one row per commune, one column per category code (0 is a gap)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["insee", "commune", "postal_code", "park_member", *(c.code for c in matrix.categories)])
+    for commune in matrix.communes:
+        writer.writerow(
+            [
+                commune.insee,
+                commune.name,
+                commune.postal_code,
+                commune.park_member,
+                *(matrix.count(commune.insee, category.code) for category in matrix.categories),
+            ]
+        )
+    return out.getvalue()

@@ -1,0 +1,140 @@
+"""`helpline report` (build a month's report, or send it now) and `helpline demo-data` (synthetic calls)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from sqlalchemy import func, select
+
+from helpline.clock import system_clock
+from helpline.db import make_engine, make_session_factory, transaction
+from helpline.startup import fail, settings_and_config, with_database
+from reports.files import FORMATS, Format, collect_month, file_name, render_files, step_count
+from reports.months import month_of, parse_month, shift_month
+
+
+def _month(month: str | None, now: datetime, tz: ZoneInfo) -> str:
+    """The --month given, checked, or last month."""
+    if month is None:
+        return shift_month(month_of(now, tz), -1)
+    try:
+        parse_month(month)
+    except ValueError as exc:
+        fail(f"--month: {exc}")
+    return month
+
+
+@click.group(invoke_without_command=True)
+@click.option("--month", help="The month, as YYYY-MM, in the helpline's timezone (default: last month).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write ('-' for standard output; default: demande-YYYY-MM.<format> here).",
+)
+@click.pass_context
+def report(ctx: click.Context, month: str | None, fmt: Format, output: Path | None) -> None:
+    """A month's demand report, as HTML, CSV, XLSX or open data.
+
+    Example: helpline report --month 2026-10 --format xlsx --output octobre.xlsx
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    settings, config = settings_and_config()
+    now = system_clock()
+    month = _month(month, now, config.helpline.tz)
+    engine = make_engine(settings.database_url)
+
+    def build() -> bytes:
+        with click.progressbar(length=step_count([fmt]), label=f"Rapport {month}", file=sys.stderr) as bar:
+            with make_session_factory(engine)() as session:
+                figures = collect_month(
+                    session, month, [fmt], config=config, now=now, on_step=lambda _step: bar.update(1)
+                )
+            (built,) = render_files(figures, [fmt], on_step=lambda _step: bar.update(1))
+            return built.content
+
+    try:
+        content = with_database(build)
+    finally:
+        engine.dispose()
+    if output is not None and str(output) == "-":
+        click.get_binary_stream("stdout").write(content)
+        return
+    target = output or Path(file_name(month, fmt))
+    try:
+        target.write_bytes(content)
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror or exc}")
+    click.echo(f"Wrote {target} ({len(content):,} bytes).", err=True)
+
+
+@report.command("send")
+@click.option("--month", help="The month, as YYYY-MM, in the helpline's timezone (default: last month).")
+def report_send(month: str | None) -> None:
+    """Build a month's report now, store it in reports.output_dir and e-mail it to reports.recipients."""
+    from reports.mailer import MailError
+    from reports.schedule import MonthlyReportJob
+
+    settings, config = settings_and_config()
+    month = _month(month, system_clock(), config.helpline.tz)
+    if not config.reports.recipients:
+        fail(f"reports.recipients is empty in {settings.config_path}; list who should receive the report")
+    engine = make_engine(settings.database_url)
+    job = MonthlyReportJob(make_session_factory(engine), config, system_clock, settings.smtp_password)
+    try:
+        paths, sent_to = with_database(lambda: job.produce(month))
+    except MailError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    where = Path(paths[0]).parent
+    click.echo(f"Report {month}: {len(paths)} files stored in {where}, sent to {', '.join(sent_to)}.")
+
+
+@click.command("demo-data")
+@click.option("--calls", type=click.IntRange(1, 5_000_000), default=2000, show_default=True, help="How many.")
+@click.option(
+    "--months", type=click.IntRange(1, 120), default=12, show_default=True, help="Over how many months."
+)
+@click.option("--seed", type=int, help="Same seed, same calls.")
+def demo_data(calls: int, months: int, seed: int | None) -> None:
+    """Add realistic synthetic calls over the last whole months, to try the reports."""
+    from directory.models import Commune
+    from reports import demo
+
+    settings, config = settings_and_config()
+    tz, now = config.helpline.tz, system_clock()
+    periods = demo.demo_months(now, tz, months)
+    engine = make_engine(settings.database_url)
+
+    def fill() -> int:
+        added = 0
+        with transaction(make_session_factory(engine)) as session:
+            if not session.scalar(select(func.count()).select_from(Commune)):
+                fail("the database has no communes yet; run 'helpline db upgrade' first")
+            # Who covers what is asked of the routing on a Tuesday morning, when associations are open.
+            local = now.astimezone(tz).replace(hour=10, minute=0, second=0, microsecond=0)
+            tuesday = local - timedelta(days=(local.weekday() - 1) % 7 or 7)
+            directory = demo.DemoDirectory.load(session, at=tuesday)
+            connection = session.connection()
+            generator = demo.DemoGenerator(
+                directory, hours=config.hours, tz=tz, now=now, seed=seed, first_ids=demo.next_ids(connection)
+            )
+            with click.progressbar(length=calls, label="Appels de démonstration", file=sys.stderr) as bar:
+                for batch in generator.batches(periods, calls):
+                    demo.insert_batch(connection, batch)
+                    added += len(batch.calls)
+                    bar.update(len(batch.calls))
+            demo.reset_sequences(connection)
+        return added
+
+    try:
+        added = with_database(fill)
+    finally:
+        engine.dispose()
+    click.echo(f"Added {added:,} demo calls from {periods[0]} to {periods[-1]}.")

@@ -1,0 +1,71 @@
+"""Tables of the reports package: one row per monthly report run, the claim that makes it happen once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import JSON
+
+from call_log.models import Call, Referral, TransferAttempt
+from helpline.db import Base, UTCDateTime
+
+# Where a run stands: claimed and working, done (files stored, e-mail sent if there are recipients), failed.
+RUN_STATES = ("running", "done", "failed")
+
+
+class ReportRun(Base):
+    """The monthly report of one month, claimed by one scheduler: the unique month is the lock."""
+
+    __tablename__ = "report_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The files written for the month (paths), and the recipients the e-mail went to.
+    files: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sent_to: Mapped[list[str]] = mapped_column(JSON, default=list)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    def __repr__(self) -> str:
+        return f"<ReportRun {self.month} {self.status}>"
+
+
+# Covering indexes for the report's GROUP BY queries: a month of calls, and the transfers and referrals of
+# each call, are read from these alone, without visiting the tables' rows (see bench/report_benchmark.py).
+REPORT_INDEXES = (
+    Index(
+        "ix_call_report",
+        Call.started_at,
+        Call.outcome,
+        Call.category_code,
+        Call.in_territory,
+        Call.commune_insee,
+        Call.departement,
+        Call.beneficiary,
+        Call.heard_from,
+        Call.after_hours,
+        Call.channel,
+        Call.caller_key,
+    ),
+    Index(
+        "ix_transfer_attempt_report",
+        TransferAttempt.call_id,
+        TransferAttempt.result,
+        TransferAttempt.target,
+        TransferAttempt.association_id,
+    ),
+    Index(
+        "ix_referral_report",
+        Referral.call_id,
+        Referral.association_id,
+        Referral.created_at,
+        Referral.contacted_at,
+        Referral.quote_sent_at,
+    ),
+)

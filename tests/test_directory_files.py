@@ -1,0 +1,387 @@
+"""Directory files: YAML and CSV imports (all or nothing, every problem with its line), exact round trips."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from directory.entries import Vocabulary
+from directory.io import DirectoryImportError, import_entries, read_csv, read_yaml, write_csv, write_yaml
+from directory.models import Association, DirectoryChange, Phone, Service
+from tests.directory_support import IMPORTED_AT, RICH_DIRECTORY, current_entries, replace_directory
+
+
+@pytest.fixture
+def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A session on the test database, which holds config.yaml's example directory."""
+    with sessions() as opened:
+        yield opened
+
+
+def problems_of(read: object, text: str, session: Session) -> list[str]:
+    """The problems an import of `text` reports, one line each."""
+    vocabulary = Vocabulary.load(session)
+    with pytest.raises(DirectoryImportError) as caught:
+        read(text, vocabulary)  # type: ignore[operator]
+    return [str(problem) for problem in caught.value.problems]
+
+
+def yaml_of(association: str) -> str:
+    """A YAML file with a valid first association (lines 2-5) and then `association`, from line 6."""
+    return (
+        "associations:\n"
+        "  - name: Valide\n"
+        "    phones: [{number: '+33261912101', ivr: true}]\n"
+        "    services:\n"
+        "      - {name: Ménage, category: MAISON, communes: all}\n" + association
+    )
+
+
+@pytest.mark.parametrize(
+    ("association", "problem"),
+    [
+        (
+            "  - name: X\n    services:\n      - {category: JARDIN, communes: all}\n",
+            "line 8, associations[1].services[0].category: "
+            "'JARDIN' is not a category of the service taxonomy",
+        ),
+        (
+            "  - name: X\n    services:\n      - {category: MAISON, communes: ['36018', '75056']}\n",
+            "line 8, associations[1].services[0].communes[1]: "
+            "'75056' is not the INSEE code of a commune of the territory",
+        ),
+        (
+            "  - name: X\n    phones:\n      - {number: '+33 1 23'}\n",
+            "line 8, associations[1].phones[0].number: "
+            "'+33 1 23' is not a phone number in E.164 form, such as '+33261910000'",
+        ),
+        (
+            "  - name: X\n    phones:\n      - {number: '+33012345678'}\n",
+            "line 8, associations[1].phones[0].number: "
+            "'+33012345678' is not a valid phone number for its country",
+        ),
+        (
+            "  - description: Sans nom\n",
+            "line 6, associations[1].name: a name is required",
+        ),
+        (
+            "  - name: Valide\n",
+            "line 6, associations[1].name: duplicate: association 'Valide' is already on line 2",
+        ),
+        (
+            "  - name: X\n    services:\n      - {category: MAISON, communes: all}\n"
+            "      - {category: MAISON, communes: ['36018']}\n",
+            "line 9, associations[1].services[1].name: "
+            "duplicate: the association already has a service named "
+            "'Ménage, linge et entretien de la maison'",
+        ),
+        (
+            "  - name: X\n    services:\n      - {category: MAISON, communes: all, status: closed}\n",
+            "line 8, associations[1].services[0].status: "
+            "'closed' is not a service status (valid: active, inactive, temporarily_closed)",
+        ),
+        (
+            "  - name: X\n    hours:\n      mon: ['9h-12h']\n",
+            "line 8, associations[1].hours.mon: '9h-12h' is not a time range like '09:00-12:30'",
+        ),
+        (
+            "  - name: X\n    hours:\n      mon: ['09:00-12:00', '11:00-14:00']\n",
+            "line 8, associations[1].hours.mon: the spans starting at 09:00 and 11:00 on mon overlap",
+        ),
+        (
+            "  - name: X\n    hours:\n      someday: '09:00-12:00'\n",
+            "line 8, associations[1].hours.someday: "
+            "'someday' is not a day (valid: mon, tue, wed, thu, fri, sat, sun)",
+        ),
+        (
+            "  - name: X\n    closures:\n      - {from: 2026-12-31, to: 2026-12-24}\n",
+            "line 8, associations[1].closures[0]: "
+            "the closure ends (2026-12-24) before it starts (2026-12-31)",
+        ),
+        (
+            "  - name: X\n    closures:\n      - {from: 31/02/2026}\n",
+            "line 8, associations[1].closures[0].from: '31/02/2026' is not a date such as '2026-12-24'",
+        ),
+        (
+            "  - name: X\n    priority: first\n",
+            "line 7, associations[1].priority: "
+            "'first' is not a priority (a whole number, 0 or more; lower comes first)",
+        ),
+        (
+            "  - name: X\n    email: contact.example.org\n",
+            "line 7, associations[1].email: 'contact.example.org' is not an e-mail address such as "
+            "'contact@example.org'",
+        ),
+        (
+            "  - name: X\n    website: www.example.org\n",
+            "line 7, associations[1].website: 'www.example.org' is not a web address such as 'https://example.org'",
+        ),
+        (
+            "  - name: X\n    phone: '+33261912001'\n",
+            "line 7, associations[1].phone: is not a known field (valid: name, active, priority, "
+            "description, email, website, address, notes, phones, hours, closures, services)",
+        ),
+        (
+            "  - name: X\n    phones:\n      - {number: '+33261912001', ivr: true}\n"
+            "      - {number: '+33261912002', ivr: true}\n",
+            "line 8, associations[1].phones: only one phone of the association can be the one the IVR dials",
+        ),
+        (
+            "  - name: X\n    phones:\n      - {number: '+33261912001', description: 'matin; soir'}\n",
+            "line 8, associations[1].phones[0].description: 'matin; soir' must not contain ';' or a new line",
+        ),
+        (
+            "  - name: X\n    services:\n      - {name: Sans catégorie, communes: all}\n",
+            "line 8, associations[1].services[0].category: a category is required",
+        ),
+    ],
+)
+def test_each_kind_of_yaml_mistake_is_named_with_its_line(
+    session: Session, association: str, problem: str
+) -> None:
+    """A bad entry is reported with its line, its path in the file and what would be valid."""
+    assert problems_of(read_yaml, yaml_of(association), session) == [problem]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "associations:\n  - name: 'X\n",
+            "line 3: this is not valid YAML (found unexpected end of stream)",
+        ),
+        ("- name: X\n", "line 1: expected 'associations:' followed by a list"),
+        ("associations: []\nassociation: []\n", "line 1, association: is not known (only 'associations')"),
+    ],
+)
+def test_a_yaml_file_of_the_wrong_shape_is_refused(session: Session, text: str, problem: str) -> None:
+    """Broken YAML, or YAML that is not a directory, is one problem saying so."""
+    assert problems_of(read_yaml, text, session) == [problem]
+
+
+CSV_HEADER = "association,phones,hours,closures,service,category,status,communes,service_phones\n"
+
+
+@pytest.mark.parametrize(
+    ("rows", "problem"),
+    [
+        ("X,,,,,JARDIN,,all,\n", "line 2, category: 'JARDIN' is not a category of the service taxonomy"),
+        (
+            "X,,,,,MAISON,,36018 75056,\n",
+            "line 2, communes: '75056' is not the INSEE code of a commune of the territory",
+        ),
+        (
+            "X,+33 2 61,,,,,,,\n",
+            "line 2, phones: '+33 2 61' is not a phone number in E.164 form, such as '+33261910000'",
+        ),
+        (
+            "X,téléphone,,,,,,,\n",
+            "line 2, phones: 'téléphone' is not a phone such as 'IVR +33261910000 (Accueil)'",
+        ),
+        (
+            "X,+33012345678,,,,,,,\n",
+            "line 2, phones: '+33012345678' is not a valid phone number for its country",
+        ),
+        (",+33261912001,,,,MAISON,,all,\n", "line 2, association: a name is required"),
+        (
+            "X,,,,Ménage,MAISON,,all,\nX,,,,Ménage,MAISON,,36018,\n",
+            "line 3, service: duplicate: the association already has a service named 'Ménage'",
+        ),
+        (
+            "X,,,,,MAISON,fermé,all,\n",
+            "line 2, status: 'fermé' is not a service status (valid: active, inactive, temporarily_closed)",
+        ),
+        ("X,,lun 9h-12h,,,,,,\n", "line 2, hours: '9h-12h' is not a time range like '09:00-12:30'"),
+        (
+            "X,,,2026-12-31..2026-12-24,,,,,\n",
+            "line 2, closures: the closure ends (2026-12-24) before it starts (2026-12-31)",
+        ),
+        (
+            "X,+33261912001,,,,MAISON,,all,\nX,+33261912002,,,,EXTERIEUR,,all,\n",
+            "line 3, phones: '+33261912002' differs from '+33261912001' on line 2 "
+            "(the rows of an association must agree)",
+        ),
+        (
+            "X,,,,,MAISON,,all,IVR +33261912001; IVR +33261912002\n",
+            "line 2, service_phones: only one phone of the service can be the one the IVR dials",
+        ),
+        ("X,,,,Jardin,,,all,\n", "line 2, category: a category is required"),
+    ],
+)
+def test_each_kind_of_csv_mistake_is_named_with_its_line(session: Session, rows: str, problem: str) -> None:
+    """A bad row is reported with its line (the header is line 1), its column and what would be valid."""
+    assert problems_of(read_csv, CSV_HEADER + rows, session) == [problem]
+
+
+def test_a_csv_header_must_name_known_columns(session: Session) -> None:
+    """Unknown columns and a missing association column are refused before any row is read."""
+    assert problems_of(read_csv, "name,phone\nX,+33261912001\n", session) == [
+        "line 1, name: is not a known column (valid: association, active, priority, description, email, "
+        "website, street_address, postal_code, city, notes, phones, hours, closures, service, category, "
+        "status, service_description, fees, eligibility, communes, service_phones, service_hours, "
+        "service_closures)",
+        "line 1, phone: is not a known column (valid: association, active, priority, description, email, "
+        "website, street_address, postal_code, city, notes, phones, hours, closures, service, category, "
+        "status, service_description, fees, eligibility, communes, service_phones, service_hours, "
+        "service_closures)",
+        "line 1, association: this column is required",
+    ]
+
+
+def test_a_csv_line_number_counts_the_lines_of_multi_line_cells(session: Session) -> None:
+    """A description over three lines moves the next record's line number by three."""
+    text = 'association,description,category,communes\nA,"une\ndeux\ntrois",MAISON,all\nB,,MAISON,99999\n'
+    assert problems_of(read_csv, text, session) == [
+        "line 5, communes: '99999' is not the INSEE code of a commune of the territory"
+    ]
+
+
+def test_every_bad_row_is_reported_and_nothing_is_imported(session: Session) -> None:
+    """Three bad rows among good ones: three problems, in file order, and the database is unchanged."""
+    text = (
+        CSV_HEADER
+        + "Nouvelle,IVR +33261912101,,,,MAISON,,all,\n"
+        + "Brenne Aide à Domicile,IVR +33261912001,,,,MAISON,,all,\n"
+        + "Mauvaise catégorie,,,,,CUISINE,,all,\n"
+        + "Mauvais numéro,0999,,,,MAISON,,all,\n"
+        + "Mauvaise commune,,,,,MAISON,,36018 00000,\n"
+    )
+    before = current_entries(session)
+    assert problems_of(read_csv, text, session) == [
+        "line 4, category: 'CUISINE' is not a category of the service taxonomy",
+        "line 5, phones: '0999' is not a phone number in E.164 form, such as '+33261910000'",
+        "line 6, communes: '00000' is not the INSEE code of a commune of the territory",
+    ]
+    assert current_entries(session) == before
+    assert session.scalar(select(func.count()).select_from(DirectoryChange)) == 0
+
+
+def test_csv_from_a_french_spreadsheet_is_understood(session: Session) -> None:
+    """';' separators, a BOM, French day names, national numbers and dates as spreadsheets write them."""
+    text = (
+        "\ufeffassociation;active;priority;phones;hours;closures;category;communes\n"
+        'Atelier;oui;20;02 61 91 21 01 (accueil);"lundi 09:00-12:00, 14:00-17:00; ven 09:00-12:00";'
+        "24/12/2026..02/01/2027 Congés;MAISON;36018, 36053\n"
+        "Atelier;;;;;;EXTERIEUR.JARDINAGE;all\n"
+    )
+    [entry] = read_csv(text, Vocabulary.load(session))
+    assert (entry.name, entry.active, entry.priority) == ("Atelier", True, 20)
+    assert [(p.number, p.description, p.ivr) for p in entry.phones] == [("+33261912101", "accueil", False)]
+    assert write_yaml([entry], Vocabulary.load(session)).split("associations:\n", 1)[1] == (
+        "- name: Atelier\n"
+        "  active: true\n"
+        "  priority: 20\n"
+        "  phones:\n"
+        "  - number: '+33261912101'\n"
+        "    description: accueil\n"
+        "  hours:\n"
+        "    mon: ['09:00-12:00', '14:00-17:00']\n"
+        "    fri: ['09:00-12:00']\n"
+        "  closures:\n"
+        "  - from: '2026-12-24'\n"
+        "    to: '2027-01-02'\n"
+        "    reason: Congés\n"
+        "  services:\n"
+        "  - name: Ménage, linge et entretien de la maison\n"
+        "    category: MAISON\n"
+        "    status: active\n"
+        "    communes: ['36018', '36053']\n"
+        "  - name: Petits travaux de jardinage\n"
+        "    category: EXTERIEUR.JARDINAGE\n"
+        "    status: active\n"
+        "    communes: all\n"
+    )
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "csv"])
+def test_import_export_import_gives_identical_data(session: Session, fmt: str) -> None:
+    """Import the rich file, export it, import that into an empty directory: same data, same export."""
+    replace_directory(session, RICH_DIRECTORY.read_text(encoding="utf-8"))
+    vocabulary = Vocabulary.load(session)
+    write, read = (write_yaml, read_yaml) if fmt == "yaml" else (write_csv, read_csv)
+    imported = current_entries(session)
+    exported = write(imported, vocabulary)
+
+    session.execute(Association.__table__.delete())
+    import_entries(session, read(exported, vocabulary), vocabulary=vocabulary, actor="test", at=IMPORTED_AT)
+
+    assert current_entries(session) == imported
+    assert write(current_entries(session), vocabulary) == exported
+    # And the rich file did say something: every kind of detail is there.
+    [brenne] = [entry for entry in imported if entry.name == "Brenne Aide à Domicile"]
+    assert brenne.description == "Aide à domicile pour tous.\nIntervient sur tout le parc."
+    assert [(p.number, p.description, p.ivr) for p in brenne.phones] == [
+        ("+33261912001", "Accueil (standard)", True),
+        ("+33639980011", "2e ligne, responsable", False),
+    ]
+    assert len(brenne.hours) == 9
+    assert [(c.starts_on.isoformat(), c.ends_on.isoformat(), c.reason) for c in brenne.closures] == [
+        ("2026-12-24", "2027-01-02", "Congés de fin d'année"),
+        ("2027-05-01", "2027-05-01", ""),
+    ]
+    [aged, menage] = brenne.services
+    assert (aged.status, aged.communes, aged.hours[0].closes.isoformat()) == (
+        "temporarily_closed",
+        ("36018", "36053", "36066"),
+        "23:59:59.999999",
+    )
+    assert len(menage.communes) == 61
+    assert menage.fees == "Tarif horaire selon revenus ; crédit d'impôt de 50 %"
+
+
+def test_yaml_and_csv_exports_describe_the_same_directory(session: Session) -> None:
+    """The CSV export read back gives exactly the entries the YAML export gives."""
+    replace_directory(session, RICH_DIRECTORY.read_text(encoding="utf-8"))
+    vocabulary = Vocabulary.load(session)
+    entries = current_entries(session)
+    assert read_csv(write_csv(entries, vocabulary), vocabulary) == read_yaml(
+        write_yaml(entries, vocabulary), vocabulary
+    )
+
+
+def test_import_updates_by_name_and_keeps_the_others(session: Session) -> None:
+    """Associations named in the file are created or replaced; others stay; unchanged ones are not touched."""
+    vocabulary = Vocabulary.load(session)
+    text = yaml_of(
+        "  - name: Brenne Aide à Domicile\n"
+        "    priority: 10\n"
+        "    phones: [{number: '+33261912001', ivr: true}]\n"
+        "    services:\n"
+        "      - {name: Aide aux personnes âgées ou handicapées, category: AUTONOMIE, communes: all}\n"
+        "  - name: Brenne Enfance Services\n"
+        "    phones: [{number: '+33261912003', ivr: true}]\n"
+        "    services:\n"
+        '      - {name: "Enfants : garde, sorties d\'école, soutien scolaire et loisirs", category: ENFANTS,'
+        " communes: all}\n"
+    )
+    kept_id = session.scalar(
+        select(Service.id)
+        .join(Association)
+        .where(Association.name == "Brenne Aide à Domicile", Service.category_code == "AUTONOMIE")
+    )
+    report = import_entries(
+        session, read_yaml(text, vocabulary), vocabulary=vocabulary, actor="Camille", at=IMPORTED_AT
+    )
+    assert (report.created, report.updated, report.unchanged) == (
+        ["Valide"],
+        ["Brenne Aide à Domicile"],
+        ["Brenne Enfance Services"],
+    )
+    names = session.scalars(select(Association.name).order_by(Association.name)).all()
+    assert len(names) == 6
+    brenne = session.scalar(select(Association).where(Association.name == "Brenne Aide à Domicile"))
+    assert brenne is not None
+    assert [(s.id, s.category_code) for s in brenne.services] == [(kept_id, "AUTONOMIE")]
+    changes = session.scalars(select(DirectoryChange).order_by(DirectoryChange.id)).all()
+    assert [(c.association_name, c.action, c.actor, c.source) for c in changes] == [
+        ("Valide", "create", "Camille", "import"),
+        ("Brenne Aide à Domicile", "update", "Camille", "import"),
+    ]
+    assert changes[1].before is not None
+    assert changes[1].after is not None
+    assert [s["category"] for s in changes[1].before["services"]] == ["AUTONOMIE", "MAISON"]
+    assert [s["category"] for s in changes[1].after["services"]] == ["AUTONOMIE"]
+    assert session.scalar(select(func.count()).select_from(Phone)) == 6
