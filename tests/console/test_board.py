@@ -1,0 +1,103 @@
+"""The live board: a call shows while it rings the operators, stays 30 minutes after it ends, then leaves."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from call_log.models import Call
+from call_log.record import open_manual_contact
+from call_log.recording import open_call
+from ivr.simulator import CallSimulator, DialOutcome, DialRequest, HangUp, Keys, ScriptedCaller, Speech
+from tests.conftest import FakeClock
+from tests.console.conftest import Browser
+
+
+class CallerWatchingTheBoard(ScriptedCaller):
+    """A caller whose call is looked at on the board while the operators' phones ring."""
+
+    def __init__(self, look: Callable[[], None], inputs: Sequence[Keys | Speech] = (Keys("0"),)) -> None:
+        """Answer the menu with `inputs`; when phones ring, call `look`, then let the phone be answered."""
+        super().__init__(inputs, dials=[DialOutcome("completed", 60)])
+        self.look = look
+
+    def dial(self, dial: DialRequest) -> DialOutcome | HangUp:
+        """Look at the board mid-call, then answer."""
+        self.look()
+        return super().dial(dial)
+
+
+def board_rows(browser: Browser) -> dict[int, str]:
+    """The board's rows (call number -> row HTML), from the fragment the page polls."""
+    html = browser.text("/board/rows")
+    return {int(n): row for n, row in re.findall(r'<tr id="call-(\d+)"(.*?)</tr>', html, flags=re.S)}
+
+
+def test_call_in_progress_then_just_ended_then_gone(
+    as_operator: Browser, simulator: CallSimulator, sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    """While operators ring, the call is live, its record one click away; it stays 30 minutes once ended."""
+    seen: dict[int, str] = {}
+
+    def look() -> None:
+        seen.update(board_rows(as_operator))
+
+    placed = simulator.place_call(CallerWatchingTheBoard(look))
+    [(number, live)] = seen.items()
+    assert 'class="live with-operator"' in live
+    assert "En cours" in live
+    assert "Vers les conseillers" in live
+    assert (
+        f'<a class="button primary" id="open-{number}" href="/calls/{number}">Fiche n° {number}</a>' in live
+    )
+    assert "+336******01" in live
+
+    ended = board_rows(as_operator)[number]
+    assert 'class="ended"' in ended
+    assert "fini à 10:00" in ended
+    assert "Pris par un conseiller" in ended
+    with sessions() as session:
+        call = session.get_one(Call, number)
+        assert call.call_sid == placed.call_sid
+        ended_at = call.ended_at
+    assert ended_at is not None
+    clock.now = ended_at + timedelta(minutes=30)
+    assert number in board_rows(as_operator)
+    clock.advance(1)
+    assert number not in board_rows(as_operator)
+    assert "Aucun appel en cours ni terminé depuis 30 minutes." in as_operator.text("/")
+
+
+def test_board_shows_what_the_menu_collected(as_operator: Browser, simulator: CallSimulator) -> None:
+    """While an association rings, the board shows the service, the commune, for whom, and where it goes."""
+    seen: dict[int, str] = {}
+
+    def look() -> None:
+        seen.update(board_rows(as_operator))
+
+    journey = [Keys("3"), Keys("36300"), Speech("Ciron"), Keys("2")]  # childcare, Ciron, for a relative
+    simulator.place_call(CallerWatchingTheBoard(look, journey))
+    [live] = seen.values()
+    assert 'class="live"' in live
+    cells = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", cell)).strip() for cell in live.split("<td>")[1:]]
+    assert cells[3:7] == [
+        "Enfants : garde, sorties d&#39;école, soutien scolaire et loisirs",
+        "Ciron",
+        "Pour un proche",
+        "Vers une association : Brenne Enfance Services",
+    ]
+
+
+def test_lost_calls_and_manual_entries_stay_off_the_board(
+    as_operator: Browser, sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    """A call whose final status never came is dropped after 2 hours; contacts entered by hand never show."""
+    with sessions() as session, session.begin():
+        open_call(session, call_sid="CA" + "a" * 32, now=clock() - timedelta(hours=2, seconds=1))
+        recent = open_call(session, call_sid="CA" + "b" * 32, now=clock() - timedelta(minutes=5))
+        open_manual_contact(session, channel="visit", started_at=clock(), caller="", by="olivia", now=clock())
+        recent_id = recent.id
+    assert list(board_rows(as_operator)) == [recent_id]
