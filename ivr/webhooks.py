@@ -646,8 +646,7 @@ def callback_number() -> Response:
 def record() -> Response:
     """No answer to the number question: record the voicemail for the number we have."""
     rt = runtime()
-    number = request.args.get("cb", "")
-    callback = number if number.startswith("+") and number[1:].isdigit() and len(number) <= 16 else ""
+    callback = _usable_number(request.args.get("cb", ""))
     return _twiml(
         _record(
             rt,
@@ -693,7 +692,7 @@ def voicemail() -> Response:
             CallbackRequest(
                 call_id=call.id,
                 created_at=rt.clock(),
-                callback_number=callback if callback.startswith("+") and len(callback) <= 16 else "",
+                callback_number=_usable_number(callback),
                 recording_url=payload["recording_url"],
                 recording_sid=payload["recording_sid"],
                 recording_duration_s=duration,
@@ -764,7 +763,11 @@ def _float(value: str | None, *, default: float) -> float:
 
 
 def _caller_number() -> str:
-    number = request.form.get("From", "")
+    return _usable_number(request.form.get("From", ""))
+
+
+def _usable_number(number: str) -> str:
+    """`number` if it is an E.164 number we can call back, else '' (withheld, garbage)."""
     return number if number.startswith("+") and number[1:].isdigit() and len(number) <= 16 else ""
 
 
