@@ -32,10 +32,10 @@ from sqlalchemy.orm import Session
 from call_log.models import Call, CallbackRequest, CallEvent, Referral
 from console.accounts import create_user
 from directory.models import Association, Commune
+from foundation.settings import Settings
 from helpline.app import create_app, load_helpline_config
 from helpline.db import make_engine, make_session_factory
 from helpline.migrate import upgrade_database
-from helpline.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 from directory.entries import Vocabulary
 from directory.io import import_entries, read_yaml
 from directory.routing import route
+from foundation.db import transaction
+from foundation.settings import Settings
 from helpline.app import load_helpline_config
-from helpline.db import make_engine, make_session_factory, transaction
+from helpline.db import make_engine, make_session_factory
 from helpline.migrate import upgrade_database
-from helpline.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CATEGORIES = [

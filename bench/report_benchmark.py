@@ -33,11 +33,12 @@ from sqlalchemy import Engine, create_engine, func, make_url, select, text
 
 from call_log.models import Call
 from call_log.periods import month_bounds
+from foundation.config import Config
+from foundation.db import transaction
+from foundation.settings import Settings
 from helpline.app import load_helpline_config
-from helpline.config import Config
-from helpline.db import make_engine, make_session_factory, transaction
+from helpline.db import make_engine, make_session_factory
 from helpline.migrate import upgrade_database
-from helpline.settings import Settings
 from reports.aggregate import ANSWERED, NOT_ANSWERED, TREND_MONTHS, build_report
 from reports.demo import DemoDirectory, DemoGenerator, insert_batch, next_ids, reset_sequences
 from reports.files import MAILED, collect_month, render_files

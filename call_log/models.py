@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import JSON
 
 from directory.models import Association
-from helpline.db import Base, UTCDateTime
+from foundation.db import Base, UTCDateTime
 
 # How a call ended for the caller. While a call is in progress its outcome is what it would be if the
 # caller hung up now: None in the menu (then "abandoned_in_menu"), "missed" while a phone rings.

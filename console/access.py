@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user
 
 from console.accounts import ROLES, User, has_role, session_token, user_for_token
-from helpline.runtime import runtime
+from foundation.runtime import runtime
 
 logger = logging.getLogger(__name__)
 

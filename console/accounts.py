@@ -15,7 +15,7 @@ from sqlalchemy import Boolean, Integer, String, delete, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from helpline.db import Base, UTCDateTime
+from foundation.db import Base, UTCDateTime
 
 # Each role has the rights of the roles before it: staff do what operators do, admins what staff do.
 ROLES = ("operator", "staff", "admin")

@@ -10,8 +10,8 @@ from console.access import current_account
 from console.accounts import AccountError, User, create_user, list_users, set_active, set_password, set_role
 from console.context import now
 from console.forms import NewUserForm, PasswordForm, RoleForm
-from helpline.db import transaction
-from helpline.runtime import runtime
+from foundation.db import transaction
+from foundation.runtime import runtime
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

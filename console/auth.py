@@ -12,8 +12,8 @@ from console.access import ConsoleUser, safe_next
 from console.accounts import Credentials, LoginRefusedError, authenticate
 from console.context import now
 from console.forms import LoginForm
-from helpline.db import transaction
-from helpline.runtime import runtime
+from foundation.db import transaction
+from foundation.runtime import runtime
 
 bp = Blueprint("auth", __name__)
 

@@ -10,7 +10,7 @@ from call_log.callbacks import queue_counts
 from call_log.follow_up import count_overdue_referrals
 from console.access import current_account
 from console.context import DirectoryNames, now, opening_hours, working_days
-from helpline.runtime import runtime
+from foundation.runtime import runtime
 
 bp = Blueprint("board", __name__)
 

@@ -12,8 +12,8 @@ from console import labels
 from console.access import current_account
 from console.context import DirectoryNames, now, opening_hours
 from console.forms import CallbackResultForm
-from helpline.db import transaction
-from helpline.runtime import runtime
+from foundation.db import transaction
+from foundation.runtime import runtime
 
 bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
 

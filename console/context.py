@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from call_log.working_time import WorkingCalendar
 from directory.models import Association, Commune, ServiceCategory
-from helpline.runtime import runtime
+from foundation.runtime import runtime
 
 
 def now() -> datetime:

@@ -46,9 +46,9 @@ from directory.hsds import export_hsds
 from directory.io import write
 from directory.models import SERVICE_STATUSES, Association, Commune, ServiceCategory
 from directory.territory import name_key
-from helpline.config import DAYS
-from helpline.db import transaction
-from helpline.runtime import runtime
+from foundation.config import DAYS
+from foundation.db import transaction
+from foundation.runtime import runtime
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
 

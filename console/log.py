@@ -17,7 +17,7 @@ from call_log.record import find_communes
 from call_log.search import CallFilter, calls_after, search_calls
 from console.context import DirectoryNames, local_day_bounds, tz
 from console.forms import LogFilterForm
-from helpline.runtime import runtime
+from foundation.runtime import runtime
 
 bp = Blueprint("log", __name__, url_prefix="/log")
 

@@ -27,8 +27,8 @@ from console.context import DirectoryNames, now, tz, working_days
 from console.forms import FollowUpForm, ManualContactForm, RecordForm, ReferralForm, e164
 from directory.models import Association
 from directory.routing import route
-from helpline.db import transaction
-from helpline.runtime import runtime
+from foundation.db import transaction
+from foundation.runtime import runtime
 
 bp = Blueprint("records", __name__, url_prefix="/calls")
 

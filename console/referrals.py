@@ -13,8 +13,8 @@ from console import labels
 from console.access import current_account, safe_next
 from console.context import DirectoryNames, now, tz, working_days
 from console.forms import FollowUpForm
-from helpline.db import transaction
-from helpline.runtime import runtime
+from foundation.db import transaction
+from foundation.runtime import runtime
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 

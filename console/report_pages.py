@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from console.context import now, tz
-from helpline.runtime import runtime
+from foundation.runtime import runtime
 from reports.files import FORMATS, Format, ReportFile, collect_month, render_files
 from reports.months import month_of, month_title, parse_month, shift_month
 

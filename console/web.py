@@ -29,7 +29,7 @@ from console.access import (
     require_role,
 )
 from console.context import tz
-from helpline.runtime import Runtime
+from foundation.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 

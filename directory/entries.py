@@ -29,7 +29,7 @@ from directory.models import (
     ServiceArea,
     ServiceCategory,
 )
-from helpline.config import DAYS, PhoneNumber, TimeRange
+from foundation.config import DAYS, PhoneNumber, TimeRange
 
 # Days may also be written in French, in full or abbreviated.
 _DAY_NAMES = {

@@ -32,7 +32,7 @@ from directory.entries import (
     load_associations,
     to_document,
 )
-from helpline.config import DAYS
+from foundation.config import DAYS
 
 FORMATS = ("yaml", "csv")
 

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import JSON
 
-from helpline.db import Base, UTCDateTime
+from foundation.db import Base, UTCDateTime
 
 # The values of Commune.park_member, as in brenne-communes.csv.
 CHARTER_2010 = "2010-charter"

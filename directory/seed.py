@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from directory.models import Association, Commune, Phone, Service, ServiceArea, ServiceCategory
 from directory.reference import taxonomy, territory_communes
-from helpline.config import ExampleAssociation
+from foundation.config import ExampleAssociation
 
 
 def sync_reference_data(session: Session) -> None:

@@ -9,11 +9,12 @@ from flask import Flask, Response, jsonify
 from sqlalchemy import text
 
 from directory.reference import category_codes
-from helpline.clock import Clock, system_clock
-from helpline.config import Config, ConfigError, load_config
+from foundation.clock import Clock, system_clock
+from foundation.config import Config
+from foundation.runtime import Runtime
+from foundation.settings import Settings
+from helpline.config import ConfigError, load_config
 from helpline.db import make_engine, make_session_factory
-from helpline.runtime import Runtime
-from helpline.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,9 @@ from sqlalchemy import Engine
 
 import migrations
 from directory.seed import load_example_directory, sync_reference_data
-from helpline.config import Config
-from helpline.db import make_session_factory, transaction
+from foundation.config import Config
+from foundation.db import transaction
+from helpline.db import make_session_factory
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import console.accounts
 import directory.models
 import ivr.models
 import reports.models
-from helpline.db import Base
+from foundation.db import Base
 
 __all__ = ["Base", "call_log", "console", "directory", "ivr", "reports"]
 

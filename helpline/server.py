@@ -9,8 +9,8 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from helpline.config import Config
-from helpline.settings import Settings
+from foundation.config import Config
+from foundation.settings import Settings
 
 
 class HelplineServer(BaseApplication):  # type: ignore[misc]

@@ -9,8 +9,9 @@ from typing import NoReturn, TypeVar
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from helpline.config import Config, ConfigError
-from helpline.settings import Settings
+from foundation.config import Config
+from foundation.settings import Settings
+from helpline.config import ConfigError
 
 T = TypeVar("T")
 

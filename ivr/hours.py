@@ -12,7 +12,7 @@ from typing import Literal
 
 import holidays
 
-from helpline.config import DAYS, Config, OpeningHours, TimeRange
+from foundation.config import DAYS, Config, OpeningHours, TimeRange
 
 Reason = Literal["open", "night", "weekend", "holiday", "closure", "override"]
 DAY_NAMES_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")

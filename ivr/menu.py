@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Literal
 
-from helpline.config import Config, HeardFromOption, MenuOption
+from foundation.config import Config, HeardFromOption, MenuOption
 from ivr.places import is_postal_code, match_commune, place_from_postal_code
 from ivr.speech import SpeechMatcher
 

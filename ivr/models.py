@@ -9,7 +9,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import JSON
 
-from helpline.db import Base, UTCDateTime
+from foundation.db import Base, UTCDateTime
 
 
 class LineSetting(Base):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from helpline.config import Config
+from foundation.config import Config
 
 
 @dataclass(frozen=True)

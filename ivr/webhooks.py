@@ -27,8 +27,8 @@ from call_log.privacy import stored_caller
 from call_log.recording import add_event, apply_status, open_call
 from directory.reference import taxonomy
 from directory.routing import Candidate, record_offer, route
-from helpline.config import Config
-from helpline.runtime import Runtime, runtime
+from foundation.config import Config
+from foundation.runtime import Runtime, runtime
 from ivr import twiml
 from ivr.hours import LineStatus, line_status, say_reopening
 from ivr.line import caller_key, current_override

@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from foundation.settings import Settings
 from helpline.db import make_engine
 from helpline.schema import metadata
-from helpline.settings import Settings
 
 
 def run_migrations(connection: Connection) -> None:

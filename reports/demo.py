@@ -25,8 +25,8 @@ from call_log.models import Call, CallbackRequest, Referral, TransferAttempt
 from call_log.privacy import mask
 from directory.models import Commune, ServiceCategory
 from directory.routing import route
-from helpline.config import OpeningHours
-from helpline.db import Base
+from foundation.config import OpeningHours
+from foundation.db import Base
 from reports.months import shift_month
 
 Row = dict[str, Any]

@@ -10,7 +10,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from helpline.config import Config
+from foundation.config import Config
 from reports.aggregate import STEPS, build_report
 from reports.opendata import OpenDataRow, open_data_rows, render_open_data
 from reports.tables import MonthlyDemandReport

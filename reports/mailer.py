@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-from helpline.config import Smtp
+from foundation.config import Smtp
 from reports.files import ReportFile
 from reports.months import month_title
 from reports.render_html import format_value

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import JSON
 
 from call_log.models import Call, Referral, TransferAttempt
-from helpline.db import Base, UTCDateTime
+from foundation.db import Base, UTCDateTime
 
 # Where a run stands: claimed and working, done (files stored, e-mail sent if there are recipients), failed.
 RUN_STATES = ("running", "done", "failed")

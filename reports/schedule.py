@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from call_log.models import Call
 from call_log.periods import month_bounds
-from helpline.clock import Clock
-from helpline.config import Config, Reports
-from helpline.db import transaction
+from foundation.clock import Clock
+from foundation.config import Config, Reports
+from foundation.db import transaction
 from reports.files import FORMATS, MAILED, collect_month, render_files, store_files
 from reports.mailer import key_figures_text, report_message, send_message
 from reports.models import ReportRun

@@ -13,11 +13,11 @@ from flask import Flask
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from foundation.config import Config
+from foundation.settings import Settings
 from helpline.app import create_app, load_helpline_config
-from helpline.config import Config
 from helpline.db import make_engine, make_session_factory
 from helpline.migrate import upgrade_database
-from helpline.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = ROOT / "config.yaml"

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from helpline.config import Config, Reports, Smtp
+from foundation.config import Config, Reports, Smtp
 
 RECIPIENTS = ["observatoire@example.org", "direction@example.org"]
 SENDER = "1001 services <rapports@example.org>"

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from call_log.models import Call, CallEvent
 from call_log.recording import find_call
+from foundation.config import Config
+from foundation.settings import Settings
 from helpline.app import create_app
-from helpline.config import Config
-from helpline.settings import Settings
 from ivr.simulator import (
     CallSimulator,
     DialOutcome,

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from directory.reference import category_codes
+from foundation.settings import Settings
 from helpline.app import load_helpline_config
 from helpline.config import ConfigError, load_config, parse_config
-from helpline.settings import Settings
 from tests.conftest import EXAMPLE_CONFIG
 
 Edit = Callable[[dict[str, Any]], None]

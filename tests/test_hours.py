@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from helpline.config import Calendar, Closure, Config
+from foundation.config import Calendar, Closure, Config
 from ivr.hours import Override, describe_hours, is_holiday, line_status, next_opening, say_reopening
 
 PARIS = ZoneInfo("Europe/Paris")

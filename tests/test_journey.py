@@ -19,10 +19,10 @@ from twilio.http.response import Response as TwilioResponse
 
 from call_log.models import Call
 from call_log.recording import find_call
+from foundation.config import Calendar, Closure, Config, Sms
+from foundation.db import transaction
+from foundation.settings import Settings
 from helpline.app import create_app
-from helpline.config import Calendar, Closure, Config, Sms
-from helpline.db import transaction
-from helpline.settings import Settings
 from ivr.hours import Override
 from ivr.line import set_override
 from ivr.simulator import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from directory.reference import taxonomy
-from helpline.config import Config, Menu, MenuOption
+from foundation.config import Config, Menu, MenuOption
 from ivr.menu import (
     Ask,
     CallState,

@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpline.config import Config
+from foundation.config import Config
 from reports.aggregate import build_report
 from reports.files import FORMATS, ReportFile, collect_month, render_files
 from reports.opendata import open_data_rows, render_open_data

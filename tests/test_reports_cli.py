@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from call_log.models import Call, Referral, TransferAttempt
 from directory.reference import category_codes
+from foundation.db import transaction
 from helpline.cli import main
 from helpline.config import ConfigError, parse_config
-from helpline.db import transaction
 from reports.months import shift_month
 from tests.conftest import EXAMPLE_CONFIG
 from tests.report_dataset import insert_dataset

@@ -19,10 +19,11 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from foundation.config import Config, Reports, Smtp
+from foundation.db import transaction
+from foundation.settings import Settings
 from helpline.app import create_app
-from helpline.config import Config, Reports, Smtp
-from helpline.db import make_engine, make_session_factory, transaction
-from helpline.settings import Settings
+from helpline.db import make_engine, make_session_factory
 from reports.mailer import MailError, report_message, send_message
 from reports.models import ReportRun
 from reports.schedule import (

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import helpline.db
+import foundation.db
 
 revision: str = "0001_initial"
 down_revision: str | None = None
@@ -101,8 +101,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("call_sid", sa.String(length=64), nullable=False),
         sa.Column("channel", sa.String(length=20), nullable=False),
-        sa.Column("started_at", helpline.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", helpline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("caller", sa.String(length=80), nullable=False),
         sa.Column("caller_country", sa.String(length=2), nullable=False),
         sa.Column("called", sa.String(length=20), nullable=False),
@@ -137,7 +137,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("call_id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
-        sa.Column("at", helpline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("dedup_key", sa.String(length=64), nullable=True),

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import helpline.db
+import foundation.db
 
 revision: str = "0002_voice_journey"
 down_revision: str | None = "0001_initial"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         "callback_request",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("call_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", helpline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("callback_number", sa.String(length=20), nullable=False),
         sa.Column("recording_url", sa.String(length=500), nullable=False),
         sa.Column("recording_sid", sa.String(length=64), nullable=False),
@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("assigned_to", sa.String(length=80), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("updated_at", helpline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("notes", sa.Text(), nullable=False, server_default=""),
         sa.ForeignKeyConstraint(
             ["call_id"], ["call.id"], name=op.f("fk_callback_request_call_id_call"), ondelete="CASCADE"
@@ -52,13 +52,13 @@ def upgrade() -> None:
         sa.Column("call_id", sa.Integer(), nullable=False),
         sa.Column("association_id", sa.Integer(), nullable=True),
         sa.Column("category_code", sa.String(length=60), nullable=True),
-        sa.Column("created_at", helpline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("source", sa.String(length=20), nullable=False),
         sa.Column("created_by", sa.String(length=80), nullable=False),
         sa.Column("follow_up", sa.String(length=20), nullable=False),
-        sa.Column("contacted_at", helpline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("quote_sent_at", helpline.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", helpline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("contacted_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("quote_sent_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("notes", sa.Text(), nullable=False, server_default=""),
         sa.ForeignKeyConstraint(
             ["association_id"],
@@ -89,7 +89,7 @@ def upgrade() -> None:
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("target", sa.String(length=20), nullable=False),
         sa.Column("association_id", sa.Integer(), nullable=True),
-        sa.Column("started_at", helpline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("result", sa.String(length=20), nullable=True),
         sa.Column("duration_s", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -112,7 +112,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("association", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("last_offered_at", helpline.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("last_offered_at", foundation.db.UTCDateTime(timezone=True), nullable=True)
         )
 
     with op.batch_alter_table("call", schema=None) as batch_op:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import helpline.db
+import foundation.db
 
 revision: str = "0003_directory"
 down_revision: str | None = "0002_voice_journey"
@@ -190,7 +190,7 @@ def upgrade() -> None:
     op.create_table(
         "directory_change",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", helpline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=80), nullable=False),
         sa.Column("action", sa.String(length=20), nullable=False),
         sa.Column("source", sa.String(length=20), nullable=False),

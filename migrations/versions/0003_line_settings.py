@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import helpline.db
+import foundation.db
 
 revision: str = "0003_line_settings"
 down_revision: str | None = "0002_voice_journey"
@@ -25,7 +25,7 @@ def upgrade() -> None:
         "line_setting",
         sa.Column("key", sa.String(length=40), nullable=False),
         sa.Column("value", sa.JSON(), nullable=False),
-        sa.Column("updated_at", helpline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=80), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_line_setting")),
     )

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import helpline.db
+import foundation.db
 
 revision: str = "0003_reports"
 down_revision: str | None = "0002_voice_journey"
@@ -54,10 +54,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("month", sa.String(length=7), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("claimed_at", helpline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("claimed_by", sa.String(length=200), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("finished_at", helpline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("files", sa.JSON(), nullable=False),
         sa.Column("sent_to", sa.JSON(), nullable=False),
         sa.Column("error", sa.Text(), nullable=False),

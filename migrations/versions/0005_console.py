@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import helpline.db
+import foundation.db
 
 revision: str = "0005_console"
 down_revision: str | None = "0002_voice_journey"
@@ -30,8 +30,8 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", helpline.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_login_at", helpline.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_login_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_account")),
         sa.UniqueConstraint("username", name=op.f("uq_user_account_username")),
     )
@@ -40,7 +40,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("username", sa.String(length=80), nullable=False),
         sa.Column("remote_addr", sa.String(length=64), nullable=False),
-        sa.Column("at", helpline.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failure")),
     )
     with op.batch_alter_table("login_failure", schema=None) as batch_op:

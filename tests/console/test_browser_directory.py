@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from directory.entries import AssociationEntry, HoursEntry, PhoneEntry, entry_of, load_associations
 from directory.models import DirectoryChange
 from directory.routing import route
-from helpline.db import transaction
+from foundation.db import transaction
 from tests.conftest import FakeClock
 from tests.console.browser import sign_in
 from tests.report_dataset import insert_dataset

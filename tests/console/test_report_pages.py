@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpline.db import transaction
+from foundation.db import transaction
 from tests.console.conftest import Browser
 from tests.report_dataset import insert_dataset
 

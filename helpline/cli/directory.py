@@ -13,9 +13,10 @@ from directory.checks import Finding, check_directory
 from directory.entries import Vocabulary, entry_of, load_associations
 from directory.hsds import export_hsds
 from directory.io import DirectoryImportError, ImportReport, import_entries, read_file, write
-from helpline.clock import system_clock
-from helpline.config import walk_options
-from helpline.db import make_engine, make_session_factory, transaction
+from foundation.clock import system_clock
+from foundation.config import walk_options
+from foundation.db import transaction
+from helpline.db import make_engine, make_session_factory
 from helpline.startup import fail, settings_and_config, with_database
 
 

@@ -10,9 +10,10 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from console.accounts import ROLES, AccountError, User, create_user, list_users, set_active, set_password
-from helpline.clock import system_clock
-from helpline.db import make_engine, make_session_factory, transaction
-from helpline.settings import Settings
+from foundation.clock import system_clock
+from foundation.db import transaction
+from foundation.settings import Settings
+from helpline.db import make_engine, make_session_factory
 from helpline.startup import fail
 
 T = TypeVar("T")

@@ -6,8 +6,9 @@ from datetime import datetime
 
 import click
 
-from helpline.clock import system_clock
-from helpline.db import make_engine, make_session_factory, transaction
+from foundation.clock import system_clock
+from foundation.db import transaction
+from helpline.db import make_engine, make_session_factory
 from helpline.startup import fail, settings_and_config
 from ivr.hours import Override, describe_hours, line_status
 from ivr.line import current_override, set_override

@@ -8,9 +8,9 @@ from flask import current_app
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpline.clock import Clock
-from helpline.config import Config
-from helpline.settings import Settings
+from foundation.clock import Clock
+from foundation.config import Config
+from foundation.settings import Settings
 
 
 @dataclass(frozen=True)

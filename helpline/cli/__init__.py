@@ -11,12 +11,12 @@ import secrets
 
 import click
 
-from console.commands import users
-from directory.cli import directory
-from helpline.config import Config
+from foundation.config import Config
+from helpline.cli.directory import directory
+from helpline.cli.line import line
+from helpline.cli.reports import demo_data, report
+from helpline.cli.users import users
 from helpline.startup import fail, settings_and_config, with_database
-from ivr.cli import line
-from reports.cli import demo_data, report
 
 
 @click.group()
@@ -128,7 +128,7 @@ def simulate(url: str | None, from_: str) -> None:
 
 
 def _month_of_today(config: Config) -> str:
-    from helpline.clock import system_clock
+    from foundation.clock import system_clock
 
     return system_clock().astimezone(config.helpline.tz).strftime("%Y-%m")
 

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy import func, select
 
-from helpline.clock import system_clock
-from helpline.db import make_engine, make_session_factory, transaction
+from foundation.clock import system_clock
+from foundation.db import transaction
+from helpline.db import make_engine, make_session_factory
 from helpline.startup import fail, settings_and_config, with_database
 from reports.files import FORMATS, Format, collect_month, file_name, render_files, step_count
 from reports.months import month_of, parse_month, shift_month
@@ -63,7 +64,7 @@ def report(ctx: click.Context, month: str | None, fmt: Format, output: Path | No
     finally:
         engine.dispose()
     if output is not None and str(output) == "-":
-        click.get_binary_stream("stdout").write(content)
+        sys.stdout.buffer.write(content)
         return
     target = output or Path(file_name(month, fmt))
     try:

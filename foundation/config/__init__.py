@@ -1,0 +1,55 @@
+"""The schema of config.yaml, the helpline's description: typed sections and their value types."""
+
+from foundation.config.menu import (
+    MAX_SPOKEN_OPTIONS,
+    RESERVED_KEYS,
+    HeardFromOption,
+    Menu,
+    MenuOption,
+    Prompts,
+    Questions,
+    Speech,
+    walk_options,
+)
+from foundation.config.sections import (
+    Calendar,
+    Closure,
+    Config,
+    ExampleAssociation,
+    Helpline,
+    Operator,
+    Privacy,
+    Reports,
+    Sms,
+    Smtp,
+    Transfer,
+)
+from foundation.config.values import DAYS, EmailAddress, OpeningHours, PhoneNumber, TimeRange
+
+__all__ = [
+    "DAYS",
+    "MAX_SPOKEN_OPTIONS",
+    "RESERVED_KEYS",
+    "Calendar",
+    "Closure",
+    "Config",
+    "EmailAddress",
+    "ExampleAssociation",
+    "HeardFromOption",
+    "Helpline",
+    "Menu",
+    "MenuOption",
+    "OpeningHours",
+    "Operator",
+    "PhoneNumber",
+    "Privacy",
+    "Prompts",
+    "Questions",
+    "Reports",
+    "Sms",
+    "Smtp",
+    "Speech",
+    "TimeRange",
+    "Transfer",
+    "walk_options",
+]

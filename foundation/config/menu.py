@@ -1,0 +1,195 @@
+"""The voice menu's part of config.yaml: the options tree, the observatory's questions, speech, prompts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from foundation.config.values import ConfigModel
+
+MAX_SPOKEN_OPTIONS = 6
+# Keys the menu engine keeps for itself at every menu: operator, repeat, back.
+RESERVED_KEYS = {"0": "an operator", "*": "repeat", "#": "back"}
+
+
+class MenuOption(ConfigModel):
+    """One key of a menu: it routes to a service category, opens a sub-menu or reaches an operator."""
+
+    key: str
+    say: str = Field(min_length=1)
+    category: str | None = None
+    operator: bool = False
+    options: list[MenuOption] | None = None
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _single_key(cls, value: Any) -> str:
+        key = str(value)
+        if not re.fullmatch(r"[0-9]", key):
+            raise ValueError(f"{key!r} is not a single key 0-9")
+        return key
+
+    @model_validator(mode="after")
+    def _one_action(self) -> Self:
+        actions = [self.category is not None, self.operator, self.options is not None]
+        if sum(actions) != 1:
+            raise ValueError("an option needs exactly one of 'category', 'operator: true' or 'options'")
+        if self.key == "0" and not self.operator:
+            raise ValueError("key '0' is kept for reaching an operator; choose a key 1-9")
+        if self.options is not None:
+            _check_options(self.options)
+        return self
+
+
+def _check_options(options: list[MenuOption]) -> None:
+    if not options:
+        raise ValueError("a menu needs at least one option")
+    spoken = [option for option in options if not option.operator]
+    if len(spoken) > MAX_SPOKEN_OPTIONS:
+        raise ValueError(
+            f"a menu offers at most {MAX_SPOKEN_OPTIONS} spoken options, not {len(spoken)}; "
+            "group the others in a sub-menu"
+        )
+    seen: set[str] = set()
+    for option in options:
+        if option.key in seen:
+            raise ValueError(f"key {option.key!r} is used twice in the same menu")
+        seen.add(option.key)
+
+
+class Menu(ConfigModel):
+    """The main voice menu and how forgiving it is."""
+
+    greeting: str = Field(min_length=1)
+    prompt: str = "Faites votre choix."
+    options: list[MenuOption]
+    max_wrong_keys: int = Field(default=2, ge=1, le=5)
+    max_silences: int = Field(default=2, ge=1, le=5)
+    gather_timeout_s: int = Field(default=6, ge=2, le=30)
+
+    @field_validator("options")
+    @classmethod
+    def _options(cls, options: list[MenuOption]) -> list[MenuOption]:
+        _check_options(options)
+        return options
+
+
+class Prompts(ConfigModel):
+    """Every sentence the caller may hear outside the menu options, in French; each can be overridden.
+
+    Placeholders in braces are filled in by the voice menu.
+    """
+
+    speech_hint: str = "Dites ce que vous cherchez, ou tapez :"
+    wrong_key: str = "Cette touche ne correspond à aucun choix."
+    silence: str = "Je n'ai rien entendu."
+    not_understood: str = "Je n'ai pas compris."
+    speech_confirm: str = "Vous cherchez : {label} ? Si oui, tapez 1. Sinon, tapez 2."
+    postal_code: str = "Le code postal de la commune concernée ?"
+    postal_code_invalid: str = "Ce code postal n'est pas reconnu."
+    commune_name: str = "Le nom de la commune ?"
+    beneficiary: str = "Pour vous, tapez 1. Pour un proche, tapez 2."
+    heard_from: str = "Comment avez-vous connu le 1001 services ?"
+    connecting_association: str = "Je vous passe {name}."
+    next_association: str = "Cette association ne répond pas. J'essaie {name}."
+    no_association: str = (
+        "Aucune association ne propose encore ce service dans votre commune. Un conseiller va vous répondre."
+    )
+    out_of_territory: str = (
+        "Le 1001 services oriente vers les associations du Parc de la Brenne. Un conseiller va vous répondre."
+    )
+    no_association_closed: str = "Aucune association ne propose encore ce service dans votre commune."
+    connecting_operator: str = "Un conseiller va vous répondre. Restez en ligne."
+    association_unavailable: str = "L'association ne répond pas. Un conseiller va vous répondre."
+    whisper_association: str = "Appel du 1001 services : {request}. Tapez 1 pour prendre l'appel."
+    whisper_operator: str = (
+        "Appel du 1001 services, appel numéro {call}. {request}. Tapez 1 pour prendre l'appel."
+    )
+    operators_busy: str = "Nos conseillers sont tous occupés."
+    callback_number: str = (
+        "Nous vous rappellerons au {number}. Tapez 1 pour confirmer, ou tapez un autre numéro suivi de dièse."
+    )
+    callback_number_missing: str = "Tapez le numéro où vous rappeler, suivi de dièse."
+    voicemail: str = "Laissez votre nom et votre demande après le bip, puis tapez dièse."
+    no_message: str = "Nous n'avons pas reçu de message. Merci de rappeler plus tard. Au revoir."
+    thanks_message: str = "Merci, votre message est enregistré. Nous vous rappellerons. Au revoir."
+    goodbye: str = "Merci d'avoir appelé le 1001 services. Au revoir."
+    technical_problem: str = "Nous rencontrons un problème technique. Un conseiller va vous répondre."
+    closed_night: str = "Le 1001 services est fermé en ce moment."
+    closed_weekend: str = "Le 1001 services est fermé le week-end."
+    closed_holiday: str = "Le 1001 services est fermé aujourd'hui, jour férié."
+    closed_override: str = "Le 1001 services est exceptionnellement fermé."
+    opening_hours: str = "Nous sommes ouverts {hours}."
+
+
+class HeardFromOption(ConfigModel):
+    """One answer to "how did you hear about the number"."""
+
+    key: str
+    value: str = Field(pattern=r"^[a-z_]{2,40}$")
+    say: str = Field(min_length=1)
+
+    @field_validator("key", mode="before")
+    @classmethod
+    def _single_key(cls, value: Any) -> str:
+        return MenuOption._single_key(value)
+
+
+def _default_heard_from() -> list[HeardFromOption]:
+    answers = [
+        ("town_hall", "Par la mairie, tapez 1."),
+        ("shop", "Chez un commerçant, tapez 2."),
+        ("press", "Par la presse ou la radio, tapez 3."),
+        ("word_of_mouth", "Par le bouche à oreille, tapez 4."),
+        ("internet", "Par internet, tapez 5."),
+        ("other", "Autrement, tapez 6."),
+    ]
+    return [HeardFromOption(key=str(n), value=v, say=s) for n, (v, s) in enumerate(answers, start=1)]
+
+
+class Questions(ConfigModel):
+    """The observatory's questions asked after the service is chosen; each can be switched off."""
+
+    commune: bool = True
+    beneficiary: bool = True
+    heard_from: bool = False
+    heard_from_options: list[HeardFromOption] = Field(default_factory=_default_heard_from)
+
+    @field_validator("heard_from_options")
+    @classmethod
+    def _options(cls, options: list[HeardFromOption]) -> list[HeardFromOption]:
+        keys = [option.key for option in options]
+        if len(set(keys)) != len(keys):
+            raise ValueError("each answer needs its own key")
+        if "0" in keys:
+            raise ValueError("key '0' is kept for reaching an operator")
+        if not 1 <= len(options) <= MAX_SPOKEN_OPTIONS:
+            raise ValueError(f"offer between 1 and {MAX_SPOKEN_OPTIONS} answers, not {len(options)}")
+        return options
+
+
+class Speech(ConfigModel):
+    """Speech recognition in the main menu."""
+
+    enabled: bool = True
+    # A match scoring at least `accept` routes at once; between `confirm` and `accept`, a key confirms it.
+    accept: float = Field(default=0.85, gt=0, le=1)
+    confirm: float = Field(default=0.6, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> Self:
+        if self.confirm > self.accept:
+            raise ValueError(f"confirm ({self.confirm}) must not be above accept ({self.accept})")
+        return self
+
+
+def walk_options(options: list[MenuOption], path: str) -> Iterable[tuple[str, MenuOption]]:
+    """Every option of a menu tree with its YAML path, depth first."""
+    for index, option in enumerate(options):
+        here = f"{path}[{index}]"
+        yield here, option
+        if option.options:
+            yield from walk_options(option.options, f"{here}.options")

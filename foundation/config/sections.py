@@ -1,0 +1,212 @@
+"""The whole of config.yaml: who the line is, its calendar, operators, transfers, privacy and reports."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Iterable
+from datetime import date, time
+from typing import Any, Literal, Self
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from foundation.config.menu import Menu, Prompts, Questions, Speech, walk_options
+from foundation.config.values import ConfigModel, EmailAddress, OpeningHours, PhoneNumber
+
+
+class Operator(ConfigModel):
+    """A phone that rings when a caller needs a human."""
+
+    name: str = Field(min_length=1)
+    phone: PhoneNumber
+
+
+class Transfer(ConfigModel):
+    """How long phones ring and how long a voicemail may last."""
+
+    association_timeout_s: int = Field(default=20, ge=5, le=60)
+    operators_timeout_s: int = Field(default=25, ge=5, le=60)
+    voicemail_max_s: int = Field(default=120, ge=10, le=600)
+
+
+class Privacy(ConfigModel):
+    """How the caller's number is stored: full, masked (default) or hashed with a secret."""
+
+    caller_number: Literal["full", "masked", "hashed"] = "masked"
+
+
+class Closure(ConfigModel):
+    """An exceptional closure of the line: a date range (inclusive), why, and what callers hear."""
+
+    start: date
+    end: date
+    reason: str = Field(min_length=1)
+    message: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end < self.start:
+            raise ValueError(f"the closure ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class Calendar(ConfigModel):
+    """Public holidays (from the `holidays` package) and exceptional closures."""
+
+    holidays_country: str = "FR"
+    closed_on_holidays: bool = True
+    closures: list[Closure] = Field(default_factory=list)
+
+    @field_validator("holidays_country")
+    @classmethod
+    def _country(cls, code: str) -> str:
+        import holidays
+
+        if code not in holidays.list_supported_countries():
+            raise ValueError(f"{code!r} is not a country code the holidays package knows, such as 'FR'")
+        return code
+
+
+class Sms(ConfigModel):
+    """After a referral, text the caller the association's name and number (off by default)."""
+
+    enabled: bool = False
+    text: str = "1001 services : {name}, {phone}. Bonne journée !"
+
+
+class ExampleAssociation(ConfigModel):
+    """An association of the example directory, loaded into an empty database by `helpline db upgrade`."""
+
+    name: str = Field(min_length=1)
+    phone: PhoneNumber
+    categories: list[str] = Field(min_length=1)
+    communes: list[str] | Literal["all"] = "all"
+    priority: int = Field(default=100, ge=0)
+
+    @field_validator("communes")
+    @classmethod
+    def _insee_codes(cls, communes: list[str] | str) -> list[str] | str:
+        if isinstance(communes, list):
+            for code in communes:
+                if not re.fullmatch(r"\d[\dAB]\d{3}", code):
+                    raise ValueError(f"{code!r} is not an INSEE commune code such as '36018'")
+        return communes
+
+
+class Helpline(ConfigModel):
+    """Who the line is and how it speaks."""
+
+    name: str = Field(min_length=1)
+    number: PhoneNumber
+    language: Literal["fr-FR"] = "fr-FR"
+    voice: str = "Polly.Lea-Neural"
+    timezone: str = "Europe/Paris"
+
+    @field_validator("voice")
+    @classmethod
+    def _voice(cls, voice: str) -> str:
+        if not re.fullmatch(r"man|woman|alice|(Polly|Google)\.[A-Za-z0-9-]+", voice):
+            raise ValueError(
+                f"{voice!r} is not a Twilio voice; use one such as 'Polly.Lea-Neural' or "
+                "'Google.fr-FR-Standard-A'"
+            )
+        return voice
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, name: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{name!r} is not a timezone name such as 'Europe/Paris'") from None
+        return name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        """The helpline's timezone."""
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Smtp(ConfigModel):
+    """The mail server the monthly report goes through; its password comes from HELPLINE_SMTP_PASSWORD."""
+
+    host: str = Field(default="localhost", min_length=1)
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: EmailAddress | None = None
+    starttls: bool = False
+    ssl: bool = False
+    username: str | None = None
+    timeout_s: int = Field(default=30, ge=1, le=300)
+
+    @model_validator(mode="after")
+    def _one_tls(self) -> Self:
+        if self.starttls and self.ssl:
+            raise ValueError("choose 'starttls: true' (usually port 587) or 'ssl: true' (port 465), not both")
+        return self
+
+
+class Reports(ConfigModel):
+    """The monthly demand report: when it is built, where its files go, who receives it."""
+
+    recipients: list[EmailAddress] = Field(default_factory=list)
+    send_day: int = Field(default=1, ge=1, le=28)
+    send_time: time = time(7, 0)
+    output_dir: str = Field(default="var/reports", min_length=1)
+    suppress_below: int = Field(default=3, ge=1, le=100)
+    schedule_enabled: bool = True
+    smtp: Smtp = Smtp()
+
+    @field_validator("send_time", mode="before")
+    @classmethod
+    def _time_of_day(cls, value: Any) -> Any:
+        # YAML 1.1 reads an unquoted 7:30 as the base-60 integer 450: minutes since midnight.
+        if isinstance(value, int) and not isinstance(value, bool) and 60 <= value < 24 * 60:
+            return time(value // 60, value % 60)
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})", str(value).strip())
+        if isinstance(value, time) or (match and int(match[1]) < 24 and int(match[2]) < 60):
+            return value
+        raise ValueError(f"{value!r} is not a time of day like '07:00'")
+
+    @model_validator(mode="after")
+    def _sender(self) -> Self:
+        if self.recipients and self.smtp.sender is None:
+            raise ValueError("smtp.sender is required to e-mail the report to the recipients")
+        return self
+
+
+class Config(ConfigModel):
+    """The whole of config.yaml."""
+
+    helpline: Helpline
+    hours: OpeningHours = OpeningHours()
+    operators: list[Operator] = Field(min_length=1)
+    menu: Menu
+    calendar: Calendar = Calendar()
+    questions: Questions = Questions()
+    speech: Speech = Speech()
+    sms: Sms = Sms()
+    prompts: Prompts = Prompts()
+    transfer: Transfer = Transfer()
+    privacy: Privacy = Privacy()
+    example_directory: list[ExampleAssociation] = Field(default_factory=list)
+    reports: Reports = Reports()
+
+    @model_validator(mode="after")
+    def _known_categories(self, info: ValidationInfo) -> Self:
+        categories: Iterable[str] | None = (info.context or {}).get("categories")
+        if categories is None:
+            return self
+        known = set(categories)
+        valid = ", ".join(sorted(known))
+
+        def check(code: str, where: str) -> None:
+            if code not in known:
+                raise ValueError(f"{where}: {code!r} is not a service category (valid: {valid})")
+
+        for path, option in walk_options(self.menu.options, "menu.options"):
+            if option.category is not None:
+                check(option.category, f"{path}.category")
+        for index, association in enumerate(self.example_directory):
+            for position, code in enumerate(association.categories):
+                check(code, f"example_directory[{index}].categories[{position}]")
+        return self
