@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from call_log.codes import FINAL_STATUSES, Channel, DialResult, Outcome, TransferTarget
 from call_log.models import Call, CallEvent
-from call_log.recording import FINAL_STATUSES
 
 # A call still without its final status after this long lost its status callback: it is not live.
 STALE_AFTER = timedelta(hours=2)
@@ -38,7 +38,7 @@ def live_board(session: Session, *, now: datetime) -> list[BoardRow]:
     calls = session.scalars(
         select(Call)
         .where(
-            Call.channel == "ivr",
+            Call.channel == Channel.IVR,
             Call.started_at >= now - MAX_CALL - JUST_ENDED,
             or_(
                 Call.ended_at >= now - JUST_ENDED,
@@ -62,16 +62,20 @@ def _row(call: Call) -> BoardRow:
     live = call.ended_at is None and call.status not in FINAL_STATUSES
     routing: list[CallEvent] = [event for event in call.events if event.kind in _ROUTING_EVENTS]
     where, detail = "menu", ""
-    with_operator = call.outcome == "connected_operator"
+    with_operator = call.outcome == Outcome.CONNECTED_OPERATOR
     for event in routing:
         payload = event.payload
         if event.kind == "transfer":
-            where = "operators" if payload.get("target") == "operators" else "association"
+            where = (
+                TransferTarget.OPERATORS
+                if payload.get("target") == TransferTarget.OPERATORS
+                else TransferTarget.ASSOCIATION
+            )
             detail = ""
         elif event.kind == "dial_result":
             detail = str(payload.get("status") or "")
         else:  # asked for a number to call back, or recorded a message
             where, detail = "voicemail", ""
-    if where == "operators" and live:
-        with_operator = with_operator or detail in ("", "completed", "answered")
+    if where == TransferTarget.OPERATORS and live:
+        with_operator = with_operator or detail in ("", DialResult.COMPLETED, DialResult.ANSWERED)
     return BoardRow(call, live, where, detail, with_operator)

@@ -14,14 +14,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from call_log.codes import CallbackState
 from call_log.models import CallbackRequest
 from call_log.recording import add_event
 from call_log.working_time import WorkingCalendar
 
 # Still to be worked, in the queue.
-QUEUED_STATES = ("open", "in_progress", "retry")
+QUEUED_STATES = (CallbackState.OPEN, CallbackState.IN_PROGRESS, CallbackState.RETRY)
 # What an operator can report after calling back.
-RESULTS = ("done", "no_answer", "retry")
+RESULTS = (CallbackState.DONE, CallbackState.NO_ANSWER, CallbackState.RETRY)
 # A voicemail should be called back within half a day of opening hours.
 CALLBACK_DEADLINE = timedelta(hours=4)
 
@@ -82,9 +83,9 @@ def take_callback(session: Session, request: CallbackRequest, *, by: str, now: d
     """An operator takes the request: it is theirs while they call back."""
     if request.state not in QUEUED_STATES:
         raise CallbackError(f"callback {request.id} is closed ({request.state})")
-    if request.state == "in_progress" and request.assigned_to not in (None, by):
+    if request.state == CallbackState.IN_PROGRESS and request.assigned_to not in (None, by):
         raise CallbackError(f"callback {request.id} is being handled by {request.assigned_to}")
-    _change(session, request, "in_progress", by=by, now=now, assigned_to=by)
+    _change(session, request, CallbackState.IN_PROGRESS, by=by, now=now, assigned_to=by)
 
 
 def report_callback(
@@ -95,13 +96,19 @@ def report_callback(
         raise ValueError(f"{result!r} is not a callback result (valid: {', '.join(RESULTS)})")
     if request.state not in QUEUED_STATES:
         raise CallbackError(f"callback {request.id} is closed ({request.state})")
-    if request.state == "in_progress" and request.assigned_to not in (None, by):
+    if request.state == CallbackState.IN_PROGRESS and request.assigned_to not in (None, by):
         raise CallbackError(f"callback {request.id} is being handled by {request.assigned_to}")
     request.attempts += 1
     if notes.strip():
         request.notes = f"{request.notes}\n{notes.strip()}".strip()
     _change(
-        session, request, result, by=by, now=now, assigned_to=by if result != "retry" else None, notes=notes
+        session,
+        request,
+        result,
+        by=by,
+        now=now,
+        assigned_to=by if result != CallbackState.RETRY else None,
+        notes=notes,
     )
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from call_log.models import Call, TransferAttempt
+from call_log.models import OBSERVATORY_FIELDS, Call, TransferAttempt
 
 EXPORT_COLUMNS = (
     "call_sid",
@@ -24,12 +24,7 @@ EXPORT_COLUMNS = (
     "association",
     "outcome",
     "menu_path",
-    "commune_insee",
-    "postal_code",
-    "in_territory",
-    "departement",
-    "beneficiary",
-    "heard_from",
+    *OBSERVATORY_FIELDS,
     "caller_country",
     "caller_area",
     "after_hours",
@@ -63,12 +58,7 @@ def export_rows(session: Session, *, start: datetime, end: datetime) -> Iterator
             "association": call.association.name if call.association else None,
             "outcome": call.outcome,
             "menu_path": call.menu_path,
-            "commune_insee": call.commune_insee,
-            "postal_code": call.postal_code,
-            "in_territory": call.in_territory,
-            "departement": call.departement,
-            "beneficiary": call.beneficiary,
-            "heard_from": call.heard_from,
+            **{name: getattr(call, name) for name in OBSERVATORY_FIELDS},
             "caller_country": call.caller_country,
             "caller_area": call.caller_area,
             "after_hours": call.after_hours,

@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from call_log.models import FOLLOW_UP_STATES, Call, Referral
+from call_log.codes import FollowUpState
+from call_log.models import Call, Referral
 from call_log.recording import add_event
 from call_log.working_time import WorkingCalendar
 
 CONTACT_DEADLINE = timedelta(hours=24)
 # States that mean the association has contacted the person.
-_CONTACTED = ("contacted", "quote_sent", "service_started")
+_CONTACTED = (FollowUpState.CONTACTED, FollowUpState.QUOTE_SENT, FollowUpState.SERVICE_STARTED)
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,14 @@ def follow_up_of(referral: Referral, *, now: datetime, calendar: WorkingCalendar
     """Where a referral stands against its contact deadline."""
     due_at = calendar.deadline(referral.created_at, CONTACT_DEADLINE)
     contacted_in_time = None if referral.contacted_at is None else referral.contacted_at <= due_at
-    overdue = referral.follow_up == "pending" and now > due_at
+    overdue = referral.follow_up == FollowUpState.PENDING and now > due_at
     return FollowUp(referral, due_at, contacted_in_time, overdue)
 
 
 def _overdue(now: datetime, calendar: WorkingCalendar) -> list[ColumnElement[bool]]:
     """Pending, and created before the latest moment that is 24 working hours before `now`."""
     cutoff = calendar.latest_start(now, CONTACT_DEADLINE)
-    return [Referral.follow_up == "pending", Referral.created_at < cutoff]
+    return [Referral.follow_up == FollowUpState.PENDING, Referral.created_at < cutoff]
 
 
 def overdue_referrals(
@@ -105,8 +106,8 @@ def set_follow_up(
     The first move to a contacted state sets `contacted_at`, the first to quote_sent sets `quote_sent_at`;
     a correction back to pending clears them.
     """
-    if state not in FOLLOW_UP_STATES:
-        raise ValueError(f"{state!r} is not a follow-up state (valid: {', '.join(FOLLOW_UP_STATES)})")
+    if state not in tuple(FollowUpState):
+        raise ValueError(f"{state!r} is not a follow-up state (valid: {', '.join(FollowUpState)})")
     when = at or now
     before = {
         "follow_up": referral.follow_up,
@@ -116,9 +117,9 @@ def set_follow_up(
     referral.follow_up = state
     if state in _CONTACTED and referral.contacted_at is None:
         referral.contacted_at = when
-    if state == "quote_sent" and referral.quote_sent_at is None:
+    if state == FollowUpState.QUOTE_SENT and referral.quote_sent_at is None:
         referral.quote_sent_at = when
-    if state == "pending":
+    if state == FollowUpState.PENDING:
         referral.contacted_at = referral.quote_sent_at = None
     if notes.strip():
         referral.notes = f"{referral.notes}\n{notes.strip()}".strip()

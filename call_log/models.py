@@ -9,29 +9,14 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import JSON
 
+from call_log.codes import CallbackState, CallStatus, Channel, FollowUpState
 from directory.models import Association
 from foundation.db import Base, UTCDateTime
 
-# How a call ended for the caller. While a call is in progress its outcome is what it would be if the
-# caller hung up now: None in the menu (then "abandoned_in_menu"), "missed" while a phone rings.
-OUTCOMES = (
-    "connected_association",
-    "connected_operator",
-    "voicemail",
-    "missed",
-    "abandoned_in_menu",
-    "after_hours_voicemail",
-    "after_hours_no_message",
-    "unmet",
-    "failed",
-)
-# For whom the service is needed.
-BENEFICIARIES = ("self", "relative", "professional", "other")
-# How contacts reach the helpline: the voice menu, or entered by an operator.
-CHANNELS = ("ivr", "phone", "visit", "email", "letter")
-# Where a referral stands with the association it was sent to.
-FOLLOW_UP_STATES = ("pending", "contacted", "quote_sent", "service_started", "dropped")
-CALLBACK_STATES = ("open", "in_progress", "done", "no_answer", "retry")
+# The observatory of demand: where the person who needs the service lives, for whom, how the caller heard
+# of the number. The voice menu asks them, operators complete them, exports and reports read them.
+PLACE_FIELDS = ("commune_insee", "postal_code", "in_territory", "departement")
+OBSERVATORY_FIELDS = (*PLACE_FIELDS, "beneficiary", "heard_from")
 
 
 class Call(Base):
@@ -41,20 +26,20 @@ class Call(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)
-    channel: Mapped[str] = mapped_column(String(20), default="ivr")
+    channel: Mapped[str] = mapped_column(String(20), default=Channel.IVR)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     caller: Mapped[str] = mapped_column(String(80), default="")
     caller_country: Mapped[str] = mapped_column(String(2), default="")
     called: Mapped[str] = mapped_column(String(20), default="")
-    status: Mapped[str] = mapped_column(String(20), default="ringing")
+    status: Mapped[str] = mapped_column(String(20), default=CallStatus.RINGING)
     status_sequence: Mapped[int | None] = mapped_column(Integer)
     duration_s: Mapped[int | None] = mapped_column(Integer)
     category_code: Mapped[str | None] = mapped_column(ForeignKey("service_category.code"), index=True)
     association_id: Mapped[int | None] = mapped_column(
         ForeignKey("association.id", ondelete="SET NULL"), index=True
     )
-    outcome: Mapped[str | None] = mapped_column(String(40), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(40), index=True)  # an Outcome
     menu_path: Mapped[str] = mapped_column(String(100), default="")
     # The observatory: where the service is needed, for whom, how the caller heard of the number.
     commune_insee: Mapped[str | None] = mapped_column(String(5), index=True)
@@ -121,7 +106,7 @@ class TransferAttempt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), index=True)
     attempt: Mapped[int] = mapped_column(Integer)
-    target: Mapped[str] = mapped_column(String(20))  # association | operators
+    target: Mapped[str] = mapped_column(String(20))  # a TransferTarget
     association_id: Mapped[int | None] = mapped_column(
         ForeignKey("association.id", ondelete="SET NULL"), index=True
     )
@@ -146,9 +131,9 @@ class Referral(Base):
     )
     category_code: Mapped[str | None] = mapped_column(ForeignKey("service_category.code"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    source: Mapped[str] = mapped_column(String(20))  # ivr | operator
+    source: Mapped[str] = mapped_column(String(20))  # a ReferralSource
     created_by: Mapped[str] = mapped_column(String(80), default="")
-    follow_up: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    follow_up: Mapped[str] = mapped_column(String(20), default=FollowUpState.PENDING, index=True)
     contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     quote_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -171,7 +156,7 @@ class CallbackRequest(Base):
     recording_url: Mapped[str] = mapped_column(String(500), default="")
     recording_sid: Mapped[str] = mapped_column(String(64), default="")
     recording_duration_s: Mapped[int | None] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    state: Mapped[str] = mapped_column(String(20), default=CallbackState.OPEN, index=True)
     assigned_to: Mapped[str | None] = mapped_column(String(80))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

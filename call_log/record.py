@@ -17,38 +17,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from call_log.models import CHANNELS, Call, CallEvent, Referral
+from call_log.codes import MANUAL_CHANNELS, CallStatus, FollowUpState, ReferralSource
+from call_log.models import OBSERVATORY_FIELDS, PLACE_FIELDS, Call, CallEvent, Referral
 from call_log.recording import add_event
 from directory.models import Association, Commune, ServiceCategory
 
 # The fields of a call an operator completes; everything else comes from the voice menu and Twilio.
-RECORD_FIELDS = (
-    "category_code",
-    "commune_insee",
-    "postal_code",
-    "in_territory",
-    "departement",
-    "beneficiary",
-    "heard_from",
-    "outcome",
-    "notes",
-)
-# How the caller heard of the number: the voice menu's default answers (config.yaml can name others,
-# which the console keeps), then answers only an operator hears.
-HEARD_FROM = (
-    "town_hall",
-    "shop",
-    "press",
-    "word_of_mouth",
-    "internet",
-    "health_professional",
-    "social_worker",
-    "association",
-    "already_called",
-    "other",
-)
-# Channels of contacts entered by hand (everything but the voice menu).
-MANUAL_CHANNELS = tuple(channel for channel in CHANNELS if channel != "ivr")
+RECORD_FIELDS = ("category_code", *OBSERVATORY_FIELDS, "outcome", "notes")
 # The département of the territory's communes.
 TERRITORY_DEPARTEMENT = "36"
 
@@ -90,12 +65,7 @@ class Place:
 
     def fields(self) -> dict[str, FieldValue]:
         """The call fields this place sets."""
-        return {
-            "commune_insee": self.commune_insee,
-            "postal_code": self.postal_code,
-            "in_territory": self.in_territory,
-            "departement": self.departement,
-        }
+        return {name: getattr(self, name) for name in PLACE_FIELDS}
 
 
 def last_seq(session: Session, call: Call) -> int:
@@ -179,7 +149,7 @@ def open_manual_contact(
         started_at=started_at,
         ended_at=started_at,
         caller=caller,
-        status="completed",
+        status=CallStatus.COMPLETED,
         menu_path="",
     )
     session.add(call)
@@ -197,9 +167,9 @@ def add_referral(
         association_id=association.id,
         category_code=call.category_code,
         created_at=now,
-        source="operator",
+        source=ReferralSource.OPERATOR,
         created_by=by,
-        follow_up="pending",
+        follow_up=FollowUpState.PENDING,
         notes="",
     )
     session.add(referral)

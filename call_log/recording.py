@@ -14,11 +14,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from call_log.codes import FINAL_STATUSES, CallStatus, Channel, Outcome
 from call_log.models import Call, CallEvent
 
 # Twilio call statuses in the order a call goes through them; all final ones share the last rank.
-_STATUS_RANK = {"queued": 0, "initiated": 1, "ringing": 2, "in-progress": 3}
-FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+_STATUS_RANK: dict[str, int] = {
+    CallStatus.QUEUED: 0,
+    CallStatus.INITIATED: 1,
+    CallStatus.RINGING: 2,
+    CallStatus.IN_PROGRESS: 3,
+}
 _FINAL_RANK = 4
 
 
@@ -39,7 +44,7 @@ def open_call(
     caller: str = "",
     caller_country: str = "",
     called: str = "",
-    channel: str = "ivr",
+    channel: str = Channel.IVR,
 ) -> Call:
     """The call with this CallSid, created if it is new (concurrent duplicates give one row)."""
     call = find_call(session, call_sid)
@@ -54,7 +59,7 @@ def open_call(
                 caller=caller,
                 caller_country=caller_country,
                 called=called,
-                status="ringing",
+                status=CallStatus.RINGING,
                 menu_path="",
             )
             session.add(call)
@@ -128,5 +133,5 @@ def apply_status(
         if duration_s is not None:
             call.duration_s = duration_s
         if call.outcome is None:
-            call.outcome = "failed" if status == "failed" else "abandoned_in_menu"
+            call.outcome = Outcome.FAILED if status == CallStatus.FAILED else Outcome.ABANDONED_IN_MENU
     return True

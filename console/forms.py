@@ -21,8 +21,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from call_log.models import BENEFICIARIES, OUTCOMES, Call
-from call_log.record import HEARD_FROM, MANUAL_CHANNELS, Place, find_communes
+from call_log.codes import MANUAL_CHANNELS, Beneficiary, HeardFrom, Outcome
+from call_log.models import Call
+from call_log.record import Place, find_communes
 from console import labels
 from console.accounts import MIN_PASSWORD_LENGTH, ROLES
 
@@ -66,9 +67,11 @@ class RecordForm(_FrenchForm):
         validators=[Optional(), Length(max=3)],
         description="ex. 75, 2A, 974",
     )
-    beneficiary = SelectField("Pour qui", choices=choices(labels.BENEFICIARIES, BENEFICIARIES), default="")
-    heard_from = SelectField("Connu par", choices=choices(labels.HEARD_FROM, HEARD_FROM), default="")
-    outcome = SelectField("Issue", choices=choices(labels.OUTCOMES, OUTCOMES), default="")
+    beneficiary = SelectField(
+        "Pour qui", choices=choices(labels.BENEFICIARIES, Beneficiary), default=""
+    )
+    heard_from = SelectField("Connu par", choices=choices(labels.HEARD_FROM, HeardFrom), default="")
+    outcome = SelectField("Issue", choices=choices(labels.OUTCOMES, Outcome), default="")
     notes = TextAreaField("Notes", validators=[Length(max=5000)])
     seen_seq = HiddenField()
 
@@ -77,9 +80,9 @@ class RecordForm(_FrenchForm):
         (an answer config.yaml added to the voice menu's question, a code of an older taxonomy)."""
         self.category_code.choices = _keeping(categories, call.category_code if call else None)
         coded: tuple[tuple[SelectField, Mapping[str, str], Iterable[str]], ...] = (
-            (self.beneficiary, labels.BENEFICIARIES, BENEFICIARIES),
-            (self.heard_from, labels.HEARD_FROM, HEARD_FROM),
-            (self.outcome, labels.OUTCOMES, OUTCOMES),
+            (self.beneficiary, labels.BENEFICIARIES, Beneficiary),
+            (self.heard_from, labels.HEARD_FROM, HeardFrom),
+            (self.outcome, labels.OUTCOMES, Outcome),
         )
         for field, words, codes in coded:
             field.choices = _keeping(choices(words, codes), getattr(call, field.name) if call else None)
@@ -218,7 +221,7 @@ class LogFilterForm(_FrenchForm):
         validate_choice=False,
     )
     outcome = SelectField(
-        "Issue", choices=choices(labels.OUTCOMES, OUTCOMES, blank="Toutes"), validate_choice=False
+        "Issue", choices=choices(labels.OUTCOMES, Outcome, blank="Toutes"), validate_choice=False
     )
     association = SelectField("Association", validate_choice=False)
     channel = SelectField(

@@ -1,79 +1,38 @@
-"""The console's French words for the log's codes (outcomes, channels, states, fields, events)."""
+"""The console's French words for the log's codes (outcomes, channels, states, fields, events).
+
+The words of stored codes are defined once, with the codes, in `call_log.codes`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-OUTCOMES = {
-    "connected_association": "Mis en relation avec une association",
-    "connected_operator": "Pris par un conseiller",
-    "voicemail": "Message laissé",
-    "missed": "Personne n'a répondu",
-    "abandoned_in_menu": "Raccroché dans le menu",
-    "after_hours_voicemail": "Hors horaires, message laissé",
-    "after_hours_no_message": "Hors horaires, sans message",
-    "unmet": "Demande sans réponse possible",
-    "failed": "Échec technique",
-}
-BENEFICIARIES = {
-    "self": "Pour elle-même / lui-même",
-    "relative": "Pour un proche",
-    "professional": "Un professionnel, pour un usager",
-    "other": "Autre",
-}
-CHANNELS = {
-    "ivr": "Serveur vocal",
-    "phone": "Ligne directe",
-    "visit": "Visite",
-    "email": "Courriel",
-    "letter": "Courrier",
-}
-HEARD_FROM = {
-    "town_hall": "Mairie",
-    "shop": "Commerçant",
-    "press": "Presse, radio",
-    "word_of_mouth": "Bouche à oreille",
-    "internet": "Internet",
-    "health_professional": "Professionnel de santé",
-    "social_worker": "Travailleur social",
-    "association": "Une association",
-    "already_called": "A déjà appelé",
-    "other": "Autre",
-}
-FOLLOW_UP_STATES = {
-    "pending": "En attente de contact",
-    "contacted": "Personne contactée",
-    "quote_sent": "Devis envoyé",
-    "service_started": "Prestation commencée",
-    "dropped": "Abandonnée",
-}
-CALLBACK_STATES = {
-    "open": "À rappeler",
-    "in_progress": "En cours",
-    "retry": "À réessayer",
-    "done": "Fait",
-    "no_answer": "Injoignable (abandon)",
-}
+from call_log.codes import (
+    Beneficiary,
+    CallbackState,
+    CallStatus,
+    Channel,
+    DialResult,
+    FollowUpState,
+    HeardFrom,
+    Outcome,
+    TransferTarget,
+)
+
+OUTCOMES = Outcome.labels()
+BENEFICIARIES = Beneficiary.labels()
+CHANNELS = Channel.labels()
+HEARD_FROM = HeardFrom.labels()
+FOLLOW_UP_STATES = FollowUpState.labels()
+CALLBACK_STATES = CallbackState.labels()
 CALLBACK_RESULTS = {
     "done": "Joint·e : fait",
     "retry": "Pas de réponse : réessayer plus tard",
     "no_answer": "Injoignable : abandonner",
 }
 ROLES = {"operator": "Opérateur", "staff": "Équipe", "admin": "Administration"}
-WHERE = {
-    "menu": "Dans le menu",
-    "operators": "Vers les conseillers",
-    "association": "Vers une association",
-    "voicemail": "Messagerie",
-}
-DIAL_RESULTS = {
-    "completed": "a répondu",
-    "answered": "a répondu",
-    "no-answer": "pas de réponse",
-    "busy": "occupé",
-    "failed": "échec",
-    "canceled": "annulé",
-}
+WHERE = {"menu": "Dans le menu", **TransferTarget.labels(), "voicemail": "Messagerie"}
+DIAL_RESULTS = DialResult.labels()
 EVENTS = {
     "call_started": "Appel reçu",
     "menu_input": "Choix dans le menu",
@@ -109,17 +68,7 @@ FIELDS = {
     "quote_sent_at": "Devis le",
     "state": "État",
 }
-CALL_STATUSES = {
-    "ringing": "En cours",
-    "in-progress": "En cours",
-    "queued": "En cours",
-    "initiated": "En cours",
-    "completed": "Terminé",
-    "busy": "Occupé",
-    "failed": "Échec",
-    "no-answer": "Sans réponse",
-    "canceled": "Annulé",
-}
+CALL_STATUSES = CallStatus.labels()
 
 _BY_FIELD: Mapping[str, Mapping[str, str]] = {
     "beneficiary": BENEFICIARIES,

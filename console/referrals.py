@@ -7,8 +7,9 @@ from datetime import UTC
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from call_log.codes import FollowUpState
 from call_log.follow_up import count_overdue_referrals, overdue_referrals, referrals, set_follow_up
-from call_log.models import FOLLOW_UP_STATES, Referral
+from call_log.models import Referral
 from console import labels
 from console.access import current_account, safe_next
 from console.context import DirectoryNames, now, tz, working_days
@@ -23,7 +24,7 @@ bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 def index() -> ResponseReturnValue:
     """Overdue referrals first, then the referrals in the chosen state (all by default)."""
     state = request.args.get("state") or None
-    if state is not None and state not in FOLLOW_UP_STATES:
+    if state is not None and state not in tuple(FollowUpState):
         state = None
     moment, calendar = now(), working_days()
     with runtime().sessions() as db:

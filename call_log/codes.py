@@ -1,0 +1,169 @@
+"""The codes of the call log and their French words: one definition each, for the console and the reports.
+
+Each code is a `StrEnum` member: it is stored as its string, compares equal to it, and carries the label a
+user reads. Stored values come back from the database as plain strings; `Code.label_of` gives their words.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+
+class Code(StrEnum):
+    """A stored code with the French words users read for it."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        """Every code of this kind with its words, in definition order."""
+        return {member.value: member.label for member in cls}
+
+    @classmethod
+    def label_of(cls, code: str | None, *, missing: str = "—") -> str:
+        """The words for a stored code; the code itself if it is not one of ours, `missing` for nothing."""
+        if code is None or code == "":
+            return missing
+        member = cls._value2member_map_.get(code)
+        return member.label if isinstance(member, Code) else code
+
+
+class Outcome(Code):
+    """How a call ended for the caller.
+
+    While a call is in progress its outcome is what it would be if the caller hung up now: None in the menu
+    (then `ABANDONED_IN_MENU`), `MISSED` while a phone rings.
+    """
+
+    CONNECTED_ASSOCIATION = "connected_association", "Mis en relation avec une association"
+    CONNECTED_OPERATOR = "connected_operator", "Pris par un conseiller"
+    VOICEMAIL = "voicemail", "Message laissé"
+    MISSED = "missed", "Personne n'a répondu"
+    ABANDONED_IN_MENU = "abandoned_in_menu", "Raccroché dans le menu"
+    AFTER_HOURS_VOICEMAIL = "after_hours_voicemail", "Hors horaires, message laissé"
+    AFTER_HOURS_NO_MESSAGE = "after_hours_no_message", "Hors horaires, sans message"
+    UNMET = "unmet", "Aucune association pour ce service"
+    FAILED = "failed", "Échec technique"
+
+
+# A person took the call.
+ANSWERED = frozenset({Outcome.CONNECTED_ASSOCIATION, Outcome.CONNECTED_OPERATOR})
+# Nobody took the call: the caller rang out, or left (or did not leave) a message.
+NOT_ANSWERED = frozenset(
+    {Outcome.MISSED, Outcome.VOICEMAIL, Outcome.AFTER_HOURS_VOICEMAIL, Outcome.AFTER_HOURS_NO_MESSAGE}
+)
+# The caller left a message to be called back.
+LEFT_MESSAGE = frozenset({Outcome.VOICEMAIL, Outcome.AFTER_HOURS_VOICEMAIL})
+
+
+class Beneficiary(Code):
+    """For whom the service is needed."""
+
+    SELF = "self", "Pour elle-même / lui-même"
+    RELATIVE = "relative", "Pour un proche"
+    PROFESSIONAL = "professional", "Un professionnel, pour un usager"
+    OTHER = "other", "Autre"
+
+
+class HeardFrom(Code):
+    """How the caller heard of the number: the menu's default answers, then answers only an operator hears.
+
+    config.yaml can name other answers (`questions.heard_from_options`); they are stored and shown as given.
+    """
+
+    TOWN_HALL = "town_hall", "Mairie"
+    SHOP = "shop", "Commerçant"
+    PRESS = "press", "Presse, radio"
+    WORD_OF_MOUTH = "word_of_mouth", "Bouche à oreille"
+    INTERNET = "internet", "Internet"
+    HEALTH_PROFESSIONAL = "health_professional", "Professionnel de santé"
+    SOCIAL_WORKER = "social_worker", "Travailleur social"
+    ASSOCIATION = "association", "Une association"
+    ALREADY_CALLED = "already_called", "A déjà appelé"
+    OTHER = "other", "Autre"
+
+
+class Channel(Code):
+    """How a contact reached the helpline: the voice menu, or entered by an operator."""
+
+    IVR = "ivr", "Serveur vocal"
+    PHONE = "phone", "Ligne directe"
+    VISIT = "visit", "Visite"
+    EMAIL = "email", "Courriel"
+    LETTER = "letter", "Courrier"
+
+
+# Channels of contacts entered by hand (everything but the voice menu).
+MANUAL_CHANNELS = tuple(channel for channel in Channel if channel is not Channel.IVR)
+
+
+class FollowUpState(Code):
+    """Where a referral stands with the association it was sent to."""
+
+    PENDING = "pending", "En attente de contact"
+    CONTACTED = "contacted", "Personne contactée"
+    QUOTE_SENT = "quote_sent", "Devis envoyé"
+    SERVICE_STARTED = "service_started", "Prestation commencée"
+    DROPPED = "dropped", "Abandonnée"
+
+
+class CallbackState(Code):
+    """Where a voicemail to call back stands in the operators' queue."""
+
+    OPEN = "open", "À rappeler"
+    IN_PROGRESS = "in_progress", "En cours"
+    RETRY = "retry", "À réessayer"
+    DONE = "done", "Fait"
+    NO_ANSWER = "no_answer", "Injoignable (abandon)"
+
+
+class ReferralSource(Code):
+    """Who sent the caller to the association."""
+
+    IVR = "ivr", "Serveur vocal"
+    OPERATOR = "operator", "Conseiller"
+
+
+class TransferTarget(Code):
+    """Who a transfer rang: one association, or all operators at once."""
+
+    ASSOCIATION = "association", "Vers une association"
+    OPERATORS = "operators", "Vers les conseillers"
+
+
+class CallStatus(Code):
+    """Twilio's CallStatus of the call, as its status callbacks report it."""
+
+    QUEUED = "queued", "En cours"
+    INITIATED = "initiated", "En cours"
+    RINGING = "ringing", "En cours"
+    IN_PROGRESS = "in-progress", "En cours"
+    COMPLETED = "completed", "Terminé"
+    BUSY = "busy", "Occupé"
+    FAILED = "failed", "Échec"
+    NO_ANSWER = "no-answer", "Sans réponse"
+    CANCELED = "canceled", "Annulé"
+
+
+# The statuses after which Twilio sends nothing more about the call.
+FINAL_STATUSES = frozenset(
+    {CallStatus.COMPLETED, CallStatus.BUSY, CallStatus.FAILED, CallStatus.NO_ANSWER, CallStatus.CANCELED}
+)
+
+
+class DialResult(Code):
+    """How a `<Dial>` ended (Twilio's DialCallStatus), or `answered` when the called party took the call."""
+
+    ANSWERED = "answered", "a répondu"
+    COMPLETED = "completed", "a répondu"
+    NO_ANSWER = "no-answer", "pas de réponse"
+    BUSY = "busy", "occupé"
+    FAILED = "failed", "échec"
+    CANCELED = "canceled", "annulé"
