@@ -8,7 +8,6 @@ unless the editor changed the same field too, which is a `RecordConflictError`.
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from call_log.codes import MANUAL_CHANNELS, CallStatus, FollowUpState, ReferralS
 from call_log.models import OBSERVATORY_FIELDS, PLACE_FIELDS, Call, CallEvent, Referral
 from call_log.recording import add_event
 from directory.models import Association, Commune, ServiceCategory
+from directory.territory import name_key
 
 # The fields of a call an operator completes; everything else comes from the voice menu and Twilio.
 RECORD_FIELDS = ("category_code", *OBSERVATORY_FIELDS, "outcome", "notes")
@@ -189,13 +189,6 @@ def add_referral(
     return referral
 
 
-def fold(text: str) -> str:
-    """Lower case without accents, hyphens or apostrophes: how commune names are compared."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(plain.replace("-", " ").replace("'", " ").replace("’", " ").split())
-
-
 def find_communes(session: Session, query: str) -> list[Commune]:
     """Communes of the territory matching a name, a postal code, or 'Name (postal code)'; exact first.
 
@@ -213,9 +206,9 @@ def find_communes(session: Session, query: str) -> list[Commune]:
         communes = [c for c in communes if c.postal_code == postal]
     if not text:
         return communes
-    wanted = fold(text)
-    exact = [c for c in communes if fold(c.name) == wanted]
-    return exact or [c for c in communes if fold(c.name).startswith(wanted)]
+    wanted = name_key(text)
+    exact = [c for c in communes if name_key(c.name) == wanted]
+    return exact or [c for c in communes if name_key(c.name).startswith(wanted)]
 
 
 def category_and_children(session: Session, code: str) -> list[str]:

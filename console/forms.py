@@ -67,9 +67,7 @@ class RecordForm(_FrenchForm):
         validators=[Optional(), Length(max=3)],
         description="ex. 75, 2A, 974",
     )
-    beneficiary = SelectField(
-        "Pour qui", choices=choices(labels.BENEFICIARIES, Beneficiary), default=""
-    )
+    beneficiary = SelectField("Pour qui", choices=choices(labels.BENEFICIARIES, Beneficiary), default="")
     heard_from = SelectField("Connu par", choices=choices(labels.HEARD_FROM, HeardFrom), default="")
     outcome = SelectField("Issue", choices=choices(labels.OUTCOMES, Outcome), default="")
     notes = TextAreaField("Notes", validators=[Length(max=5000)])

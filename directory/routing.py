@@ -14,6 +14,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from directory.models import Association, Service, ServiceArea, ServiceCategory
+from foundation.config import is_within
 
 # Schedules and closures are kept in the helpline's local time.
 PARIS = ZoneInfo("Europe/Paris")
@@ -115,7 +116,7 @@ def is_open(service: Service, local: datetime) -> bool:
     if not schedules:
         return True
     now = local.time().replace(tzinfo=None)
-    return any(s.weekday == local.weekday() and s.opens <= now < s.closes for s in schedules)
+    return any(s.weekday == local.weekday() and is_within(s.opens, s.closes, now) for s in schedules)
 
 
 def dial_number(service: Service) -> str | None:

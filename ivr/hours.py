@@ -65,7 +65,7 @@ def _closed_reason(config: Config, local: datetime) -> tuple[Reason, str] | None
         return "holiday", ""
     ranges = config.hours.for_weekday(local.weekday())
     moment = local.time()
-    if any(r.start <= moment < r.end or (r.end == time.max and moment >= r.start) for r in ranges):
+    if any(r.contains(moment) for r in ranges):
         return None
     if not ranges and local.weekday() >= 5:
         return "weekend", ""

@@ -11,7 +11,7 @@ from functools import cache
 from typing import Literal
 
 from directory.reference import CommuneRow, territory_communes
-from ivr.speech import normalize
+from directory.territory import name_key
 
 # La Poste's list: these postal codes also cover communes outside the park, so the code alone does not
 # tell whether the person lives in the territory (see DESIGN.md, reference data).
@@ -66,12 +66,12 @@ def place_from_postal_code(postal_code: str) -> tuple[Place, bool]:
 
 def match_commune(postal_code: str, said: str) -> CommuneRow | None:
     """The commune of this postal code whose name the caller said (accents, case and typos forgiven)."""
-    spoken = " ".join(normalize(said.replace("St ", "Saint ").replace("Ste ", "Sainte ")))
+    spoken = name_key(said)
     if not spoken:
         return None
     best: tuple[float, CommuneRow | None] = (0.0, None)
     for commune in communes_for(postal_code):
-        name = " ".join(normalize(commune.name))
+        name = name_key(commune.name)
         score = 1.0 if name in spoken else SequenceMatcher(None, name, spoken).ratio()
         if score > best[0]:
             best = (score, commune)

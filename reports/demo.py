@@ -129,7 +129,7 @@ def _weighted(options: dict[str, float]) -> Callable[[random.Random], str]:
 
 def _is_open(hours: OpeningHours, local: datetime) -> bool:
     moment = local.time()
-    return any(span.start <= moment < span.end for span in hours.for_weekday(local.weekday()))
+    return any(span.contains(moment) for span in hours.for_weekday(local.weekday()))
 
 
 @dataclass

@@ -24,7 +24,7 @@ from foundation.config.sections import (
     Smtp,
     Transfer,
 )
-from foundation.config.values import DAYS, EmailAddress, OpeningHours, PhoneNumber, TimeRange
+from foundation.config.values import DAYS, EmailAddress, OpeningHours, PhoneNumber, TimeRange, is_within
 
 __all__ = [
     "DAYS",
@@ -51,5 +51,6 @@ __all__ = [
     "Speech",
     "TimeRange",
     "Transfer",
+    "is_within",
     "walk_options",
 ]

@@ -64,6 +64,15 @@ class TimeRange(ConfigModel):
             raise ValueError(f"{text!r} ends before it starts")
         return cls(start=time(h1, m1), end=end)
 
+    def contains(self, moment: time) -> bool:
+        """Whether the line is open at this time of day within the range."""
+        return is_within(self.start, self.end, moment)
+
+
+def is_within(start: time, end: time, moment: time) -> bool:
+    """Whether `moment` falls in the span [start, end); a span ending at midnight (time.max) includes it."""
+    return start <= moment < end or (end == time.max and moment >= start)
+
 
 def _parse_ranges(value: Any) -> list[TimeRange]:
     if value is None:
