@@ -9,7 +9,6 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine
 
-import migrations
 from directory.seed import load_example_directory, sync_reference_data
 from foundation.config import Config
 from foundation.db import transaction
@@ -26,7 +25,7 @@ class UpgradeReport:
 def alembic_config() -> AlembicConfig:
     """Alembic's configuration pointing at the shipped migrations."""
     config = AlembicConfig()
-    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     return config
 
 
