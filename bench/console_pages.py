@@ -174,7 +174,7 @@ def bench(backend: str, calls: int) -> None:
     """Fill one database and time the pages."""
     config = load_helpline_config(Settings(config_path=ROOT / "config.yaml"))
     with database(backend) as url:
-        engine = make_engine(url)
+        engine = make_engine(url, create=True)
         upgrade_database(engine, config)
         begin = time.perf_counter()
         with make_session_factory(engine)() as session, session.begin():

@@ -59,7 +59,7 @@ def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     with tempfile.TemporaryDirectory() as folder:
         url = sys.argv[2] if len(sys.argv) > 2 else f"sqlite:///{folder}/bench.sqlite3"
-        engine = make_engine(url)
+        engine = make_engine(url, create=True)
         config = load_helpline_config(Settings(config_path=ROOT / "config.yaml"))
         upgrade_database(engine, config)
         sessions = make_session_factory(engine)

@@ -291,7 +291,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as scratch:
             folder = options.keep or Path(scratch)
             folder.mkdir(parents=True, exist_ok=True)
-            engine = make_engine(f"sqlite:///{folder / 'bench.sqlite3'}")
+            engine = make_engine(f"sqlite:///{folder / 'bench.sqlite3'}", create=True)
             try:
                 measure("SQLite", engine, config, options.calls, options.repeat)
             finally:

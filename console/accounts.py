@@ -160,6 +160,12 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.active.desc(), User.username)))
 
 
+def has_active_admin(session: Session) -> bool:
+    """Whether someone can sign in to manage the accounts: a new installation has nobody yet."""
+    admins = select(User.id).where(User.role == "admin", User.active.is_(True)).limit(1)
+    return session.scalar(admins) is not None
+
+
 def session_token(user: User) -> str:
     """What a console session remembers of its user: changes when the password does, ending old sessions."""
     return f"{user.id}:{sha256(user.password_hash.encode()).hexdigest()[:16]}"

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
 from console.access import ConsoleUser, safe_next
-from console.accounts import Credentials, LoginRefusedError, authenticate
+from console.accounts import Credentials, LoginRefusedError, authenticate, has_active_admin
 from console.context import now
 from console.forms import LoginForm
 from foundation.db import transaction
@@ -26,7 +26,10 @@ def login() -> ResponseReturnValue:
         return redirect(target)
     form = LoginForm(request.form if request.method == "POST" else None)
     if request.method == "GET" or not form.validate():
-        return render_template("console/login.html", form=form), 200 if request.method == "GET" else 400
+        with runtime().sessions() as db:
+            first_visit = not has_active_admin(db)
+        page = render_template("console/login.html", form=form, first_visit=first_visit)
+        return page, 200 if request.method == "GET" else 400
     credentials = Credentials(
         username=form.username.data or "",
         password=form.password.data or "",

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 
-def make_engine(url: str, **options: Any) -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
-    if url.startswith("sqlite"):
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for another database or an in-memory one."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database.removeprefix("file:"))
+
+
+def make_engine(url: str, *, create: bool = False, **options: Any) -> Engine:
+    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout.
+
+    A SQLite file is opened only if it exists, unless `create`: a mistyped or deleted database then fails
+    loudly instead of coming back empty.
+    """
+    path = sqlite_file(url)
+    if path is not None:
+        if not create and not url.startswith("sqlite:///file:"):
+            url = f"sqlite:///file:{quote(str(path))}?mode=rw&uri=true"
         engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 15}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling breaks SAVEPOINTs; IMMEDIATE takes the write lock up front so

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import click
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
 
 from foundation.config import Config
 from foundation.settings import Settings
@@ -31,6 +35,21 @@ def settings_and_config() -> tuple[Settings, Config]:
         return settings, load_helpline_config(settings)
     except ConfigError as exc:
         fail(str(exc))
+
+
+def first_admin_hint(engine: Engine) -> str | None:
+    """How to create the console's first administrator, while there is none."""
+    from console.accounts import has_active_admin
+
+    with Session(engine) as session:
+        if has_active_admin(session):
+            return None
+    found = shutil.which("helpline")
+    command = "helpline" if found and Path(found).resolve() == Path(sys.argv[0]).resolve() else sys.argv[0]
+    return (
+        "Aucun compte pour la console : créez le premier administrateur avec\n"
+        f"  {command} users add IDENTIFIANT --role admin"
+    )
 
 
 def with_database(action: Callable[[], T]) -> T:

@@ -73,7 +73,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def engine(database_url: str, example_config: Config) -> Iterator[Engine]:
     """The database migrated to the latest schema, with the example directory loaded."""
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, create=True)
     upgrade_database(engine, example_config)
     yield engine
     engine.dispose()

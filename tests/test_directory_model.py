@@ -47,7 +47,7 @@ def _migrate(engine: Engine, action: str, revision: str) -> None:
 def test_migration_moves_associations_to_services_and_back(database_url: str) -> None:
     """0003_directory: a service per (association, category) with its communes, the phone as IVR phone;
     calls keep their association; the downgrade puts everything back."""
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, create=True)
     try:
         _migrate(engine, "upgrade", "0002_voice_journey")
         with engine.begin() as connection:

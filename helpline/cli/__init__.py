@@ -16,7 +16,7 @@ from helpline.cli.directory import directory
 from helpline.cli.line import line
 from helpline.cli.reports import demo_data, report
 from helpline.cli.users import users
-from helpline.startup import fail, settings_and_config, with_database
+from helpline.startup import fail, first_admin_hint, settings_and_config, with_database
 
 
 @click.group()
@@ -32,18 +32,23 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database; a new one also gets the example directory of config.yaml."""
-    from helpline.db import make_engine
+    from helpline.db import make_engine, sqlite_file
     from helpline.migrate import upgrade_database
 
     settings, config = settings_and_config()
-    engine = make_engine(settings.database_url)
+    if (path := sqlite_file(settings.database_url)) is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url, create=True)
     try:
         report = with_database(lambda: upgrade_database(engine, config))
+        hint = with_database(lambda: first_admin_hint(engine))
     finally:
         engine.dispose()
     click.echo(f"Database {engine.url.render_as_string(hide_password=True)} is up to date.")
     if report.associations_added:
         click.echo(f"Loaded {report.associations_added} example associations from {settings.config_path}.")
+    if hint:
+        click.echo(hint)
 
 
 @main.command()
@@ -72,6 +77,7 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
         )
     elif not settings.twilio_auth_token:
         click.secho("WARNING: TWILIO_AUTH_TOKEN is not set: Twilio's requests will be refused.", err=True)
+    click.echo(f"Console: {url}/")
     click.echo(f"Place a simulated call from another terminal:  helpline simulate --url {url}")
     run(settings, config, host=host, port=port, workers=workers)
 

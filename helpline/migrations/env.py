@@ -26,7 +26,8 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     run_migrations(connection)
 else:
-    engine = make_engine(context.config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url)
+    url = context.config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url
+    engine = make_engine(url, create=True)
     with engine.connect() as opened:
         run_migrations(opened)
     engine.dispose()
