@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, render_template, request, st
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from call_log.models import Call
+from call_log.models import OBSERVATORY_FIELDS, Call
 from call_log.record import find_communes
 from call_log.search import CallFilter, calls_after, search_calls
 from console.context import DirectoryNames, local_day_bounds, tz
@@ -32,13 +32,8 @@ CSV_COLUMNS = (
     "duration_s",
     "category",
     "category_label",
-    "commune_insee",
+    *OBSERVATORY_FIELDS,
     "commune",
-    "postal_code",
-    "in_territory",
-    "departement",
-    "beneficiary",
-    "heard_from",
     "outcome",
     "association",
     "referrals",
@@ -135,7 +130,6 @@ def _csv_lines(rows: Iterable[Sequence[object]]) -> str:
 
 def _csv_row(call: Call, names: DirectoryNames) -> list[str | int | None]:
     commune = names.communes.get(call.commune_insee or "")
-    territory = {True: "yes", False: "no"}.get(call.in_territory) if call.in_territory is not None else ""
     return [
         call.id,
         call.call_sid,
@@ -146,14 +140,16 @@ def _csv_row(call: Call, names: DirectoryNames) -> list[str | int | None]:
         call.duration_s,
         call.category_code,
         names.categories.get(call.category_code or "", ""),
-        call.commune_insee,
+        *(_cell(getattr(call, name)) for name in OBSERVATORY_FIELDS),
         commune.name if commune else "",
-        call.postal_code,
-        territory,
-        call.departement,
-        call.beneficiary,
-        call.heard_from,
         call.outcome,
         call.association.name if call.association else "",
         "; ".join(names.associations.get(r.association_id or 0, "") for r in call.referrals),
     ]
+
+
+def _cell(value: str | bool | None) -> str | None:
+    """A recorded field in a CSV cell: yes or no for a flag (None is written blank)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
