@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from call_log.codes import FINAL_STATUSES, Channel, DialResult, Outcome, TransferTarget
+from call_log.codes import FINAL_STATUSES, Channel, DialResult, EventKind, Outcome, TransferTarget
 from call_log.models import Call, CallEvent
 
 # A call still without its final status after this long lost its status callback: it is not live.
@@ -17,7 +17,7 @@ JUST_ENDED = timedelta(minutes=30)
 # Twilio ends any call after 4 hours: older calls cannot be live or just ended, and `started_at` is indexed.
 MAX_CALL = timedelta(hours=4)
 # The events that say where a call went, newest wins.
-_ROUTING_EVENTS = ("transfer", "dial_result", "callback_number", "voicemail")
+_ROUTING_EVENTS = (EventKind.TRANSFER, EventKind.DIAL_RESULT, EventKind.CALLBACK_NUMBER, EventKind.VOICEMAIL)
 
 
 @dataclass(frozen=True)
@@ -65,14 +65,14 @@ def _row(call: Call) -> BoardRow:
     with_operator = call.outcome == Outcome.CONNECTED_OPERATOR
     for event in routing:
         payload = event.payload
-        if event.kind == "transfer":
+        if event.kind == EventKind.TRANSFER:
             where = (
                 TransferTarget.OPERATORS
                 if payload.get("target") == TransferTarget.OPERATORS
                 else TransferTarget.ASSOCIATION
             )
             detail = ""
-        elif event.kind == "dial_result":
+        elif event.kind == EventKind.DIAL_RESULT:
             detail = str(payload.get("status") or "")
         else:  # asked for a number to call back, or recorded a message
             where, detail = "voicemail", ""

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from call_log.codes import CallbackState
+from call_log.codes import CallbackState, EventKind
 from call_log.models import CallbackRequest
 from call_log.recording import add_event
 from call_log.working_time import WorkingCalendar
@@ -132,4 +132,4 @@ def _change(
     }
     if notes.strip():
         payload["notes"] = notes.strip()
-    add_event(session, request.call, "callback_updated", payload, now=now)
+    add_event(session, request.call, EventKind.CALLBACK_UPDATED, payload, now=now)

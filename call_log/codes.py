@@ -167,3 +167,26 @@ class DialResult(Code):
     BUSY = "busy", "occupé"
     FAILED = "failed", "échec"
     CANCELED = "canceled", "annulé"
+
+
+class EventKind(Code):
+    """What a step of a call's timeline records."""
+
+    CALL_STARTED = "call_started", "Appel reçu"
+    MENU_INPUT = "menu_input", "Choix dans le menu"
+    TRANSFER = "transfer", "Transfert"
+    DIAL_RESULT = "dial_result", "Fin du transfert"
+    OUT_OF_TERRITORY = "out_of_territory", "Hors du territoire"
+    UNMET_DEMAND = "unmet_demand", "Aucune association pour cette demande"
+    CALLBACK_NUMBER = "callback_number", "Numéro de rappel"
+    VOICEMAIL = "voicemail", "Message vocal"
+    VOICEMAIL_EMPTY = "voicemail_empty", "Message vide"
+    RECORDING_STATUS = "recording_status", "Enregistrement"
+    STATUS = "status", "Statut de l'appel"
+    WEBHOOK_ERROR = "webhook_error", "Erreur du serveur vocal"
+    TWILIO_ERROR = "twilio_error", "Erreur signalée par Twilio"
+    MANUAL_ENTRY = "manual_entry", "Saisie manuelle"
+    RECORD_UPDATED = "record_updated", "Fiche modifiée"
+    REFERRAL_ADDED = "referral_added", "Orientation"
+    REFERRAL_FOLLOW_UP = "referral_follow_up", "Suivi d'une orientation"
+    CALLBACK_UPDATED = "callback_updated", "Rappel"

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from call_log.codes import FollowUpState
+from call_log.codes import EventKind, FollowUpState
 from call_log.models import Call, Referral
 from call_log.recording import add_event
 from call_log.working_time import WorkingCalendar
@@ -140,7 +140,7 @@ def set_follow_up(
     payload: dict[str, Any] = {"by": by, "referral_id": referral.id, "changes": changes}
     if notes.strip():
         payload["notes"] = notes.strip()
-    add_event(session, call, "referral_follow_up", payload, now=now)
+    add_event(session, call, EventKind.REFERRAL_FOLLOW_UP, payload, now=now)
     return True
 
 

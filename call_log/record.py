@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from call_log.codes import MANUAL_CHANNELS, CallStatus, FollowUpState, ReferralSource
+from call_log.codes import MANUAL_CHANNELS, CallStatus, EventKind, FollowUpState, ReferralSource
 from call_log.models import OBSERVATORY_FIELDS, PLACE_FIELDS, Call, CallEvent, Referral
 from call_log.recording import add_event
 from directory.models import Association, Commune, ServiceCategory
@@ -113,14 +113,14 @@ def update_record(
         return None
     for name, change in changes.items():
         setattr(call, name, change["after"])
-    return add_event(session, call, "record_updated", {"by": by, "changes": changes}, now=now)
+    return add_event(session, call, EventKind.RECORD_UPDATED, {"by": by, "changes": changes}, now=now)
 
 
 def _changed_since(session: Session, call: Call, seq: int) -> dict[str, tuple[str, FieldValue]]:
     """Each field changed after event `seq`: who changed it first, and the value it had before."""
     events = session.scalars(
         select(CallEvent)
-        .where(CallEvent.call_id == call.id, CallEvent.seq > seq, CallEvent.kind == "record_updated")
+        .where(CallEvent.call_id == call.id, CallEvent.seq > seq, CallEvent.kind == EventKind.RECORD_UPDATED)
         .order_by(CallEvent.seq)
     )
     found: dict[str, tuple[str, FieldValue]] = {}
@@ -154,7 +154,7 @@ def open_manual_contact(
     )
     session.add(call)
     session.flush()
-    add_event(session, call, "manual_entry", {"by": by, "channel": channel}, now=now)
+    add_event(session, call, EventKind.MANUAL_ENTRY, {"by": by, "channel": channel}, now=now)
     return call
 
 
@@ -177,7 +177,7 @@ def add_referral(
     add_event(
         session,
         call,
-        "referral_added",
+        EventKind.REFERRAL_ADDED,
         {
             "by": by,
             "referral_id": referral.id,

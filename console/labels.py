@@ -13,6 +13,7 @@ from call_log.codes import (
     CallStatus,
     Channel,
     DialResult,
+    EventKind,
     FollowUpState,
     HeardFrom,
     Outcome,
@@ -33,26 +34,7 @@ CALLBACK_RESULTS = {
 ROLES = {"operator": "Opérateur", "staff": "Équipe", "admin": "Administration"}
 WHERE = {"menu": "Dans le menu", **TransferTarget.labels(), "voicemail": "Messagerie"}
 DIAL_RESULTS = DialResult.labels()
-EVENTS = {
-    "call_started": "Appel reçu",
-    "menu_input": "Choix dans le menu",
-    "transfer": "Transfert",
-    "dial_result": "Fin du transfert",
-    "out_of_territory": "Hors du territoire",
-    "unmet_demand": "Aucune association pour cette demande",
-    "callback_number": "Numéro de rappel",
-    "voicemail": "Message vocal",
-    "voicemail_empty": "Message vide",
-    "recording_status": "Enregistrement",
-    "status": "Statut de l'appel",
-    "webhook_error": "Erreur du serveur vocal",
-    "twilio_error": "Erreur signalée par Twilio",
-    "manual_entry": "Saisie manuelle",
-    "record_updated": "Fiche modifiée",
-    "referral_added": "Orientation",
-    "referral_follow_up": "Suivi d'une orientation",
-    "callback_updated": "Rappel",
-}
+EVENTS = EventKind.labels()
 FIELDS = {
     "category_code": "Service",
     "commune_insee": "Commune",

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from call_log.codes import EventKind, TransferTarget
 from call_log.follow_up import follow_up_of
 from call_log.models import Call, CallEvent, Referral
 from call_log.privacy import stored_caller
@@ -248,20 +249,20 @@ def _shown(name: str, change: dict[str, object], changes: dict[str, object]) -> 
 def _detail(event: CallEvent, names: DirectoryNames) -> str:
     payload = event.payload
     kind = event.kind
-    if kind == "menu_input":
+    if kind == EventKind.MENU_INPUT:
         return "silence" if payload.get("timeout") else f"touche {payload.get('digits') or '—'}"
-    if kind == "transfer":
-        if payload.get("target") == "operators":
+    if kind == EventKind.TRANSFER:
+        if payload.get("target") == TransferTarget.OPERATORS:
             return "vers les conseillers"
         return f"vers {names.associations.get(payload.get('association_id') or 0, 'une association')}"
-    if kind == "dial_result":
+    if kind == EventKind.DIAL_RESULT:
         return labels.label(labels.DIAL_RESULTS, payload.get("status"))
-    if kind == "voicemail":
+    if kind == EventKind.VOICEMAIL:
         return f"message de {payload.get('duration_s') or 0} s"
-    if kind == "status":
+    if kind == EventKind.STATUS:
         return labels.label(labels.CALL_STATUSES, payload.get("status"))
-    if kind == "manual_entry":
+    if kind == EventKind.MANUAL_ENTRY:
         return labels.label(labels.CHANNELS, payload.get("channel"))
-    if kind == "referral_added":
+    if kind == EventKind.REFERRAL_ADDED:
         return f"vers {payload.get('association', '')}"
     return str(payload.get("notes") or "")
