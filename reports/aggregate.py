@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from call_log.codes import ANSWERED, LEFT_MESSAGE, NOT_ANSWERED, Beneficiary, HeardFrom, Outcome
 from call_log.models import Call, Referral, TransferAttempt
 from call_log.periods import month_bounds
 from directory.models import Association, Commune, ServiceCategory
@@ -47,37 +48,8 @@ from reports.tables import (
     table,
 )
 
-ANSWERED = ("connected_association", "connected_operator")
-# Nobody took the call: the caller rang out, or left (or did not leave) a message.
-NOT_ANSWERED = ("missed", "voicemail", "after_hours_voicemail", "after_hours_no_message")
-VOICEMAIL = ("voicemail", "after_hours_voicemail")
 TREND_MONTHS = 13  # the month, the eleven before it, and the same month last year
 
-OUTCOME_LABELS = {
-    "connected_association": "Mis en relation avec une association",
-    "connected_operator": "Répondu par un conseiller",
-    "voicemail": "Message laissé (conseillers occupés)",
-    "missed": "Personne n'a répondu",
-    "abandoned_in_menu": "Raccroché dans le menu",
-    "after_hours_voicemail": "Message laissé hors horaires",
-    "after_hours_no_message": "Hors horaires, sans message",
-    "unmet": "Aucune association pour ce service",
-    "failed": "Échec technique",
-}
-BENEFICIARY_LABELS = {
-    "self": "Pour soi-même",
-    "relative": "Pour un proche",
-    "professional": "Pour un professionnel",
-    "other": "Autre",
-}
-HEARD_FROM_LABELS = {
-    "town_hall": "Mairie",
-    "shop": "Commerçant",
-    "press": "Presse ou radio",
-    "word_of_mouth": "Bouche à oreille",
-    "internet": "Internet",
-    "other": "Autre",
-}
 ZONE_LABELS = {"territory": "Territoire du Parc", "outside": "Hors territoire", "unknown": "Lieu inconnu"}
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 NOT_GIVEN = "Non renseigné"
@@ -415,7 +387,7 @@ def _heard_from(session: Session, period: _Period) -> list[ReportTable]:
                 Column("share", "Part des appels", "share"),
             ),
             [
-                (code or "", HEARD_FROM_LABELS.get(code or "", code or NOT_GIVEN), calls, share(calls, total))
+                (code or "", HeardFrom.label_of(code, missing=NOT_GIVEN), calls, share(calls, total))
                 for code, calls in rows
             ],
         )
@@ -461,30 +433,32 @@ def _profile(session: Session, period: _Period) -> list[ReportTable]:
         by_place[(zone, beneficiary)] += calls
         by_outcome[outcome] += calls
         after_hours += calls if late else 0
+    known_beneficiaries = Beneficiary.labels()
     beneficiaries = [
-        *BENEFICIARY_LABELS,
+        *known_beneficiaries,
         None,
-        *sorted({b for _, b in by_place if b and b not in BENEFICIARY_LABELS}),
+        *sorted({b for _, b in by_place if b and b not in known_beneficiaries}),
     ]
     place_rows = [
         (
             zone,
             ZONE_LABELS[zone],
             beneficiary or "",
-            BENEFICIARY_LABELS.get(beneficiary or "", NOT_GIVEN),
+            Beneficiary.label_of(beneficiary, missing=NOT_GIVEN),
             by_place[(zone, beneficiary)],
             share(by_place[(zone, beneficiary)], total),
         )
         for zone in ZONE_LABELS
         for beneficiary in beneficiaries
     ]
-    known = [outcome for outcome in OUTCOME_LABELS if by_outcome[outcome]]
-    others = sorted(o for o in by_outcome if o is not None and o not in OUTCOME_LABELS)
+    outcomes = Outcome.labels()
+    known = [outcome for outcome in outcomes if by_outcome[outcome]]
+    others = sorted(o for o in by_outcome if o is not None and o not in outcomes)
     ordered: list[str | None] = [*known, *others, *([None] if by_outcome[None] else [])]
     outcome_rows = [
         (
             outcome or "",
-            OUTCOME_LABELS.get(outcome or "", outcome or "En cours ou non renseigné"),
+            Outcome.label_of(outcome, missing="En cours ou non renseigné"),
             by_outcome[outcome],
             share(by_outcome[outcome], total),
         )
@@ -497,13 +471,15 @@ def _profile(session: Session, period: _Period) -> list[ReportTable]:
     def where(zones: tuple[str, ...] = tuple(ZONE_LABELS), who: tuple[str | None, ...] | None = None) -> int:
         return sum(n for (z, b), n in by_place.items() if z in zones and (who is None or b in who))
 
+    # Calls that reached the voicemail, whether or not the caller left a message.
+    reached_voicemail = of(*LEFT_MESSAGE, Outcome.AFTER_HOURS_NO_MESSAGE)
     located, inside = where(("territory", "outside")), where(("territory",))
     answering, relatives = total - where(who=(None,)), where(who=("relative",))
     rates = [
         ("answered", "Appels pris", of(*ANSWERED), total),
         ("abandoned_in_menu", "Raccrochés dans le menu", of("abandoned_in_menu"), total),
         ("missed", "Sans réponse (sonnerie)", of("missed"), total),
-        ("voicemail", "Messagerie (avec ou sans message)", of(*VOICEMAIL, "after_hours_no_message"), total),
+        ("voicemail", "Messagerie (avec ou sans message)", reached_voicemail, total),
         ("not_answered", "Personne n'a répondu (sonnerie ou messagerie)", of(*NOT_ANSWERED), total),
         ("unmet", "Aucune association pour ce service", of("unmet"), total),
         ("after_hours", "Appels hors horaires", after_hours, total),
