@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     ColumnElement,
     SQLColumnExpression,
+    String,
     Subquery,
     and_,
     case,
@@ -31,7 +32,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from call_log.codes import ANSWERED, LEFT_MESSAGE, NOT_ANSWERED, Beneficiary, HeardFrom, Outcome
+from call_log.codes import (
+    ANSWERED,
+    LEFT_MESSAGE,
+    NOT_ANSWERED,
+    Beneficiary,
+    Channel,
+    Code,
+    DialResult,
+    HeardFrom,
+    Outcome,
+    TransferTarget,
+)
 from call_log.models import Call, Referral, TransferAttempt
 from call_log.periods import month_bounds
 from directory.models import Association, Commune, ServiceCategory
@@ -50,9 +62,23 @@ from reports.tables import (
 
 TREND_MONTHS = 13  # the month, the eleven before it, and the same month last year
 
-ZONE_LABELS = {"territory": "Territoire du Parc", "outside": "Hors territoire", "unknown": "Lieu inconnu"}
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 NOT_GIVEN = "Non renseigné"
+
+
+class Zone(Code):
+    """Where the person who needs the service lives, as the report groups places."""
+
+    TERRITORY = "territory", "Territoire du Parc"
+    OUTSIDE = "outside", "Hors territoire"
+    UNKNOWN = "unknown", "Lieu inconnu"
+
+
+class UnmetReason(Code):
+    """Why a demand went unmet."""
+
+    NO_ASSOCIATION = "no_association", "Aucune association ne couvre ce service à cet endroit"
+    NOT_ANSWERED = "not_answered", "Personne n'a répondu"
 
 
 @dataclass(frozen=True)
@@ -79,11 +105,11 @@ class _Names:
 
     def place(self, zone: str, code: str | None) -> str:
         """A commune's name in the territory, a département elsewhere (`code` is INSEE or département)."""
-        if zone == "territory":
+        if zone == Zone.TERRITORY:
             return self.communes.get(code or "", code or "Commune non précisée")
-        if zone == "outside":
+        if zone == Zone.OUTSIDE:
             return f"Département {code}" if code else "Département non précisé"
-        return "Lieu inconnu"
+        return Zone.UNKNOWN.label
 
 
 @dataclass(frozen=True)
@@ -192,7 +218,7 @@ def _key_figures(session: Session, period: _Period) -> list[ReportTable]:
                 literal(month).label("month"),
                 func.count().label("calls"),
                 _count_if(Call.outcome.in_(ANSWERED)).label("answered"),
-                _count_if(Call.outcome == "unmet").label("unmet"),
+                _count_if(Call.outcome == Outcome.UNMET).label("unmet"),
                 _count_if(Call.outcome.in_(NOT_ANSWERED)).label("not_answered"),
                 _count_if(Call.after_hours.is_(True)).label("after_hours"),
             ).where(in_month(month))
@@ -314,9 +340,9 @@ def _categories(session: Session, period: _Period) -> list[ReportTable]:
 
 def _zone(in_territory: SQLColumnExpression[bool | None]) -> ColumnElement[str]:
     return case(
-        (in_territory.is_(True), literal("territory")),
-        (in_territory.is_(False), literal("outside")),
-        else_=literal("unknown"),
+        (in_territory.is_(True), literal(Zone.TERRITORY, String)),
+        (in_territory.is_(False), literal(Zone.OUTSIDE, String)),
+        else_=literal(Zone.UNKNOWN, String),
     )
 
 
@@ -333,10 +359,10 @@ def _communes(session: Session, period: _Period) -> list[ReportTable]:
         .subquery(),
     )
     total = sum(calls for *_, calls in rows)
-    order = list(ZONE_LABELS)
+    order = list(Zone)
 
     def place(zone: str, insee: str | None, departement: str | None) -> str:
-        return period.names.place(zone, insee if zone == "territory" else departement)
+        return period.names.place(zone, insee if zone == Zone.TERRITORY else departement)
 
     ordered = sorted(rows, key=lambda r: (order.index(r[0]), -r[3], place(r[0], r[1], r[2])))
     return [
@@ -355,7 +381,7 @@ def _communes(session: Session, period: _Period) -> list[ReportTable]:
             [
                 (
                     zone,
-                    ZONE_LABELS[zone],
+                    Zone.label_of(zone),
                     insee or "",
                     place(zone, insee, dep),
                     dep or "",
@@ -442,13 +468,13 @@ def _profile(session: Session, period: _Period) -> list[ReportTable]:
     place_rows = [
         (
             zone,
-            ZONE_LABELS[zone],
+            zone.label,
             beneficiary or "",
             Beneficiary.label_of(beneficiary, missing=NOT_GIVEN),
             by_place[(zone, beneficiary)],
             share(by_place[(zone, beneficiary)], total),
         )
-        for zone in ZONE_LABELS
+        for zone in Zone
         for beneficiary in beneficiaries
     ]
     outcomes = Outcome.labels()
@@ -468,20 +494,20 @@ def _profile(session: Session, period: _Period) -> list[ReportTable]:
     def of(*outcomes: str) -> int:
         return sum(by_outcome[outcome] for outcome in outcomes)
 
-    def where(zones: tuple[str, ...] = tuple(ZONE_LABELS), who: tuple[str | None, ...] | None = None) -> int:
+    def where(zones: tuple[str, ...] = tuple(Zone), who: tuple[str | None, ...] | None = None) -> int:
         return sum(n for (z, b), n in by_place.items() if z in zones and (who is None or b in who))
 
     # Calls that reached the voicemail, whether or not the caller left a message.
     reached_voicemail = of(*LEFT_MESSAGE, Outcome.AFTER_HOURS_NO_MESSAGE)
-    located, inside = where(("territory", "outside")), where(("territory",))
-    answering, relatives = total - where(who=(None,)), where(who=("relative",))
+    located, inside = where((Zone.TERRITORY, Zone.OUTSIDE)), where((Zone.TERRITORY,))
+    answering, relatives = total - where(who=(None,)), where(who=(Beneficiary.RELATIVE,))
     rates = [
         ("answered", "Appels pris", of(*ANSWERED), total),
-        ("abandoned_in_menu", "Raccrochés dans le menu", of("abandoned_in_menu"), total),
-        ("missed", "Sans réponse (sonnerie)", of("missed"), total),
+        ("abandoned_in_menu", "Raccrochés dans le menu", of(Outcome.ABANDONED_IN_MENU), total),
+        ("missed", "Sans réponse (sonnerie)", of(Outcome.MISSED), total),
         ("voicemail", "Messagerie (avec ou sans message)", reached_voicemail, total),
         ("not_answered", "Personne n'a répondu (sonnerie ou messagerie)", of(*NOT_ANSWERED), total),
-        ("unmet", "Aucune association pour ce service", of("unmet"), total),
+        ("unmet", "Aucune association pour ce service", of(Outcome.UNMET), total),
         ("after_hours", "Appels hors horaires", after_hours, total),
         ("in_territory", "Bénéficiaire sur le territoire (lieux connus)", inside, located),
         ("for_relative", "Appel pour un proche (réponses connues)", relatives, answering),
@@ -529,7 +555,7 @@ def _profile(session: Session, period: _Period) -> list[ReportTable]:
 def _funnel(session: Session, period: _Period) -> list[ReportTable]:
     """From the menu to the quote: each stage counts the calls that passed it and every stage before."""
     answered = (
-        select(func.max(case((TransferAttempt.result == "completed", 1), else_=0)))
+        select(func.max(case((TransferAttempt.result == DialResult.COMPLETED, 1), else_=0)))
         .where(TransferAttempt.call_id == Call.id)
         .scalar_subquery()
     )
@@ -544,7 +570,7 @@ def _funnel(session: Session, period: _Period) -> list[ReportTable]:
     )
     per_call = (
         select(answered.label("answered"), followed.label("followed"))
-        .where(period.calls(), Call.channel == "ivr")
+        .where(period.calls(), Call.channel == Channel.IVR)
         # OFFSET keeps PostgreSQL from inlining the subquery, which would look each call up once per use.
         .offset(0)
         .subquery()
@@ -596,12 +622,15 @@ def _funnel(session: Session, period: _Period) -> list[ReportTable]:
 def _unmet(session: Session, period: _Period) -> list[ReportTable]:
     """Unmet demand: no association covers the service there, or nobody answered; by category and place."""
     top = func.coalesce(ServiceCategory.parent_code, Call.category_code)
-    reason = case((Call.outcome == "unmet", literal("no_association")), else_=literal("not_answered"))
+    reason = case(
+        (Call.outcome == Outcome.UNMET, literal(UnmetReason.NO_ASSOCIATION, String)),
+        else_=literal(UnmetReason.NOT_ANSWERED, String),
+    )
     by_reason = _grouped_counts(
         session,
         select(reason.label("reason"), top.label("category"))
         .outerjoin(ServiceCategory, ServiceCategory.code == Call.category_code)
-        .where(period.calls(), or_(Call.outcome == "unmet", Call.outcome.in_(NOT_ANSWERED)))
+        .where(period.calls(), or_(Call.outcome == Outcome.UNMET, Call.outcome.in_(NOT_ANSWERED)))
         .subquery(),
     )
     place = case((Call.in_territory.is_(True), Call.commune_insee), else_=Call.departement)
@@ -609,16 +638,12 @@ def _unmet(session: Session, period: _Period) -> list[ReportTable]:
         session,
         select(top.label("category"), _zone(Call.in_territory).label("zone"), place.label("place"))
         .outerjoin(ServiceCategory, ServiceCategory.code == Call.category_code)
-        .where(period.calls(), Call.outcome == "unmet")
+        .where(period.calls(), Call.outcome == Outcome.UNMET)
         .subquery(),
     )
     label = period.names.category
-    reasons = {
-        "no_association": "Aucune association ne couvre ce service à cet endroit",
-        "not_answered": "Personne n'a répondu",
-    }
     unmet_rows = [
-        (reason_code, reasons[reason_code], code or "", label(code), calls)
+        (reason_code, UnmetReason.label_of(reason_code), code or "", label(code), calls)
         for reason_code, code, calls in sorted(
             by_reason, key=lambda r: (r[0], -r[2], r[1] is None, r[1] or "")
         )
@@ -629,7 +654,7 @@ def _unmet(session: Session, period: _Period) -> list[ReportTable]:
             code or "",
             label(code),
             zone,
-            ZONE_LABELS[zone],
+            Zone.label_of(zone),
             place or "",
             period.names.place(zone, place),
             calls,
@@ -674,7 +699,7 @@ def _associations(session: Session, period: _Period) -> list[ReportTable]:
             TransferAttempt.target,
             TransferAttempt.association_id,
             func.count(),
-            _count_if(TransferAttempt.result == "completed"),
+            _count_if(TransferAttempt.result == DialResult.COMPLETED),
         )
         .join(Call, Call.id == TransferAttempt.call_id)
         .where(period.calls())
@@ -693,24 +718,28 @@ def _associations(session: Session, period: _Period) -> list[ReportTable]:
     )
     figures: dict[tuple[str, int | None], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for target, association_id, attempts, answered in transfers:
-        key = ("operators", None) if target == "operators" else ("association", association_id)
+        key = (
+            (TransferTarget.OPERATORS, None)
+            if target == TransferTarget.OPERATORS
+            else (TransferTarget.ASSOCIATION, association_id)
+        )
         figures[key][0] += attempts
         figures[key][1] += answered
     for association_id, referred, contacted, quoted in referrals:
-        figures[("association", association_id)][2:] = [referred, contacted, quoted]
+        figures[(TransferTarget.ASSOCIATION, association_id)][2:] = [referred, contacted, quoted]
     ids = [key[1] for key in figures if key[1] is not None]
     names = dict(
         session.execute(select(Association.id, Association.name).where(Association.id.in_(ids))).all()
     )
 
     def name(key: tuple[str, int | None]) -> str:
-        if key[0] == "operators":
+        if key[0] == TransferTarget.OPERATORS:
             return "Conseillers (opérateurs)"
         return (
             names.get(key[1], "Association supprimée") if key[1] is not None else "Association non précisée"
         )
 
-    ordered = sorted(figures, key=lambda key: (key[0] == "operators", name(key)))
+    ordered = sorted(figures, key=lambda key: (key[0] == TransferTarget.OPERATORS, name(key)))
     rows = [
         (
             key[0],
