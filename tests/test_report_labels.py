@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -16,9 +17,12 @@ PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-def report_of(session: Session) -> MonthlyDemandReport:
-    """The report of the data set's month."""
-    return build_report(session, MONTH, tz=PARIS, helpline_name="1001 services", now=NOW)
+def report_after(sessions: sessionmaker[Session], fill: Callable[[Session], None]) -> MonthlyDemandReport:
+    """The report of the data set's month, once `fill` has written its calls."""
+    with sessions() as session, session.begin():
+        fill(session)
+    with sessions() as session:
+        return build_report(session, MONTH, tz=PARIS, helpline_name="1001 services", now=NOW)
 
 
 def labels(report: MonthlyDemandReport, name: str) -> dict[str, str]:
@@ -28,10 +32,7 @@ def labels(report: MonthlyDemandReport, name: str) -> dict[str, str]:
 
 def test_outcomes_and_beneficiaries_in_the_call_logs_words(sessions: sessionmaker[Session]) -> None:
     """How calls ended and for whom, in the words of call_log.codes (the console's too)."""
-    with sessions() as session, session.begin():
-        insert_dataset(session)
-    with sessions() as session:
-        report = report_of(session)
+    report = report_after(sessions, insert_dataset)
     assert labels(report, "outcomes") == {
         "connected_association": "Mis en relation avec une association",
         "connected_operator": "Pris par un conseiller",
@@ -53,7 +54,8 @@ def test_outcomes_and_beneficiaries_in_the_call_logs_words(sessions: sessionmake
 
 def test_codes_only_operators_enter_have_their_words(sessions: sessionmaker[Session]) -> None:
     """Answers an operator records (a health professional sent them) are named, not shown as raw codes."""
-    with sessions() as session, session.begin():
+
+    def operators_entries(session: Session) -> None:
         for number, heard_from in enumerate(("health_professional", "social_worker", "already_called")):
             session.add(
                 Call(
@@ -65,8 +67,8 @@ def test_codes_only_operators_enter_have_their_words(sessions: sessionmaker[Sess
                     heard_from=heard_from,
                 )
             )
-    with sessions() as session:
-        report = report_of(session)
+
+    report = report_after(sessions, operators_entries)
     assert labels(report, "heard_from") == {
         "already_called": "A déjà appelé",
         "health_professional": "Professionnel de santé",
