@@ -164,7 +164,7 @@ def test_two_schedulers_catch_up_the_missed_month_once(
         return on_event
 
     schedulers = [
-        build_scheduler(factory, config, clock=FakeClock(NOVEMBER_3), instance=name)
+        build_scheduler(MonthlyReportJob(factory, config, FakeClock(NOVEMBER_3), instance=name))
         for name, factory in (("a", october), ("b", make_session_factory(other)))
     ]
     try:
