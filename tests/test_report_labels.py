@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from call_log.models import Call
+from foundation.db import transaction
 from reports.aggregate import build_report
 from reports.tables import MonthlyDemandReport
-from tests.report_dataset import MONTH, insert_dataset
+from tests.report_dataset import MONTH
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-def report_after(sessions: sessionmaker[Session], fill: Callable[[Session], None]) -> MonthlyDemandReport:
-    """The report of the data set's month, once `fill` has written its calls."""
-    with sessions() as session, session.begin():
-        fill(session)
+def report_of(sessions: sessionmaker[Session]) -> MonthlyDemandReport:
+    """The report of the data set's month."""
     with sessions() as session:
         return build_report(session, MONTH, tz=PARIS, helpline_name="1001 services", now=NOW)
 
@@ -30,9 +28,9 @@ def labels(report: MonthlyDemandReport, name: str) -> dict[str, str]:
     return {str(row[0]): str(row[1]) for row in report.table(name).rows}
 
 
-def test_outcomes_and_beneficiaries_in_the_call_logs_words(sessions: sessionmaker[Session]) -> None:
+def test_outcomes_and_beneficiaries_in_the_call_logs_words(october: sessionmaker[Session]) -> None:
     """How calls ended and for whom, in the words of call_log.codes (the console's too)."""
-    report = report_after(sessions, insert_dataset)
+    report = report_of(october)
     assert labels(report, "outcomes") == {
         "connected_association": "Mis en relation avec une association",
         "connected_operator": "Pris par un conseiller",
@@ -54,8 +52,7 @@ def test_outcomes_and_beneficiaries_in_the_call_logs_words(sessions: sessionmake
 
 def test_codes_only_operators_enter_have_their_words(sessions: sessionmaker[Session]) -> None:
     """Answers an operator records (a health professional sent them) are named, not shown as raw codes."""
-
-    def operators_entries(session: Session) -> None:
+    with transaction(sessions) as session:
         for number, heard_from in enumerate(("health_professional", "social_worker", "already_called")):
             session.add(
                 Call(
@@ -67,8 +64,7 @@ def test_codes_only_operators_enter_have_their_words(sessions: sessionmaker[Sess
                     heard_from=heard_from,
                 )
             )
-
-    report = report_after(sessions, operators_entries)
+    report = report_of(sessions)
     assert labels(report, "heard_from") == {
         "already_called": "A déjà appelé",
         "health_professional": "Professionnel de santé",
