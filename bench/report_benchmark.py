@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, create_engine, func, make_url, select, text
 
+from call_log.codes import ANSWERED, NOT_ANSWERED
 from call_log.models import Call
 from call_log.periods import month_bounds
 from foundation.config import Config
@@ -39,10 +40,11 @@ from foundation.settings import Settings
 from helpline.app import load_helpline_config
 from helpline.db import make_engine, make_session_factory
 from helpline.migrate import upgrade_database
-from reports.aggregate import ANSWERED, NOT_ANSWERED, TREND_MONTHS, build_report
+from reports.aggregate import build_report
 from reports.demo import DemoDirectory, DemoGenerator, insert_batch, next_ids, reset_sequences
 from reports.files import MAILED, collect_month, render_files
 from reports.months import months_between, shift_month
+from reports.volumes import TREND_MONTHS
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRESQL_URL = os.environ.get(

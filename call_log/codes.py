@@ -44,7 +44,7 @@ class Outcome(Code):
 
     CONNECTED_ASSOCIATION = "connected_association", "Mis en relation avec une association"
     CONNECTED_OPERATOR = "connected_operator", "Pris par un conseiller"
-    VOICEMAIL = "voicemail", "Message laissé"
+    VOICEMAIL = "voicemail", "Message laissé (conseillers occupés)"
     MISSED = "missed", "Personne n'a répondu"
     ABANDONED_IN_MENU = "abandoned_in_menu", "Raccroché dans le menu"
     AFTER_HOURS_VOICEMAIL = "after_hours_voicemail", "Hors horaires, message laissé"
@@ -66,9 +66,9 @@ LEFT_MESSAGE = frozenset({Outcome.VOICEMAIL, Outcome.AFTER_HOURS_VOICEMAIL})
 class Beneficiary(Code):
     """For whom the service is needed."""
 
-    SELF = "self", "Pour elle-même / lui-même"
+    SELF = "self", "Pour soi-même"
     RELATIVE = "relative", "Pour un proche"
-    PROFESSIONAL = "professional", "Un professionnel, pour un usager"
+    PROFESSIONAL = "professional", "Pour un usager (appel d'un professionnel)"
     OTHER = "other", "Autre"
 
 
@@ -80,7 +80,7 @@ class HeardFrom(Code):
 
     TOWN_HALL = "town_hall", "Mairie"
     SHOP = "shop", "Commerçant"
-    PRESS = "press", "Presse, radio"
+    PRESS = "press", "Presse ou radio"
     WORD_OF_MOUTH = "word_of_mouth", "Bouche à oreille"
     INTERNET = "internet", "Internet"
     HEALTH_PROFESSIONAL = "health_professional", "Professionnel de santé"

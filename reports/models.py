@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -11,8 +12,13 @@ from sqlalchemy.types import JSON
 from call_log.models import Call, Referral, TransferAttempt
 from foundation.db import Base, UTCDateTime
 
-# Where a run stands: claimed and working, done (files stored, e-mail sent if there are recipients), failed.
-RUN_STATES = ("running", "done", "failed")
+
+class RunState(StrEnum):
+    """Where a monthly report run stands."""
+
+    RUNNING = "running"  # claimed, and working
+    DONE = "done"  # files stored, e-mail sent if there are recipients
+    FAILED = "failed"  # retried at the next start, up to MAX_ATTEMPTS
 
 
 class ReportRun(Base):
@@ -22,7 +28,7 @@ class ReportRun(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     month: Mapped[str] = mapped_column(String(7), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    status: Mapped[str] = mapped_column(String(20), default=RunState.RUNNING)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=1)

@@ -8,9 +8,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from reports import charts
-from reports.aggregate import WEEKDAYS
 from reports.months import month_title
 from reports.tables import Column, MonthlyDemandReport, Value
+from reports.volumes import WEEKDAYS
 
 NARROW_SPACE = "\u202f"
 

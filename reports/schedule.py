@@ -31,7 +31,7 @@ from foundation.config import Config, Reports
 from foundation.db import transaction
 from reports.files import FORMATS, MAILED, collect_month, render_files, store_files
 from reports.mailer import key_figures_text, report_message, send_message
-from reports.models import ReportRun
+from reports.models import ReportRun, RunState
 from reports.months import shift_month
 
 logger = logging.getLogger(__name__)
@@ -56,14 +56,16 @@ def claim_run(session: Session, month: str, *, now: datetime, claimed_by: str) -
     """
     try:
         with session.begin_nested():
-            run = ReportRun(month=month, status="running", claimed_at=now, claimed_by=claimed_by, attempts=1)
+            run = ReportRun(
+                month=month, status=RunState.RUNNING, claimed_at=now, claimed_by=claimed_by, attempts=1
+            )
             session.add(run)
         return run
     except IntegrityError:
         pass
     run = session.scalars(select(ReportRun).where(ReportRun.month == month)).one()
-    retry = (run.status == "failed" and run.attempts < MAX_ATTEMPTS) or (
-        run.status == "running" and run.claimed_at < now - STALE_AFTER
+    retry = (run.status == RunState.FAILED and run.attempts < MAX_ATTEMPTS) or (
+        run.status == RunState.RUNNING and run.claimed_at < now - STALE_AFTER
     )
     if not retry:
         return None
@@ -71,7 +73,13 @@ def claim_run(session: Session, month: str, *, now: datetime, claimed_by: str) -
     taken = session.execute(
         update(ReportRun)
         .where(ReportRun.id == run.id, ReportRun.status == run.status, ReportRun.claimed_at == run.claimed_at)
-        .values(status="running", claimed_at=now, claimed_by=claimed_by, attempts=run.attempts + 1, error="")
+        .values(
+            status=RunState.RUNNING,
+            claimed_at=now,
+            claimed_by=claimed_by,
+            attempts=run.attempts + 1,
+            error="",
+        )
         .execution_options(synchronize_session=False)
     )
     if taken.rowcount != 1:  # type: ignore[attr-defined]
@@ -91,7 +99,7 @@ def finish_run(
 ) -> ReportRun:
     """Record how a claimed run ended: done with its files and recipients, or failed with the error."""
     run = session.get_one(ReportRun, run_id)
-    run.status = "failed" if error else "done"
+    run.status = RunState.FAILED if error else RunState.DONE
     run.finished_at = now
     run.files = files or []
     run.sent_to = sent_to or []
@@ -166,7 +174,7 @@ class MonthlyReportJob:
         month = due_month(self.clock(), self.config.reports, self.tz)
         end = month_bounds(month, self.tz)[1]
         with self.sessions() as session:
-            done = session.scalar(select(ReportRun.status).where(ReportRun.month == month)) == "done"
+            done = session.scalar(select(ReportRun.status).where(ReportRun.month == month)) == RunState.DONE
             had_calls = session.scalar(select(exists().where(Call.started_at < end)))
         if done or not had_calls:
             return None
@@ -179,20 +187,12 @@ def cron_trigger(reports: Reports, tz: ZoneInfo) -> CronTrigger:
     return CronTrigger(day=reports.send_day, hour=at.hour, minute=at.minute, timezone=tz)
 
 
-def build_scheduler(
-    sessions: sessionmaker[Session],
-    config: Config,
-    *,
-    clock: Clock,
-    smtp_password: str | None = None,
-    instance: str | None = None,
-) -> BackgroundScheduler:
+def build_scheduler(job: MonthlyReportJob) -> BackgroundScheduler:
     """A scheduler (not started) with the monthly job and, to run as soon as it starts, the catch-up."""
-    job = MonthlyReportJob(sessions, config, clock, smtp_password, instance or instance_name())
-    scheduler = BackgroundScheduler(timezone=config.helpline.tz)
+    scheduler = BackgroundScheduler(timezone=job.tz)
     scheduler.add_job(
         job.run_due,
-        cron_trigger(config.reports, config.helpline.tz),
+        cron_trigger(job.config.reports, job.tz),
         id=JOB_ID,
         coalesce=True,
         max_instances=1,
@@ -212,7 +212,9 @@ def start_scheduler(
     instance: str | None = None,
 ) -> BackgroundScheduler:
     """Start the monthly report job in a background thread, with a catch-up run right away."""
-    scheduler = build_scheduler(sessions, config, clock=clock, smtp_password=smtp_password, instance=instance)
+    scheduler = build_scheduler(
+        MonthlyReportJob(sessions, config, clock, smtp_password, instance or instance_name())
+    )
     scheduler.start()
     reports = config.reports
     logger.info("Monthly report scheduled: day %s of each month at %s.", reports.send_day, reports.send_time)

@@ -14,10 +14,13 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from foundation.config import Config
+from foundation.db import transaction
 from foundation.settings import Settings
 from helpline.app import create_app, load_helpline_config
 from helpline.db import make_engine, make_session_factory
 from helpline.migrate import upgrade_database
+from tests.report_dataset import insert_dataset
+from tests.report_mail import Mailbox, SmtpServer
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = ROOT / "config.yaml"
@@ -83,6 +86,21 @@ def engine(database_url: str, example_config: Config) -> Iterator[Engine]:
 def sessions(engine: Engine) -> sessionmaker[Session]:
     """Sessions on the test database."""
     return make_session_factory(engine)
+
+
+@pytest.fixture
+def october(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions on the database holding the hand-built month of tests/report_dataset.py."""
+    with transaction(sessions) as session:
+        insert_dataset(session)
+    return sessions
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server on 127.0.0.1, and what it receives."""
+    with SmtpServer() as received:
+        yield received
 
 
 @pytest.fixture

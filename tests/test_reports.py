@@ -23,7 +23,7 @@ from reports.render_csv import render_csv
 from reports.render_html import render_html
 from reports.render_xlsx import render_xlsx
 from reports.tables import MonthlyDemandReport
-from tests.report_dataset import FULL_NUMBERS, MONTH, insert_dataset
+from tests.report_dataset import FULL_NUMBERS, MONTH
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -35,11 +35,9 @@ SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def october(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """A session on the database holding the hand-built data set."""
-    with sessions() as session, session.begin():
-        insert_dataset(session)
-    with sessions() as session:
+def october(october: sessionmaker[Session]) -> Iterator[Session]:
+    """A session on the database holding the hand-built data set (conftest's `october`, read here)."""
+    with october() as session:
         yield session
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,7 @@ from helpline.cli import main
 from helpline.config import ConfigError, parse_config
 from reports.months import shift_month
 from tests.conftest import EXAMPLE_CONFIG
-from tests.report_dataset import insert_dataset
-from tests.report_mail import RECIPIENTS, Mailbox, SmtpServer
+from tests.report_mail import RECIPIENTS, Mailbox
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -34,21 +33,6 @@ def run(database_url: str, *args: str, config: Path = EXAMPLE_CONFIG) -> Result:
     """Run `helpline ARGS` with the test database and a config file in the environment."""
     env = {"HELPLINE_DATABASE_URL": database_url, "HELPLINE_CONFIG": str(config), "TWILIO_AUTH_TOKEN": ""}
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-
-
-@pytest.fixture
-def october(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    """Sessions on the database holding the hand-built data set."""
-    with transaction(sessions) as session:
-        insert_dataset(session)
-    return sessions
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    """A real SMTP server on 127.0.0.1, and what it receives."""
-    with SmtpServer() as received:
-        yield received
 
 
 def config_file(tmp_path: Path, reports: dict[str, Any]) -> Path:

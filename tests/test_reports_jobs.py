@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import socket
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -37,26 +36,11 @@ from reports.schedule import (
 )
 from tests.conftest import FakeClock
 from tests.report_dataset import insert_dataset
-from tests.report_mail import RECIPIENTS, SENDER, Mailbox, SmtpServer, mailing_config
+from tests.report_mail import RECIPIENTS, SENDER, Mailbox, mailing_config
 
 PARIS = ZoneInfo("Europe/Paris")
 NOVEMBER_3 = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
 SUBJECT = "1001 services : observatoire de la demande, octobre 2026"
-
-
-@pytest.fixture
-def october(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    """Sessions on the database holding the hand-built data set."""
-    with transaction(sessions) as session:
-        insert_dataset(session)
-    return sessions
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    """A real SMTP server on 127.0.0.1, and what it receives."""
-    with SmtpServer() as received:
-        yield received
 
 
 @pytest.fixture
@@ -164,7 +148,7 @@ def test_two_schedulers_catch_up_the_missed_month_once(
         return on_event
 
     schedulers = [
-        build_scheduler(factory, config, clock=FakeClock(NOVEMBER_3), instance=name)
+        build_scheduler(MonthlyReportJob(factory, config, FakeClock(NOVEMBER_3), instance=name))
         for name, factory in (("a", october), ("b", make_session_factory(other)))
     ]
     try:

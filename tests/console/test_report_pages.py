@@ -8,21 +8,12 @@ from collections.abc import Callable
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy.orm import Session, sessionmaker
 
-from foundation.db import transaction
 from tests.console.conftest import Browser
-from tests.report_dataset import insert_dataset
 
 
-@pytest.fixture
-def october(sessions: sessionmaker[Session]) -> None:
-    """The hand-built month of tests.report_dataset in the database."""
-    with transaction(sessions) as session:
-        insert_dataset(session)
-
-
-def test_staff_see_last_month_framed_with_its_downloads(october: None, as_staff: Browser) -> None:
+@pytest.mark.usefixtures("october")
+def test_staff_see_last_month_framed_with_its_downloads(as_staff: Browser) -> None:
     """Without a month the page shows last month (by the app's clock): the report framed, four downloads."""
     html = as_staff.text("/reports/")
     assert 'type="month" id="report-month" name="month" value="2026-10" max="2026-11"' in html
@@ -37,7 +28,8 @@ def test_staff_see_last_month_framed_with_its_downloads(october: None, as_staff:
     assert 'value="2026-09"' in as_staff.text("/reports/?month=2026-09")
 
 
-def test_the_framed_report_may_be_framed_by_the_console_only(october: None, as_staff: Browser) -> None:
+@pytest.mark.usefixtures("october")
+def test_the_framed_report_may_be_framed_by_the_console_only(as_staff: Browser) -> None:
     """The report page keeps its inline styles, runs nothing, and only the console's own pages frame it."""
     response = as_staff.get("/reports/2026-10.html")
     assert response.status_code == 200
@@ -52,7 +44,8 @@ def test_the_framed_report_may_be_framed_by_the_console_only(october: None, as_s
     assert ">Bélâbre<" in text
 
 
-def test_downloads_are_attachments_in_each_format(october: None, as_staff: Browser) -> None:
+@pytest.mark.usefixtures("october")
+def test_downloads_are_attachments_in_each_format(as_staff: Browser) -> None:
     """Each format downloads under its file name; the workbook holds the month's figures."""
     xlsx = as_staff.get("/reports/2026-10/xlsx")
     assert xlsx.status_code == 200

@@ -1,10 +1,8 @@
-"""Synthetic calls for trying the reports: `helpline demo-data --calls N --months M`.
+"""The synthetic-call generator: whole months of calls, their transfers, referrals and callbacks, as rows.
 
-The call log it writes looks like the helpline's: more calls in autumn and on Monday mornings, gardening in
-spring and summer, most callers living elsewhere and calling for a parent who lives in the park, a share
-of calls after hours, unanswered or for services no association covers, and referrals that associations
-follow up (or not) within a day. Rows are generated in batches and inserted in bulk (COPY on PostgreSQL,
-executemany elsewhere). Every phone number is in the ranges ARCEP reserves for fiction.
+Seeded, and pure but for `DemoDirectory.load`, which asks the directory who covers what: the same seed and
+directory give the same rows. Each call is drawn from `reports.demo.weights`, then taken down the voice
+journey: hung up in the menu, after hours, transferred to associations, then to the operators.
 """
 
 from __future__ import annotations
@@ -12,82 +10,48 @@ from __future__ import annotations
 import calendar
 import hashlib
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, func, insert, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from call_log.models import Call, CallbackRequest, Referral, TransferAttempt
+from call_log.codes import (
+    Beneficiary,
+    CallbackState,
+    CallStatus,
+    Channel,
+    DialResult,
+    FollowUpState,
+    Outcome,
+    ReferralSource,
+    TransferTarget,
+)
+from call_log.models import OBSERVATORY_FIELDS
 from call_log.privacy import mask
 from directory.models import Commune, ServiceCategory
 from directory.routing import route
 from foundation.config import OpeningHours
-from foundation.db import Base
+from reports.demo.batches import DemoBatch, Row
+from reports.demo.weights import (
+    AWAY,
+    BENEFICIARIES,
+    CATEGORIES,
+    CHANNELS,
+    HEARD_FROM,
+    HOUR,
+    OUTSIDE_DEPARTEMENTS,
+    SEASON,
+    WEEKDAY,
+    weighted,
+)
 from reports.months import shift_month
 
-Row = dict[str, Any]
 BATCH = 20_000
-
-# Relative weights, by month of the year (January first), of weekdays (Monday first) and hours of the day.
-SEASON = (1.0, 1.0, 1.05, 1.1, 1.1, 1.0, 0.8, 0.7, 1.2, 1.25, 1.15, 0.85)
-WEEKDAY = (1.35, 1.15, 1.0, 1.05, 0.95, 0.3, 0.15)
-HOUR = (
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0.2,
-    0.6,
-    2.2,
-    3.2,
-    3.0,
-    2.6,
-    1.3,
-    1.4,
-    2.6,
-    2.8,
-    2.4,
-    1.8,
-    0.9,
-    0.5,
-    0.3,
-    0.2,
-    0.1,
-    0,
-)
-CATEGORIES = {
-    "MAISON": 28,
-    "AUTONOMIE": 22,
-    "EXTERIEUR": 16,
-    "COURSES_REPAS": 10,
-    "TRANSPORT": 9,
-    "ENFANTS": 6,
-    "SANTE": 4,
-    "DEMARCHES": 3,
-    "AUTRE": 2,
-}
-BENEFICIARIES = {"relative": 55, "self": 33, "professional": 8, "other": 4}
-HEARD_FROM = {"town_hall": 30, "word_of_mouth": 25, "press": 12, "internet": 15, "shop": 8, "other": 10}
-# Where callers calling for a relative live, by département and area (most live away from the park).
-AWAY = (("75", "Paris"), ("37", "Tours"), ("45", "Orléans"), ("86", "Poitiers"), ("87", "Limoges"),
-        ("36", "Châteauroux"), ("92", "Hauts-de-Seine"), ("33", "Bordeaux"))  # fmt: skip
-OUTSIDE_DEPARTEMENTS = ("36", "36", "36", "37", "86", "87", "18", "23")
-# What the voice menu asks after the service: unknown when the caller hangs up in the menu.
-ASKED_AFTER_MENU = (
-    "commune_insee",
-    "postal_code",
-    "in_territory",
-    "departement",
-    "beneficiary",
-    "heard_from",
-)
-CHANNELS = {"ivr": 94, "phone": 3, "visit": 1.5, "email": 1, "letter": 0.5}
+# How a ringing phone that nobody took ends, twice as often unanswered as busy.
+NOT_TAKEN = (DialResult.NO_ANSWER, DialResult.NO_ANSWER, DialResult.BUSY)
 
 
 @dataclass(frozen=True)
@@ -121,12 +85,6 @@ class DemoDirectory:
         return cls([(i, p) for i, p in communes], subcategories, coverage, anywhere)
 
 
-def _weighted(options: dict[str, float]) -> Callable[[random.Random], str]:
-    keys, weights = list(options), list(options.values())
-    cumulative = [sum(weights[: i + 1]) for i in range(len(weights))]
-    return lambda rng: rng.choices(keys, cum_weights=cumulative)[0]
-
-
 def _is_open(hours: OpeningHours, local: datetime) -> bool:
     moment = local.time()
     return any(span.contains(moment) for span in hours.for_weekday(local.weekday()))
@@ -138,16 +96,6 @@ class _Ids:
     transfer: int
     referral: int
     callback: int
-
-
-@dataclass
-class DemoBatch:
-    """Rows to insert together: children refer to their calls by explicit ids."""
-
-    calls: list[Row] = field(default_factory=list)
-    transfers: list[Row] = field(default_factory=list)
-    referrals: list[Row] = field(default_factory=list)
-    callbacks: list[Row] = field(default_factory=list)
 
 
 class DemoGenerator:
@@ -166,10 +114,10 @@ class DemoGenerator:
         self.directory, self.hours, self.tz, self.now = directory, hours, tz, now
         self.rng = random.Random(seed)
         self.ids = _Ids(*first_ids)
-        self.category = _weighted({k: float(v) for k, v in CATEGORIES.items()})
-        self.beneficiary = _weighted({k: float(v) for k, v in BENEFICIARIES.items()})
-        self.heard_from = _weighted({k: float(v) for k, v in HEARD_FROM.items()})
-        self.channel = _weighted(CHANNELS)
+        self.category = weighted(CATEGORIES)
+        self.beneficiary = weighted(BENEFICIARIES)
+        self.heard_from = weighted(HEARD_FROM)
+        self.channel = weighted(CHANNELS)
         # The park's communes, a few towns weighing more (Le Blanc, Mézières, Rosnay...).
         self.commune_weights = [
             4.0 if insee in {"36018", "36123", "36176"} else 1.0 for insee, _ in directory.communes
@@ -240,7 +188,7 @@ class DemoGenerator:
         elif where < 0.9:
             in_territory, departement = False, rng.choice(OUTSIDE_DEPARTEMENTS)
         away = AWAY[rng.randrange(len(AWAY))]
-        after_hours = channel == "ivr" and not _is_open(self.hours, local)
+        after_hours = channel == Channel.IVR and not _is_open(self.hours, local)
         row: Row = {
             "id": call_id,
             "call_sid": f"CA{self.sid_prefix}{call_id:016x}",
@@ -249,7 +197,7 @@ class DemoGenerator:
             "caller": mask(number),
             "caller_country": "FR",
             "called": "+33261911000",
-            "status": "completed",
+            "status": CallStatus.COMPLETED,
             "status_sequence": None,
             "category_code": category,
             "association_id": None,
@@ -260,32 +208,28 @@ class DemoGenerator:
             "departement": departement,
             "beneficiary": beneficiary,
             "heard_from": self.heard_from(rng) if rng.random() < 0.6 else None,
-            "caller_area": away[1] if beneficiary == "relative" else "Indre",
+            "caller_area": away[1] if beneficiary == Beneficiary.RELATIVE else "Indre",
             "caller_key": hashlib.sha256(number.encode()).hexdigest()[:32],
             "after_hours": after_hours,
             "notes": "",
         }
         clock = started + timedelta(seconds=rng.randrange(20, 70))
-        if channel != "ivr":
-            outcome = "connected_operator"
+        outcome: Outcome
+        if channel != Channel.IVR:
+            outcome = Outcome.CONNECTED_OPERATOR
             if rng.random() < 0.6:
-                self._referral(batch, row, self._any_association(top), clock, "operator")
+                self._referral(batch, row, self._any_association(top), clock, ReferralSource.OPERATOR)
         elif rng.random() < 0.07:
-            outcome = "abandoned_in_menu"
-            unknown = (
-                "commune_insee",
-                "postal_code",
-                "in_territory",
-                "departement",
-                "beneficiary",
-                "heard_from",
-            )
-            row.update(dict.fromkeys(unknown), category_code=None if rng.random() < 0.5 else category)
+            outcome = Outcome.ABANDONED_IN_MENU
+            # What the menu asks after the service stays unknown when the caller hangs up in it.
+            row.update(dict.fromkeys(OBSERVATORY_FIELDS))
+            row["category_code"] = None if rng.random() < 0.5 else category
         elif rng.random() < 0.01:
-            outcome = "failed"
+            outcome = Outcome.FAILED
         elif after_hours:
-            outcome = "after_hours_voicemail" if rng.random() < 0.55 else "after_hours_no_message"
-            if outcome == "after_hours_voicemail":
+            left_message = rng.random() < 0.55
+            outcome = Outcome.AFTER_HOURS_VOICEMAIL if left_message else Outcome.AFTER_HOURS_NO_MESSAGE
+            if left_message:
                 self._callback(batch, call_id, number, clock)
         else:
             outcome, clock = self._transfers(batch, row, top, insee, clock, number)
@@ -301,7 +245,7 @@ class DemoGenerator:
 
     def _transfers(
         self, batch: DemoBatch, row: Row, top: str, insee: str | None, clock: datetime, number: str
-    ) -> tuple[str, datetime]:
+    ) -> tuple[Outcome, datetime]:
         """Ring associations then the operators; returns the outcome and when the call was taken or left."""
         rng = self.rng
         candidates = (
@@ -317,32 +261,34 @@ class DemoGenerator:
             for association_id in candidates[:2]:
                 attempt += 1
                 answered = rng.random() < 0.72
-                self._transfer(batch, row["id"], attempt, "association", association_id, clock, answered)
+                self._transfer(
+                    batch, row["id"], attempt, TransferTarget.ASSOCIATION, association_id, clock, answered
+                )
                 clock += timedelta(seconds=rng.randrange(5, 25))
                 if answered:
                     row["association_id"] = association_id
-                    self._referral(batch, row, association_id, clock, "ivr")
-                    return "connected_association", clock
+                    self._referral(batch, row, association_id, clock, ReferralSource.IVR)
+                    return Outcome.CONNECTED_ASSOCIATION, clock
                 if rng.random() < 0.6:
                     break
         attempt += 1
         answered = rng.random() < 0.68
-        self._transfer(batch, row["id"], attempt, "operators", None, clock, answered)
+        self._transfer(batch, row["id"], attempt, TransferTarget.OPERATORS, None, clock, answered)
         clock += timedelta(seconds=rng.randrange(5, 30))
         if unmet:
-            return "unmet", clock
+            return Outcome.UNMET, clock
         if answered:
             if rng.random() < 0.35:
-                self._referral(batch, row, self._any_association(top), clock, "operator")
-            return "connected_operator", clock
+                self._referral(batch, row, self._any_association(top), clock, ReferralSource.OPERATOR)
+            return Outcome.CONNECTED_OPERATOR, clock
         if rng.random() < 0.7:
             self._callback(batch, row["id"], number, clock)
-            return "voicemail", clock
-        return "missed", clock
+            return Outcome.VOICEMAIL, clock
+        return Outcome.MISSED, clock
 
     def _transfer(
-        self, batch: DemoBatch, call_id: int, attempt: int, target: str, association_id: int | None,
-        at: datetime, answered: bool,
+        self, batch: DemoBatch, call_id: int, attempt: int, target: TransferTarget,
+        association_id: int | None, at: datetime, answered: bool,
     ) -> None:  # fmt: skip
         batch.transfers.append(
             {
@@ -352,14 +298,14 @@ class DemoGenerator:
                 "target": target,
                 "association_id": association_id,
                 "started_at": at,
-                "result": "completed" if answered else self.rng.choice(("no-answer", "no-answer", "busy")),
+                "result": DialResult.COMPLETED if answered else self.rng.choice(NOT_TAKEN),
                 "duration_s": self.rng.randrange(60, 600) if answered else None,
             }
         )
         self.ids.transfer += 1
 
     def _referral(
-        self, batch: DemoBatch, row: Row, association_id: int | None, at: datetime, source: str
+        self, batch: DemoBatch, row: Row, association_id: int | None, at: datetime, source: ReferralSource
     ) -> None:
         rng = self.rng
         delay = rng.random()
@@ -381,8 +327,14 @@ class DemoGenerator:
                 "category_code": row["category_code"],
                 "created_at": at,
                 "source": source,
-                "created_by": "" if source == "ivr" else "demo",
-                "follow_up": "quote_sent" if quoted else "contacted" if contacted else "pending",
+                "created_by": "" if source == ReferralSource.IVR else "demo",
+                "follow_up": (
+                    FollowUpState.QUOTE_SENT
+                    if quoted
+                    else FollowUpState.CONTACTED
+                    if contacted
+                    else FollowUpState.PENDING
+                ),
                 "contacted_at": contacted,
                 "quote_sent_at": quoted,
                 "updated_at": quoted or contacted,
@@ -402,7 +354,7 @@ class DemoGenerator:
                 "recording_url": "",
                 "recording_sid": "",
                 "recording_duration_s": self.rng.randrange(5, 90),
-                "state": "done" if done < self.now else "open",
+                "state": CallbackState.DONE if done < self.now else CallbackState.OPEN,
                 "assigned_to": None,
                 "attempts": 1 if done < self.now else 0,
                 "updated_at": done if done < self.now else None,
@@ -410,56 +362,6 @@ class DemoGenerator:
             }
         )
         self.ids.callback += 1
-
-
-TABLES: tuple[tuple[str, Table], ...] = tuple(
-    (attribute, Base.metadata.tables[model.__tablename__])
-    for attribute, model in (
-        ("calls", Call),
-        ("transfers", TransferAttempt),
-        ("referrals", Referral),
-        ("callbacks", CallbackRequest),
-    )
-)
-
-
-def next_ids(connection: Connection) -> tuple[int, int, int, int]:
-    """The first free id of each demo table (rows get explicit ids so children can refer to calls)."""
-    found = [connection.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0 for _, table in TABLES]
-    return found[0] + 1, found[1] + 1, found[2] + 1, found[3] + 1
-
-
-def insert_batch(connection: Connection, batch: DemoBatch) -> None:
-    """Insert a batch in bulk: COPY on PostgreSQL, executemany elsewhere."""
-    for attribute, table in TABLES:
-        rows: list[Row] = getattr(batch, attribute)
-        if not rows:
-            continue
-        if connection.dialect.name == "postgresql":
-            _copy(connection, table, rows)
-        else:
-            connection.execute(insert(table), rows)
-
-
-def _copy(connection: Connection, table: Table, rows: list[Row]) -> None:
-    names = list(rows[0])
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([row[name] for name in names])
-
-
-def reset_sequences(connection: Connection) -> None:
-    """After explicit ids, move PostgreSQL's id sequences past them (SQLite needs nothing)."""
-    if connection.dialect.name != "postgresql":
-        return
-    for _, table in TABLES:
-        connection.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                f"(SELECT coalesce(max(id), 1) FROM {table.name}))"
-            )
-        )
 
 
 def demo_months(now: datetime, tz: ZoneInfo, months: int) -> list[str]:
