@@ -53,14 +53,18 @@ class Outcome(Code):
     FAILED = "failed", "Échec technique"
 
 
+# Groups of codes, as tuples: the SQL of `in_(...)` then reads the same at every run.
 # A person took the call.
-ANSWERED = frozenset({Outcome.CONNECTED_ASSOCIATION, Outcome.CONNECTED_OPERATOR})
+ANSWERED = (Outcome.CONNECTED_ASSOCIATION, Outcome.CONNECTED_OPERATOR)
 # Nobody took the call: the caller rang out, or left (or did not leave) a message.
-NOT_ANSWERED = frozenset(
-    {Outcome.MISSED, Outcome.VOICEMAIL, Outcome.AFTER_HOURS_VOICEMAIL, Outcome.AFTER_HOURS_NO_MESSAGE}
+NOT_ANSWERED = (
+    Outcome.MISSED,
+    Outcome.VOICEMAIL,
+    Outcome.AFTER_HOURS_VOICEMAIL,
+    Outcome.AFTER_HOURS_NO_MESSAGE,
 )
 # The caller left a message to be called back.
-LEFT_MESSAGE = frozenset({Outcome.VOICEMAIL, Outcome.AFTER_HOURS_VOICEMAIL})
+LEFT_MESSAGE = (Outcome.VOICEMAIL, Outcome.AFTER_HOURS_VOICEMAIL)
 
 
 class Beneficiary(Code):
@@ -153,8 +157,12 @@ class CallStatus(Code):
 
 
 # The statuses after which Twilio sends nothing more about the call.
-FINAL_STATUSES = frozenset(
-    {CallStatus.COMPLETED, CallStatus.BUSY, CallStatus.FAILED, CallStatus.NO_ANSWER, CallStatus.CANCELED}
+FINAL_STATUSES = (
+    CallStatus.COMPLETED,
+    CallStatus.BUSY,
+    CallStatus.FAILED,
+    CallStatus.NO_ANSWER,
+    CallStatus.CANCELED,
 )
 
 
