@@ -22,16 +22,14 @@ from console.context import now
 from directory.audit import changed_fields, history
 from directory.coverage import coverage_matrix, matrix_csv
 from directory.editing import DirectoryError, save_entry
-from directory.entries import (
-    AssociationEntry,
-    ClosureEntry,
-    HoursEntry,
-    PhoneEntry,
-    ServiceEntry,
-    Vocabulary,
-    entry_of,
+from directory.entries import AssociationEntry, ClosureEntry, HoursEntry, PhoneEntry, ServiceEntry, Vocabulary
+from directory.hsds import export_hsds
+from directory.io import write
+from directory.models import SERVICE_STATUSES, Association, Commune, ServiceCategory
+from directory.storage import entry_of, load_associations
+from directory.territory import name_key
+from directory.values import (
     format_span,
-    load_associations,
     parse_date,
     parse_email,
     parse_name,
@@ -42,10 +40,6 @@ from directory.entries import (
     parse_text,
     parse_website,
 )
-from directory.hsds import export_hsds
-from directory.io import write
-from directory.models import SERVICE_STATUSES, Association, Commune, ServiceCategory
-from directory.territory import name_key
 from foundation.config import DAYS
 from foundation.db import transaction
 from foundation.runtime import runtime

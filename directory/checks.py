@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from directory.coverage import coverage_matrix
-from directory.entries import load_associations, parse_phone
 from directory.models import Association, Phone, Service, ServiceArea
 from directory.reference import territory_communes
 from directory.routing import dial_number
+from directory.storage import load_associations
+from directory.values import parse_phone
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from directory.audit import record_change
-from directory.entries import AssociationEntry, Vocabulary, apply_entry, entry_of, to_document
+from directory.documents import to_document
+from directory.entries import AssociationEntry, Vocabulary
 from directory.models import Association
+from directory.storage import apply_entry, entry_of
 
 
 class DirectoryError(Exception):

@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from directory.entries import HoursEntry, format_span, load_associations
+from directory.entries import HoursEntry
 from directory.models import Association, Closure, Commune, Phone, Schedule, Service, ServiceCategory
 from directory.reference import sap_activities
+from directory.storage import load_associations
+from directory.values import format_span
 
 # Our identifiers, made HSDS UUIDs (uuid5 in this namespace).
 NAMESPACE = uuid.UUID("6f1c2d9e-4a51-5b7e-9c3a-1001b4e00001")

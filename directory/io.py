@@ -18,20 +18,11 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session
 
+from directory.documents import Path, from_document, to_document
 from directory.editing import save_entry
-from directory.entries import (
-    AssociationEntry,
-    ClosureEntry,
-    HoursEntry,
-    Path,
-    PhoneEntry,
-    Vocabulary,
-    entry_of,
-    format_span,
-    from_document,
-    load_associations,
-    to_document,
-)
+from directory.entries import AssociationEntry, ClosureEntry, HoursEntry, PhoneEntry, Vocabulary
+from directory.storage import entry_of, load_associations
+from directory.values import format_span
 from foundation.config import DAYS
 
 FORMATS = ("yaml", "csv")

@@ -10,9 +10,10 @@ import click
 from sqlalchemy import Engine
 
 from directory.checks import Finding, check_directory
-from directory.entries import Vocabulary, entry_of, load_associations
+from directory.entries import Vocabulary
 from directory.hsds import export_hsds
 from directory.io import DirectoryImportError, ImportReport, import_entries, read_file, write
+from directory.storage import entry_of, load_associations
 from foundation.clock import system_clock
 from foundation.config import walk_options
 from foundation.db import transaction
