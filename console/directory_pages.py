@@ -23,8 +23,8 @@ from directory.audit import changed_fields, history
 from directory.coverage import coverage_matrix, matrix_csv
 from directory.editing import DirectoryError, save_entry
 from directory.entries import AssociationEntry, ClosureEntry, HoursEntry, PhoneEntry, ServiceEntry, Vocabulary
+from directory.files import write
 from directory.hsds import export_hsds
-from directory.io import write
 from directory.models import SERVICE_STATUSES, Association, Commune, ServiceCategory
 from directory.storage import entry_of, load_associations
 from directory.territory import name_key

@@ -30,7 +30,7 @@ def save_entry(
 ) -> Association:
     """Create (association None) or update an association from a checked entry, and record the change.
 
-    `association` must be loaded with `entries.load_associations`. Nothing is written if the entry says
+    `association` must be loaded with `storage.load_associations`. Nothing is written if the entry says
     what the database already holds.
     """
     same_name = session.scalar(select(Association).where(Association.name == entry.name))

@@ -244,7 +244,7 @@ class DirectoryChange(Base):
     # No foreign key: the history of an association outlives it.
     association_id: Mapped[int | None] = mapped_column(Integer, index=True)
     association_name: Mapped[str] = mapped_column(String(200))
-    # The association as its directory document (see directory.entries), None before a creation or
+    # The association as its directory document (see directory.documents), None before a creation or
     # after a deletion.
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -11,8 +11,9 @@ from sqlalchemy import Engine
 
 from directory.checks import Finding, check_directory
 from directory.entries import Vocabulary
+from directory.files import read_file, write
 from directory.hsds import export_hsds
-from directory.io import DirectoryImportError, ImportReport, import_entries, read_file, write
+from directory.importing import DirectoryImportError, ImportReport, import_entries
 from directory.storage import entry_of, load_associations
 from foundation.clock import system_clock
 from foundation.config import walk_options

@@ -1,7 +1,7 @@
-"""The directory as files staff edit: YAML (one document per association) and CSV (one row per service).
+"""The directory as a spreadsheet (CSV): one row per service, the association's columns repeated.
 
-Both are round-trip safe: an export imports back to the same data. An import is all or nothing: every
-problem of the file is reported with its line, and the database is only changed when there is none.
+What spreadsheets do to such a file is forgiven: ';' as the separator, a byte-order mark, numbers that lost
+their '+'. Lists in a cell (phones, hours, closures) are separated by ';' or new lines.
 """
 
 from __future__ import annotations
@@ -9,234 +9,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path as FilePath
 from typing import Any
 
-import yaml
-from sqlalchemy.orm import Session
-
-from directory.documents import Path, from_document, to_document
-from directory.editing import save_entry
+from directory.documents import Path
 from directory.entries import AssociationEntry, ClosureEntry, HoursEntry, PhoneEntry, Vocabulary
-from directory.storage import entry_of, load_associations
+from directory.importing import DirectoryImportError, FileProblem, Locate, check_documents
 from directory.values import format_span
 from foundation.config import DAYS
-
-FORMATS = ("yaml", "csv")
-
-
-@dataclass(frozen=True)
-class FileProblem:
-    """A problem of an import file: its line, the field (YAML path or CSV column) and what is wrong."""
-
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" + (f", {self.field}" if self.field else "")
-        return f"{where}: {self.message}"
-
-
-class DirectoryImportError(Exception):
-    """The file cannot be imported; `problems` lists every bad row, and nothing was changed."""
-
-    def __init__(self, problems: Sequence[FileProblem]) -> None:
-        self.problems = sorted(problems, key=lambda problem: problem.line)
-        count = len(self.problems)
-        super().__init__(
-            f"{count} problem{'s' if count > 1 else ''}; nothing was imported:\n"
-            + "\n".join(f"  {problem}" for problem in self.problems)
-        )
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    """What an import did, by association name."""
-
-    created: list[str]
-    updated: list[str]
-    unchanged: list[str]
-
-
-def import_entries(
-    session: Session,
-    entries: Sequence[AssociationEntry],
-    *,
-    vocabulary: Vocabulary,
-    actor: str,
-    at: datetime,
-) -> ImportReport:
-    """Create or update the associations of a checked file, by name; the others stay as they are."""
-    existing = {association.name: association for association in load_associations(session)}
-    report = ImportReport([], [], [])
-    for entry in entries:
-        association = existing.get(entry.name)
-        if association is not None and entry_of(association) == entry:
-            report.unchanged.append(entry.name)
-            continue
-        save_entry(
-            session,
-            entry,
-            association=association,
-            vocabulary=vocabulary,
-            actor=actor,
-            source="import",
-            at=at,
-        )
-        (report.created if association is None else report.updated).append(entry.name)
-    session.flush()
-    return report
-
-
-def read_file(path: FilePath, vocabulary: Vocabulary) -> list[AssociationEntry]:
-    """The entries of a .yaml/.yml or .csv file; raises DirectoryImportError listing every problem."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DirectoryImportError(
-            [FileProblem(1, "", f"the file is not UTF-8 text ({exc.reason}); save it as UTF-8")]
-        ) from None
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return read_csv(text, vocabulary)
-    if suffix in {".yaml", ".yml"}:
-        return read_yaml(text, vocabulary)
-    raise DirectoryImportError([FileProblem(1, "", f"{path.name}: expected a .csv, .yaml or .yml file")])
-
-
-def write(entries: Sequence[AssociationEntry], fmt: str, vocabulary: Vocabulary) -> str:
-    """The entries in `fmt` (one of FORMATS)."""
-    return write_csv(entries, vocabulary) if fmt == "csv" else write_yaml(entries, vocabulary)
-
-
-def _check_all(
-    documents: Iterable[tuple[Any, Callable[[Path], tuple[int, str]]]], vocabulary: Vocabulary
-) -> list[AssociationEntry]:
-    """Check documents (each with where its paths are in the file); duplicates of a name are problems."""
-    entries: list[AssociationEntry] = []
-    problems: list[FileProblem] = []
-    first_line: dict[str, int] = {}
-    for document, locate in documents:
-        entry, found = from_document(document, vocabulary)
-        problems.extend(FileProblem(*locate(problem.path), problem.message) for problem in found)
-        line, field = locate(("name",))
-        if entry.name in first_line:
-            problems.append(
-                FileProblem(
-                    line,
-                    field,
-                    f"duplicate: association {entry.name!r} is already on line {first_line[entry.name]}",
-                )
-            )
-        elif entry.name:
-            first_line[entry.name] = line
-        entries.append(entry)
-    if problems:
-        raise DirectoryImportError(problems)
-    return entries
-
-
-# --- YAML ------------------------------------------------------------------------------------------------
-
-_YAML_HEADER = (
-    "# The directory of the 1001 services helpline: `helpline directory import` reads this file back.\n"
-    "# Phones: 'ivr: true' marks the number the voice menu dials. Hours by day (mon ... sun), such as\n"
-    "# mon: ['09:00-12:30', '13:30-17:30']. Service status: active, inactive or temporarily_closed.\n"
-    "# Communes: INSEE codes, or 'all'.\n"
-)
-
-
-class _Dumper(yaml.SafeDumper):
-    """Mappings in block style, lists of plain values on one line (hours, communes)."""
-
-
-def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
-    flow = all(not isinstance(item, dict | list) for item in data)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
-
-
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
-    # Several lines of text read best as a literal block.
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(list, _represent_list)
-_Dumper.add_representer(str, _represent_str)
-
-
-def write_yaml(entries: Sequence[AssociationEntry], vocabulary: Vocabulary) -> str:
-    """The entries as the YAML document staff edit."""
-    documents = [to_document(entry, all_communes=vocabulary.communes) for entry in entries]
-    body = yaml.dump(
-        {"associations": documents},
-        Dumper=_Dumper,
-        allow_unicode=True,
-        sort_keys=False,
-        width=110,
-        default_flow_style=False,
-    )
-    return _YAML_HEADER + body
-
-
-def read_yaml(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:
-    """The entries of a YAML document; raises DirectoryImportError listing every problem."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or exc
-        line = mark.line + 1 if mark else 1
-        raise DirectoryImportError([FileProblem(line, "", f"this is not valid YAML ({problem})")]) from None
-    if not isinstance(data, Mapping) or not isinstance(data.get("associations"), list):
-        raise DirectoryImportError([FileProblem(1, "", "expected 'associations:' followed by a list")])
-    extra = [key for key in data if key != "associations"]
-    if extra:
-        raise DirectoryImportError([FileProblem(1, str(extra[0]), "is not known (only 'associations')")])
-
-    def locator(index: int) -> Callable[[Path], tuple[int, str]]:
-        def locate(path: Path) -> tuple[int, str]:
-            full: Path = ("associations", index, *path)
-            return _node_line(root, full), _yaml_path(full)
-
-        return locate
-
-    return _check_all(
-        ((document, locator(index)) for index, document in enumerate(data["associations"])), vocabulary
-    )
-
-
-def _node_line(node: yaml.Node | None, path: Path) -> int:
-    """The line of the deepest node along `path` (1-based)."""
-    line = 1
-    for part in path:
-        if node is None:
-            break
-        line = node.start_mark.line + 1
-        child: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode):
-            child = next((value for key, value in node.value if key.value == str(part)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            child = node.value[part]
-        node = child
-    if node is not None:
-        line = node.start_mark.line + 1
-    return line
-
-
-def _yaml_path(path: Path) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-# --- CSV -------------------------------------------------------------------------------------------------
 
 # Association columns, then service columns: one row per service (association values repeated).
 ASSOCIATION_COLUMNS = (
@@ -411,16 +192,16 @@ def read_csv(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:
     if problems:
         # Report the file's problems together with those of the documents' checks.
         try:
-            _check_all(documents, vocabulary)
+            check_documents(documents, vocabulary)
         except DirectoryImportError as exc:
             problems.extend(exc.problems)
         raise DirectoryImportError(problems)
-    return _check_all(documents, vocabulary)
+    return check_documents(documents, vocabulary)
 
 
 def _csv_document(
     rows: list[_Row],
-) -> tuple[dict[str, Any], Callable[[Path], tuple[int, str]], list[FileProblem]]:
+) -> tuple[dict[str, Any], Locate, list[FileProblem]]:
     """One association's document from its rows, where each of its paths comes from, and cell problems."""
     problems: list[FileProblem] = []
     source: dict[str, int] = {}
