@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from directory.codes import ServiceStatus
 from directory.documents import Path
 from directory.entries import AssociationEntry, ClosureEntry, HoursEntry, PhoneEntry, Vocabulary
 from directory.importing import DirectoryImportError, FileProblem, Locate, check_documents
@@ -259,7 +260,7 @@ def _csv_document(
             {
                 "name": get("service", ""),
                 "category": get("category", ""),
-                "status": get("status", "") or "active",
+                "status": get("status", "") or ServiceStatus.ACTIVE.value,
                 "description": get("service_description", ""),
                 "fees": get("fees", ""),
                 "eligibility": get("eligibility", ""),

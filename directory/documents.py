@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from directory.codes import ServiceStatus
 from directory.entries import AssociationEntry, ClosureEntry, HoursEntry, PhoneEntry, ServiceEntry, Vocabulary
 from directory.values import (
     format_span,
@@ -26,7 +27,11 @@ from directory.values import (
     parse_website,
     parse_weekday,
 )
+from foundation.codes import Code
 from foundation.config import DAYS
+
+# What a service is unless its document says otherwise.
+_ACTIVE = ServiceStatus.ACTIVE.value
 
 Path = tuple[str | int, ...]
 
@@ -39,20 +44,24 @@ class Problem:
     message: str
 
 
-ASSOCIATION_FIELDS = (
-    "name",
-    "active",
-    "priority",
-    "description",
-    "email",
-    "website",
-    "address",
-    "notes",
-    "phones",
-    "hours",
-    "closures",
-    "services",
-)
+class AssociationField(Code):
+    """A field of an association's document, with the words its change history shows for it."""
+
+    NAME = "name", "Nom"
+    ACTIVE = "active", "Active"
+    PRIORITY = "priority", "Priorité"
+    DESCRIPTION = "description", "Description"
+    EMAIL = "email", "Courriel"
+    WEBSITE = "website", "Site web"
+    ADDRESS = "address", "Adresse"
+    NOTES = "notes", "Notes"
+    PHONES = "phones", "Téléphones"
+    HOURS = "hours", "Horaires"
+    CLOSURES = "closures", "Fermetures"
+    SERVICES = "services", "Services"
+
+
+ASSOCIATION_FIELDS = tuple(AssociationField)
 SERVICE_FIELDS = (
     "name",
     "category",
@@ -262,7 +271,7 @@ class _Checker:
             name=self.value((*path, "name"), parse_name, name, "") if name else "",
             category=category,
             communes=self.communes((*path, "communes"), data.get("communes")),
-            status=self.value((*path, "status"), parse_status, data.get("status", "active"), "active"),
+            status=self.value((*path, "status"), parse_status, data.get("status", _ACTIVE), _ACTIVE),
             description=self.value((*path, "description"), parse_text, data.get("description"), ""),
             fees=self.value((*path, "fees"), parse_text, data.get("fees"), ""),
             eligibility=self.value((*path, "eligibility"), parse_text, data.get("eligibility"), ""),

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from directory.audit import record_change
+from directory.codes import ChangeSource
 from directory.documents import to_document
 from directory.entries import AssociationEntry, Vocabulary
 from directory.models import Association
@@ -25,7 +26,7 @@ def save_entry(
     association: Association | None,
     vocabulary: Vocabulary,
     actor: str,
-    source: str,
+    source: ChangeSource,
     at: datetime,
 ) -> Association:
     """Create (association None) or update an association from a checked entry, and record the change.

@@ -15,6 +15,7 @@ from datetime import date, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from directory.codes import ServiceStatus
 from directory.models import Commune, ServiceCategory
 
 
@@ -52,7 +53,7 @@ class ServiceEntry:
     name: str
     category: str
     communes: tuple[str, ...] = ()
-    status: str = "active"
+    status: str = ServiceStatus.ACTIVE.value  # a ServiceStatus
     description: str = ""
     fees: str = ""
     eligibility: str = ""

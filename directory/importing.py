@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from directory.codes import ChangeSource
 from directory.documents import Path, from_document
 from directory.editing import save_entry
 from directory.entries import AssociationEntry, Vocabulary
@@ -79,7 +80,7 @@ def import_entries(
             association=association,
             vocabulary=vocabulary,
             actor=actor,
-            source="import",
+            source=ChangeSource.IMPORT,
             at=at,
         )
         (report.created if association is None else report.updated).append(entry.name)

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from directory.codes import ServiceStatus
 from directory.entries import HoursEntry
-from directory.models import SERVICE_STATUSES
 from foundation.config import DAYS, PhoneNumber, TimeRange
 
 # Days may also be written in French, in full or abbreviated.
@@ -129,10 +129,10 @@ def parse_priority(value: Any) -> int:
 
 
 def parse_status(value: Any) -> str:
-    """One of SERVICE_STATUSES."""
+    """The code of a ServiceStatus."""
     status = str(value).strip() if value is not None else ""
-    if status not in SERVICE_STATUSES:
-        raise ValueError(f"{value!r} is not a service status (valid: {', '.join(SERVICE_STATUSES)})")
+    if status not in tuple(ServiceStatus):
+        raise ValueError(f"{value!r} is not a service status (valid: {', '.join(ServiceStatus)})")
     return status
 
 

@@ -11,14 +11,16 @@ from typing import Any
 
 import yaml
 
+from directory.codes import ServiceStatus
 from directory.documents import Path, to_document
 from directory.entries import AssociationEntry, Vocabulary
 from directory.importing import DirectoryImportError, FileProblem, Locate, check_documents
 
+*_STATUSES, _LAST_STATUS = ServiceStatus
 _YAML_HEADER = (
     "# The directory of the 1001 services helpline: `helpline directory import` reads this file back.\n"
     "# Phones: 'ivr: true' marks the number the voice menu dials. Hours by day (mon ... sun), such as\n"
-    "# mon: ['09:00-12:30', '13:30-17:30']. Service status: active, inactive or temporarily_closed.\n"
+    f"# mon: ['09:00-12:30', '13:30-17:30']. Service status: {', '.join(_STATUSES)} or {_LAST_STATUS}.\n"
     "# Communes: INSEE codes, or 'all'.\n"
 )
 

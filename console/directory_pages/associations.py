@@ -18,6 +18,8 @@ from console.directory_pages.editing import association_or_404, flash_saved
 from console.directory_pages.editing import save as save_association
 from console.directory_pages.form import EDITOR_DAYS, NEW_ROWS, EntryForm, Errors, general, hours_text
 from directory.audit import changed_fields, history
+from directory.codes import ChangeAction, ChangeSource
+from directory.documents import AssociationField
 from directory.editing import DirectoryError
 from directory.entries import AssociationEntry
 from directory.models import Association
@@ -25,20 +27,9 @@ from directory.storage import entry_of
 from foundation.db import transaction
 from foundation.runtime import runtime
 
-FIELD_NAMES = {
-    "name": "Nom",
-    "active": "Active",
-    "priority": "Priorité",
-    "description": "Description",
-    "email": "Courriel",
-    "website": "Site web",
-    "address": "Adresse",
-    "notes": "Notes",
-    "phones": "Téléphones",
-    "hours": "Horaires",
-    "closures": "Fermetures",
-    "services": "Services",
-}
+FIELD_NAMES = AssociationField.labels()
+CHANGE_ACTIONS = ChangeAction.labels()
+CHANGE_SOURCES = ChangeSource.labels()
 
 
 def new() -> ResponseReturnValue:
@@ -112,6 +103,8 @@ def _page(
         all_communes=len(communes(db)),
         changes=[(change, changed_fields(change)) for change in changes],
         field_names=FIELD_NAMES,
+        change_actions=CHANGE_ACTIONS,
+        change_sources=CHANGE_SOURCES,
         new_rows=NEW_ROWS,
         show=_show,
     )

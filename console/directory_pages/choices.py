@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from directory.codes import ServiceStatus
 from directory.models import Commune, ServiceCategory
 from directory.territory import name_key
 
-STATUSES = {"active": "Actif", "inactive": "Inactif", "temporarily_closed": "Fermé temporairement"}
+STATUSES = ServiceStatus.labels()
 
 
 def categories(db: Session) -> list[ServiceCategory]:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from console.access import current_account
 from console.context import now
+from directory.codes import ChangeSource
 from directory.editing import save_entry
 from directory.entries import AssociationEntry, ServiceEntry, Vocabulary
 from directory.models import Association
@@ -21,7 +22,7 @@ def save(db: Session, entry: AssociationEntry, association: Association | None) 
         association=association,
         vocabulary=Vocabulary.load(db),
         actor=current_account().username,
-        source="console",
+        source=ChangeSource.CONSOLE,
         at=now(),
     )
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import request
 
+from console.directory_pages.choices import STATUSES
 from directory.entries import AssociationEntry, ClosureEntry, HoursEntry, PhoneEntry, ServiceEntry, Vocabulary
-from directory.models import SERVICE_STATUSES
 from directory.values import (
     format_span,
     parse_date,
@@ -143,7 +143,7 @@ def service_general(service: ServiceEntry, form: EntryForm, vocabulary: Vocabula
     if category not in vocabulary.categories:
         form.errors["category"] = "Choisissez une catégorie."
     status = form.get("status")
-    if status not in SERVICE_STATUSES:
+    if status not in STATUSES:
         form.errors["status"] = "Choisissez un état."
     # A service is named after its category unless named otherwise.
     name = form.get("name") or vocabulary.categories.get(category, "")
