@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from directory.csv_file import read_csv, write_csv
 from directory.entries import AssociationEntry, Vocabulary
 from directory.importing import DirectoryImportError, FileProblem
 from directory.yaml_file import read_yaml, write_yaml
 
-FORMATS = ("yaml", "csv")
+# The formats a file of the directory can be in (both re-import).
+FileFormat = Literal["csv", "yaml"]
+FORMATS: tuple[FileFormat, ...] = ("csv", "yaml")
 
 
 def read_file(path: Path, vocabulary: Vocabulary) -> list[AssociationEntry]:
@@ -33,6 +36,6 @@ def read_file(path: Path, vocabulary: Vocabulary) -> list[AssociationEntry]:
     raise DirectoryImportError([FileProblem(1, "", f"{path.name}: expected a .csv, .yaml or .yml file")])
 
 
-def write(entries: Sequence[AssociationEntry], fmt: str, vocabulary: Vocabulary) -> str:
-    """The entries in `fmt` (one of FORMATS)."""
+def write(entries: Sequence[AssociationEntry], fmt: FileFormat, vocabulary: Vocabulary) -> str:
+    """The entries in a file of this format."""
     return write_csv(entries, vocabulary) if fmt == "csv" else write_yaml(entries, vocabulary)

@@ -17,14 +17,12 @@ from directory.codes import ServiceStatus
 from directory.entries import HoursEntry
 from foundation.config import DAYS, PhoneNumber, TimeRange
 
-# Days may also be written in French, in full or abbreviated.
+# The days in French, Monday first (as DAYS).
+DAY_NAMES_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+# Days may also be written in French, in full or abbreviated to three letters (lun ... dim).
 _DAY_NAMES = {
     **{day: index for index, day in enumerate(DAYS)},
-    **{day: index for index, day in enumerate(("lun", "mar", "mer", "jeu", "ven", "sam", "dim"))},
-    **{
-        day: index
-        for index, day in enumerate(("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"))
-    },
+    **{name: index for index, day in enumerate(DAY_NAMES_FR) for name in (day, day[:3])},
 }
 # Phone descriptions and closure reasons are list items in a CSV cell, separated by ";" or new lines.
 _LIST_SEPARATORS = re.compile(r"[;\n\r]")

@@ -8,7 +8,7 @@ from flask import Response, abort
 from flask.typing import ResponseReturnValue
 
 from directory.entries import Vocabulary
-from directory.files import write
+from directory.files import FORMATS, write
 from directory.hsds import export_hsds
 from directory.storage import entry_of, load_associations
 from foundation.runtime import runtime
@@ -16,14 +16,14 @@ from foundation.runtime import runtime
 
 def export(fmt: str) -> ResponseReturnValue:
     """The whole directory as a file: yaml or csv (re-importable), or json (HSDS 3.0)."""
-    if fmt not in {"yaml", "csv", "json"}:
-        abort(404)
     with runtime().sessions() as db:
         if fmt == "json":
             text = json.dumps(export_hsds(db), ensure_ascii=False, indent=2) + "\n"
-        else:
+        elif fmt in FORMATS:
             entries = [entry_of(association) for association in load_associations(db)]
             text = write(entries, fmt, Vocabulary.load(db))
+        else:
+            abort(404)
     kinds = {"yaml": "application/yaml", "csv": "text/csv", "json": "application/json"}
     return attachment(text, f"annuaire.{'hsds.json' if fmt == 'json' else fmt}", kinds[fmt])
 

@@ -11,6 +11,7 @@ from flask import request
 from console.directory_pages.choices import STATUSES
 from directory.entries import AssociationEntry, ClosureEntry, HoursEntry, PhoneEntry, ServiceEntry, Vocabulary
 from directory.values import (
+    DAY_NAMES_FR,
     format_span,
     parse_date,
     parse_email,
@@ -24,9 +25,8 @@ from directory.values import (
 )
 from foundation.config import DAYS
 
-DAY_NAMES = ("Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche")
 # The hours editor's fields: one per day, with its French name.
-EDITOR_DAYS = list(zip(DAYS, DAY_NAMES, strict=True))
+EDITOR_DAYS = [(day, name.capitalize()) for day, name in zip(DAYS, DAY_NAMES_FR, strict=True)]
 # Blank rows offered after the existing ones, to add phones and closures.
 NEW_ROWS = 2
 
@@ -81,7 +81,7 @@ class EntryForm:
                 hours += parse_ranges(weekday, self.get(f"hours-{day}") or None)
             except ValueError:
                 self.errors[f"hours-{day}"] = (
-                    f"Horaires du {DAY_NAMES[weekday].lower()} invalides : écrivez par exemple "
+                    f"Horaires du {DAY_NAMES_FR[weekday]} invalides : écrivez par exemple "
                     "« 09:00-12:30 13:30-17:30 », sans chevauchement."
                 )
         return tuple(hours)
