@@ -9,29 +9,29 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from directory.codes import ServiceStatus
 from directory.documents import Path
-from directory.entries import AssociationEntry, ClosureEntry, HoursEntry, PhoneEntry, Vocabulary
+from directory.entries import (
+    ASSOCIATION_VALUES,
+    AssociationEntry,
+    ClosureEntry,
+    ContactDetails,
+    HoursEntry,
+    PhoneEntry,
+    Vocabulary,
+)
 from directory.importing import DirectoryImportError, FileProblem, Locate, check_documents
 from directory.values import format_span
 from foundation.config import DAYS
 
-# Association columns, then service columns: one row per service (association values repeated).
+# Association columns, then service columns: one row per service (association values repeated). The
+# association's values have columns of their own names, but for its name: 'association'.
 ASSOCIATION_COLUMNS = (
-    "association",
-    "active",
-    "priority",
-    "description",
-    "email",
-    "website",
-    "street_address",
-    "postal_code",
-    "city",
-    "notes",
+    *("association" if name == "name" else name for name in ASSOCIATION_VALUES),
     "phones",
     "hours",
     "closures",
@@ -75,21 +75,7 @@ def write_csv(entries: Sequence[AssociationEntry], vocabulary: Vocabulary) -> st
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for entry in entries:
-        association = [
-            entry.name,
-            "yes" if entry.active else "no",
-            str(entry.priority),
-            entry.description,
-            entry.email,
-            entry.website,
-            entry.street_address,
-            entry.postal_code,
-            entry.city,
-            entry.notes,
-            _phones_cell(entry.phones),
-            _hours_cell(entry.hours),
-            _closures_cell(entry.closures),
-        ]
+        association = [*(_cell(getattr(entry, name)) for name in ASSOCIATION_VALUES), *_details_cells(entry)]
         if not entry.services:
             writer.writerow(association + [""] * len(SERVICE_COLUMNS))
         for service in entry.services:
@@ -104,12 +90,22 @@ def write_csv(entries: Sequence[AssociationEntry], vocabulary: Vocabulary) -> st
                     service.fees,
                     service.eligibility,
                     communes,
-                    _phones_cell(service.phones),
-                    _hours_cell(service.hours),
-                    _closures_cell(service.closures),
+                    *_details_cells(service),
                 ]
             )
     return out.getvalue()
+
+
+def _cell(value: str | int | bool) -> str:
+    """A value as a cell: 'yes' or 'no' for a flag."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _details_cells(details: ContactDetails) -> list[str]:
+    """The phones, hours and closures cells of an association or a service."""
+    return [_phones_cell(details.phones), _hours_cell(details.hours), _closures_cell(details.closures)]
 
 
 def _phones_cell(phones: Iterable[PhoneEntry]) -> str:
@@ -292,15 +288,24 @@ def _csv_document(
     return document, locate, problems
 
 
-def _read_phones(text: str, problem: Callable[[str], None]) -> list[dict[str, Any]]:
-    phones = []
+def _matching_items(
+    text: str, pattern: re.Pattern[str], problem: Callable[[str], None], *, example: str
+) -> Iterator[re.Match[str]]:
+    """The items of a list cell that match `pattern`; any other is a problem (`example` shows what fits)."""
     for item in _ITEMS.split(text.strip()):
         if not item:
             continue
-        match = _PHONE_ITEM.fullmatch(item)
+        match = pattern.fullmatch(item)
         if match is None:
-            problem(f"{item!r} is not a phone such as 'IVR +33261910000 (Accueil)'")
-            continue
+            problem(f"{item!r} is not {example}")
+        else:
+            yield match
+
+
+def _read_phones(text: str, problem: Callable[[str], None]) -> list[dict[str, Any]]:
+    phones = []
+    example = "a phone such as 'IVR +33261910000 (Accueil)'"
+    for match in _matching_items(text, _PHONE_ITEM, problem, example=example):
         rest = (match["rest"] or "").strip()
         if rest.startswith("(") and rest.endswith(")"):
             rest = rest[1:-1].strip()
@@ -318,15 +323,8 @@ def _read_hours(text: str) -> dict[str, str]:
 
 
 def _read_closures(text: str, problem: Callable[[str], None]) -> list[dict[str, Any]]:
-    closures = []
-    for item in _ITEMS.split(text.strip()):
-        if not item:
-            continue
-        match = _CLOSURE_ITEM.fullmatch(item)
-        if match is None:
-            problem(f"{item!r} is not a closure such as '2026-12-24..2027-01-02 Congés'")
-            continue
-        closures.append(
-            {"from": match["start"], "to": match["end"] or match["start"], "reason": match["reason"] or ""}
-        )
-    return closures
+    example = "a closure such as '2026-12-24..2027-01-02 Congés'"
+    return [
+        {"from": match["start"], "to": match["end"] or match["start"], "reason": match["reason"] or ""}
+        for match in _matching_items(text, _CLOSURE_ITEM, problem, example=example)
+    ]

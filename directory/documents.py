@@ -11,12 +11,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from directory.codes import ServiceStatus
-from directory.entries import AssociationEntry, ClosureEntry, HoursEntry, PhoneEntry, ServiceEntry, Vocabulary
+from directory.entries import (
+    AssociationEntry,
+    ClosureEntry,
+    ContactDetails,
+    HoursEntry,
+    PhoneEntry,
+    ServiceEntry,
+    Vocabulary,
+)
 from directory.values import (
     format_span,
     parse_bool,
     parse_date,
     parse_email,
+    parse_line,
     parse_name,
     parse_phone,
     parse_postal_code,
@@ -95,7 +104,7 @@ def to_document(entry: AssociationEntry, *, all_communes: Iterable[str] = ()) ->
     }
     _put(document, "address", address)
     _put(document, "notes", entry.notes)
-    _put_details(document, entry.phones, entry.hours, entry.closures)
+    _put_details(document, entry)
     services = []
     for service in entry.services:
         item: dict[str, Any] = {"name": service.name, "category": service.category, "status": service.status}
@@ -103,7 +112,7 @@ def to_document(entry: AssociationEntry, *, all_communes: Iterable[str] = ()) ->
         _put(item, "fees", service.fees)
         _put(item, "eligibility", service.eligibility)
         item["communes"] = "all" if every and list(service.communes) == every else list(service.communes)
-        _put_details(item, service.phones, service.hours, service.closures)
+        _put_details(item, service)
         services.append(item)
     _put(document, "services", services)
     return document
@@ -114,18 +123,13 @@ def _put(document: dict[str, Any], key: str, value: Any) -> None:
         document[key] = value
 
 
-def _put_details(
-    document: dict[str, Any],
-    phones: Sequence[PhoneEntry],
-    hours: Sequence[HoursEntry],
-    closures: Sequence[ClosureEntry],
-) -> None:
-    _put(document, "phones", [_phone_document(phone) for phone in phones])
+def _put_details(document: dict[str, Any], details: ContactDetails) -> None:
+    _put(document, "phones", [_phone_document(phone) for phone in details.phones])
     days: dict[str, list[str]] = {}
-    for span in hours:
+    for span in details.hours:
         days.setdefault(DAYS[span.weekday], []).append(format_span(span))
     _put(document, "hours", days)
-    _put(document, "closures", [_closure_document(closure) for closure in closures])
+    _put(document, "closures", [_closure_document(closure) for closure in details.closures])
 
 
 def _phone_document(phone: PhoneEntry) -> dict[str, Any]:
@@ -183,12 +187,7 @@ class _Checker:
             here = (*path, index)
             data = self.mapping(here, item, PHONE_FIELDS, "a phone: number, description, ivr")
             number = self.value((*here, "number"), parse_phone, data.get("number"), "")
-            description = self.value(
-                (*here, "description"),
-                lambda v: parse_text(v, max_length=200, one_line=True),
-                data.get("description"),
-                "",
-            )
+            description = self.value((*here, "description"), parse_line, data.get("description"), "")
             ivr = self.value((*here, "ivr"), parse_bool, data.get("ivr", False), False)
             phones.append(PhoneEntry(number, description, ivr))
         if sum(phone.ivr for phone in phones) > 1:
@@ -221,12 +220,7 @@ class _Checker:
                 continue
             starts = self.value((*here, "from"), parse_date, data["from"], None)
             ends = self.value((*here, "to"), parse_date, data["to"], None) if "to" in data else starts
-            reason = self.value(
-                (*here, "reason"),
-                lambda v: parse_text(v, max_length=200, one_line=True),
-                data.get("reason"),
-                "",
-            )
+            reason = self.value((*here, "reason"), parse_line, data.get("reason"), "")
             if starts is None or ends is None:
                 continue
             if ends < starts:

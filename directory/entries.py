@@ -46,8 +46,17 @@ class ClosureEntry:
     reason: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class ContactDetails:
+    """How and when callers reach an association or one of its services: phones, weekly hours, closures."""
+
+    phones: tuple[PhoneEntry, ...] = ()
+    hours: tuple[HoursEntry, ...] = ()
+    closures: tuple[ClosureEntry, ...] = ()
+
+
 @dataclass(frozen=True)
-class ServiceEntry:
+class ServiceEntry(ContactDetails):
     """A service of an association: its category, status, notes, coverage, phones and hours."""
 
     name: str
@@ -57,13 +66,25 @@ class ServiceEntry:
     description: str = ""
     fees: str = ""
     eligibility: str = ""
-    phones: tuple[PhoneEntry, ...] = ()
-    hours: tuple[HoursEntry, ...] = ()
-    closures: tuple[ClosureEntry, ...] = ()
+
+
+# The association's own values (its lists aside), named alike in its entry, its row and its CSV columns.
+ASSOCIATION_VALUES = (
+    "name",
+    "active",
+    "priority",
+    "description",
+    "email",
+    "website",
+    "street_address",
+    "postal_code",
+    "city",
+    "notes",
+)
 
 
 @dataclass(frozen=True)
-class AssociationEntry:
+class AssociationEntry(ContactDetails):
     """An association with everything staff keep up about it."""
 
     name: str
@@ -76,9 +97,6 @@ class AssociationEntry:
     postal_code: str = ""
     city: str = ""
     notes: str = ""
-    phones: tuple[PhoneEntry, ...] = ()
-    hours: tuple[HoursEntry, ...] = ()
-    closures: tuple[ClosureEntry, ...] = ()
     services: tuple[ServiceEntry, ...] = ()
 
 

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from directory.entries import AssociationEntry, ClosureEntry, HoursEntry, PhoneEntry, ServiceEntry
+from directory.entries import (
+    ASSOCIATION_VALUES,
+    AssociationEntry,
+    ClosureEntry,
+    ContactDetails,
+    HoursEntry,
+    PhoneEntry,
+    ServiceEntry,
+)
 from directory.models import Association, Closure, Phone, Schedule, Service, ServiceArea
 
 
@@ -44,9 +53,7 @@ def entry_of(association: Association) -> AssociationEntry:
         postal_code=association.postal_code,
         city=association.city,
         notes=association.notes,
-        phones=_phones_of(association.phones),
-        hours=_hours_of(association.schedules),
-        closures=_closures_of(association.closures),
+        **_details_of(association),
         services=tuple(
             ServiceEntry(
                 name=service.name,
@@ -56,49 +63,48 @@ def entry_of(association: Association) -> AssociationEntry:
                 description=service.description,
                 fees=service.fees,
                 eligibility=service.eligibility,
-                phones=_phones_of(service.phones),
-                hours=_hours_of(service.schedules),
-                closures=_closures_of(service.closures),
+                **_details_of(service),
             )
             for service in sorted(association.services, key=lambda s: s.name)
         ),
     )
 
 
-def _phones_of(phones: Iterable[Phone]) -> tuple[PhoneEntry, ...]:
-    return tuple(PhoneEntry(p.number, p.description, p.ivr) for p in sorted(phones, key=lambda p: p.id))
+class _Details(TypedDict):
+    """The `ContactDetails` fields of an entry."""
+
+    phones: tuple[PhoneEntry, ...]
+    hours: tuple[HoursEntry, ...]
+    closures: tuple[ClosureEntry, ...]
 
 
-def _hours_of(schedules: Iterable[Schedule]) -> tuple[HoursEntry, ...]:
-    spans = (HoursEntry(s.weekday, s.opens, s.closes) for s in schedules)
-    return tuple(sorted(spans, key=lambda span: (span.weekday, span.opens)))
+def _details_of(owner: Association | Service) -> _Details:
+    """The phones, hours and closures of an association or a service, in the order of its entry."""
+    spans = (HoursEntry(s.weekday, s.opens, s.closes) for s in owner.schedules)
+    closures = (ClosureEntry(c.starts_on, c.ends_on, c.reason) for c in owner.closures)
+    return _Details(
+        phones=tuple(
+            PhoneEntry(p.number, p.description, p.ivr) for p in sorted(owner.phones, key=lambda p: p.id)
+        ),
+        hours=tuple(sorted(spans, key=lambda span: (span.weekday, span.opens))),
+        closures=tuple(sorted(closures, key=lambda closure: (closure.starts_on, closure.ends_on))),
+    )
 
 
-def _closures_of(closures: Iterable[Closure]) -> tuple[ClosureEntry, ...]:
-    entries = (ClosureEntry(c.starts_on, c.ends_on, c.reason) for c in closures)
-    return tuple(sorted(entries, key=lambda closure: (closure.starts_on, closure.ends_on)))
+def _apply_details(owner: Association | Service, details: ContactDetails) -> None:
+    """Make the phones, schedules and closures of an association or a service say what the entry says."""
+    owner.phones = [Phone(number=p.number, description=p.description, ivr=p.ivr) for p in details.phones]
+    owner.schedules = [Schedule(weekday=h.weekday, opens=h.opens, closes=h.closes) for h in details.hours]
+    owner.closures = [
+        Closure(starts_on=c.starts_on, ends_on=c.ends_on, reason=c.reason) for c in details.closures
+    ]
 
 
 def apply_entry(session: Session, association: Association, entry: AssociationEntry) -> None:
     """Make the association (new or loaded with `load_associations`) say what the entry says."""
-    for name in (
-        "name",
-        "active",
-        "priority",
-        "description",
-        "email",
-        "website",
-        "street_address",
-        "postal_code",
-        "city",
-        "notes",
-    ):
+    for name in ASSOCIATION_VALUES:
         setattr(association, name, getattr(entry, name))
-    association.phones = [Phone(number=p.number, description=p.description, ivr=p.ivr) for p in entry.phones]
-    association.schedules = [Schedule(weekday=h.weekday, opens=h.opens, closes=h.closes) for h in entry.hours]
-    association.closures = [
-        Closure(starts_on=c.starts_on, ends_on=c.ends_on, reason=c.reason) for c in entry.closures
-    ]
+    _apply_details(association, entry)
     # Services keep their row (and id) when their name stays.
     existing = {service.name: service for service in association.services}
     services = []
@@ -110,11 +116,7 @@ def apply_entry(session: Session, association: Association, entry: AssociationEn
         kept = [area for area in service.areas if area.commune_insee in item.communes]
         have = {area.commune_insee for area in kept}
         service.areas = kept + [ServiceArea(commune_insee=code) for code in item.communes if code not in have]
-        service.phones = [Phone(number=p.number, description=p.description, ivr=p.ivr) for p in item.phones]
-        service.schedules = [Schedule(weekday=h.weekday, opens=h.opens, closes=h.closes) for h in item.hours]
-        service.closures = [
-            Closure(starts_on=c.starts_on, ends_on=c.ends_on, reason=c.reason) for c in item.closures
-        ]
+        _apply_details(service, item)
         services.append(service)
     association.services = services
     session.add(association)

@@ -67,6 +67,11 @@ def parse_text(value: Any, *, max_length: int | None = None, one_line: bool = Fa
     return text
 
 
+def parse_line(value: Any) -> str:
+    """A phone's description or a closure's reason: short, on one line, without ';' (CSV list items)."""
+    return parse_text(value, max_length=200, one_line=True)
+
+
 def parse_name(value: Any) -> str:
     """A required name on one line."""
     name = parse_text(value, max_length=200)
