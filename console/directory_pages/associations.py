@@ -6,7 +6,6 @@ Each section of the page (general, phones, hours, closures) is a form of its own
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 from console.directory_pages.choices import STATUSES, categories, communes
 from console.directory_pages.editing import association_or_404, flash_saved
 from console.directory_pages.editing import save as save_association
-from console.directory_pages.form import EDITOR_DAYS, NEW_ROWS, EntryForm, Errors, general, hours_text
+from console.directory_pages.form import EntryForm, Errors, editors, general
 from directory.audit import changed_fields, history
 from directory.codes import ChangeAction, ChangeSource
 from directory.documents import AssociationField
@@ -65,15 +64,8 @@ def save(association_id: int) -> ResponseReturnValue:
     with transaction(runtime().sessions) as db:
         association = association_or_404(db, association_id)
         entry = entry_of(association)
-        if section == "general":
-            changed = general(entry, form)
-        elif section == "phones":
-            changed = replace(entry, phones=form.phones())
-        elif section == "hours":
-            changed = replace(entry, hours=form.hours())
-        elif section == "closures":
-            changed = replace(entry, closures=form.closures())
-        else:
+        changed = general(entry, form) if section == "general" else form.details(entry, section)
+        if changed is None:
             abort(400)
         if not form.errors:
             try:
@@ -94,10 +86,7 @@ def _page(
         "console/directory/association.html",
         association=association,
         entry=entry,
-        errors=errors,
-        section=section,
-        days=EDITOR_DAYS,
-        hours_text=hours_text(entry.hours),
+        **editors(entry, errors, section),
         statuses=STATUSES,
         categories={c.code: c.label for c in categories(db)},
         all_communes=len(communes(db)),
@@ -105,7 +94,6 @@ def _page(
         field_names=FIELD_NAMES,
         change_actions=CHANGE_ACTIONS,
         change_sources=CHANGE_SOURCES,
-        new_rows=NEW_ROWS,
         show=_show,
     )
 

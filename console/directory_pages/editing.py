@@ -52,6 +52,6 @@ def service_entry_or_404(association: Association, service_id: int) -> ServiceEn
     abort(404)
 
 
-def service_id(association: Association, name: str) -> int:
+def service_id_of(association: Association, name: str) -> int:
     """The id of the association's service with this name."""
     return next(s.id for s in association.services if s.name == name)

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import request
+from werkzeug.datastructures import MultiDict
 
 from console.directory_pages.choices import STATUSES
-from directory.entries import AssociationEntry, ClosureEntry, HoursEntry, PhoneEntry, ServiceEntry, Vocabulary
+from directory.entries import (
+    AssociationEntry,
+    ClosureEntry,
+    ContactDetails,
+    HoursEntry,
+    PhoneEntry,
+    ServiceEntry,
+    Vocabulary,
+)
 from directory.values import (
     DAY_NAMES_FR,
     format_span,
     parse_date,
     parse_email,
+    parse_line,
     parse_name,
     parse_phone,
     parse_postal_code,
@@ -26,17 +35,19 @@ from directory.values import (
 from foundation.config import DAYS
 
 # The hours editor's fields: one per day, with its French name.
-EDITOR_DAYS = [(day, name.capitalize()) for day, name in zip(DAYS, DAY_NAMES_FR, strict=True)]
+_EDITOR_DAYS = [(day, name.capitalize()) for day, name in zip(DAYS, DAY_NAMES_FR, strict=True)]
 # Blank rows offered after the existing ones, to add phones and closures.
-NEW_ROWS = 2
+_NEW_ROWS = 2
 
 Errors = dict[str, str]
+# What has a phones, an hours and a closures section: an association or a service.
+Owner = TypeVar("Owner", AssociationEntry, ServiceEntry)
 
 
 class EntryForm:
     """The submitted form, read field by field with the directory's checks and French messages."""
 
-    def __init__(self, data: Mapping[str, str]) -> None:
+    def __init__(self, data: MultiDict[str, str]) -> None:
         self.data = data
         self.errors: Errors = {}
 
@@ -67,7 +78,7 @@ class EntryForm:
             )
             description = self.check(
                 f"phone-{index}-description",
-                lambda v: parse_text(v, max_length=200, one_line=True),
+                parse_line,
                 "La description tient sur une ligne, sans point-virgule (200 caractères au plus).",
             )
             phones.append(PhoneEntry(parsed, description, ivr == str(index)))
@@ -100,7 +111,7 @@ class EntryForm:
             )
             reason = self.check(
                 f"closure-{index}-reason",
-                lambda v: parse_text(v, max_length=200, one_line=True),
+                parse_line,
                 "Le motif tient sur une ligne, sans point-virgule (200 caractères au plus).",
             )
             if starts and ends and ends < starts:
@@ -108,6 +119,16 @@ class EntryForm:
             elif starts and ends:
                 closures.append(ClosureEntry(starts, ends, reason))
         return tuple(sorted(closures, key=lambda c: (c.starts_on, c.ends_on)))
+
+    def details(self, owner: Owner, section: str) -> Owner | None:
+        """The association or service with the phones, hours or closures section read in; None for another."""
+        if section == "phones":
+            return replace(owner, phones=self.phones())
+        if section == "hours":
+            return replace(owner, hours=self.hours())
+        if section == "closures":
+            return replace(owner, closures=self.closures())
+        return None
 
     def _rows(self, prefix: str) -> int:
         return int(self.get(f"{prefix}-rows") or 0) if self.get(f"{prefix}-rows").isdigit() else 0
@@ -166,13 +187,20 @@ def coverage(form: EntryForm, vocabulary: Vocabulary) -> tuple[str, ...]:
     """The communes ticked in the coverage section (or every commune of the territory)."""
     if form.get("all") == "1":
         return tuple(sorted(vocabulary.communes))
-    chosen = set(request.form.getlist("commune")) & vocabulary.communes
+    chosen = set(form.data.getlist("commune")) & vocabulary.communes
     return tuple(sorted(chosen))
 
 
-def hours_text(hours: tuple[HoursEntry, ...]) -> dict[str, str]:
-    """What the hours editor shows for each day, such as {'mon': '09:00-12:30 13:30-17:30'}."""
+def editors(details: ContactDetails, errors: Errors, section: str | None) -> dict[str, Any]:
+    """What a page's phones, hours and closures editors show (see _editors.html), the section sent aside."""
     text: dict[str, list[str]] = {}
-    for span in hours:
+    for span in details.hours:
         text.setdefault(DAYS[span.weekday], []).append(format_span(span))
-    return {day: " ".join(spans) for day, spans in text.items()}
+    return {
+        "errors": errors,
+        "section": section,
+        "days": _EDITOR_DAYS,
+        # Such as {'mon': '09:00-12:30 13:30-17:30'}.
+        "hours_text": {day: " ".join(spans) for day, spans in text.items()},
+        "new_rows": _NEW_ROWS,
+    }

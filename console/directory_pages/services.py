@@ -14,19 +14,9 @@ from console.directory_pages.editing import (
     flash_saved,
     save,
     service_entry_or_404,
+    service_id_of,
 )
-from console.directory_pages.editing import (
-    service_id as id_of_service,
-)
-from console.directory_pages.form import (
-    EDITOR_DAYS,
-    NEW_ROWS,
-    EntryForm,
-    Errors,
-    coverage,
-    hours_text,
-    service_general,
-)
+from console.directory_pages.form import EntryForm, Errors, coverage, editors, service_general
 from directory.entries import ServiceEntry, Vocabulary
 from directory.models import Association
 from directory.storage import entry_of
@@ -51,7 +41,7 @@ def new_service(association_id: int) -> ResponseReturnValue:
         if form.errors:
             return _page(db, association, service, None, form.errors, section="general"), 400
         save(db, replace(entry, services=(*entry.services, service)), association)
-        service_id = id_of_service(association, service.name)
+        service_id = service_id_of(association, service.name)
     flash(f"Service « {service.name} » ajouté.", "success")
     return redirect(
         url_for("console.directory.service", association_id=association_id, service_id=service_id)
@@ -75,26 +65,23 @@ def save_service(association_id: int, service_id: int) -> ResponseReturnValue:
         entry = entry_of(association)
         current = service_entry_or_404(association, service_id)
         vocabulary = Vocabulary.load(db)
+        changed: ServiceEntry | None
         if section == "general":
             changed = service_general(current, form, vocabulary)
             if changed.name != current.name and any(s.name == changed.name for s in entry.services):
                 form.errors["name"] = "L'association a déjà un service de ce nom."
         elif section == "coverage":
             changed = replace(current, communes=coverage(form, vocabulary))
-        elif section == "phones":
-            changed = replace(current, phones=form.phones())
-        elif section == "hours":
-            changed = replace(current, hours=form.hours())
-        elif section == "closures":
-            changed = replace(current, closures=form.closures())
         else:
+            changed = form.details(current, section)
+        if changed is None:
             abort(400)
         if form.errors:
             return _page(db, association, current, service_id, form.errors, section=section), 400
         services = tuple(changed if s.name == current.name else s for s in entry.services)
         save(db, replace(entry, services=services), association)
         # A renamed service is a new row (services are matched by name): follow it.
-        service_id = id_of_service(association, changed.name)
+        service_id = service_id_of(association, changed.name)
     flash_saved(changed != current)
     return redirect(
         url_for(
@@ -132,12 +119,8 @@ def _page(
         association=association,
         service=service,
         service_id=service_id,
-        errors=errors,
-        section=section,
-        days=EDITOR_DAYS,
-        hours_text=hours_text(service.hours),
+        **editors(service, errors, section),
         statuses=STATUSES,
         categories=categories(db),
         communes=communes(db),
-        new_rows=NEW_ROWS,
     )
