@@ -13,8 +13,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from console.directory_pages.choices import STATUSES, categories, communes
-from console.directory_pages.editing import association_or_404, flash_saved
-from console.directory_pages.editing import save as save_association
+from console.directory_pages.editing import association_or_404, flash_saved, save_change
 from console.directory_pages.form import EntryForm, Errors, editors, general
 from directory.audit import changed_fields, history
 from directory.codes import ChangeAction, ChangeSource
@@ -40,7 +39,7 @@ def new() -> ResponseReturnValue:
     with transaction(runtime().sessions) as db:
         if not form.errors:
             try:
-                association = save_association(db, entry, None)
+                association = save_change(db, entry, None)
             except DirectoryError:
                 form.errors["name"] = "Une autre association porte déjà ce nom."
         if form.errors:
@@ -69,7 +68,7 @@ def save(association_id: int) -> ResponseReturnValue:
             abort(400)
         if not form.errors:
             try:
-                save_association(db, changed, association)
+                save_change(db, changed, association)
             except DirectoryError:
                 form.errors["name"] = "Une autre association porte déjà ce nom."
         if form.errors:

@@ -14,7 +14,7 @@ from directory.models import Association
 from directory.storage import entry_of, load_associations
 
 
-def save(db: Session, entry: AssociationEntry, association: Association | None) -> Association:
+def save_change(db: Session, entry: AssociationEntry, association: Association | None) -> Association:
     """Create (association None) or update the association, recorded as a change by the signed-in user."""
     return save_entry(
         db,

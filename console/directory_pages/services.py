@@ -12,7 +12,7 @@ from console.directory_pages.choices import STATUSES, categories, communes
 from console.directory_pages.editing import (
     association_or_404,
     flash_saved,
-    save,
+    save_change,
     service_entry_or_404,
     service_id_of,
 )
@@ -40,7 +40,7 @@ def new_service(association_id: int) -> ResponseReturnValue:
             form.errors["name"] = "L'association a déjà un service de ce nom."
         if form.errors:
             return _page(db, association, service, None, form.errors, section="general"), 400
-        save(db, replace(entry, services=(*entry.services, service)), association)
+        save_change(db, replace(entry, services=(*entry.services, service)), association)
         service_id = service_id_of(association, service.name)
     flash(f"Service « {service.name} » ajouté.", "success")
     return redirect(
@@ -79,7 +79,7 @@ def save_service(association_id: int, service_id: int) -> ResponseReturnValue:
         if form.errors:
             return _page(db, association, current, service_id, form.errors, section=section), 400
         services = tuple(changed if s.name == current.name else s for s in entry.services)
-        save(db, replace(entry, services=services), association)
+        save_change(db, replace(entry, services=services), association)
         # A renamed service is a new row (services are matched by name): follow it.
         service_id = service_id_of(association, changed.name)
     flash_saved(changed != current)
@@ -96,7 +96,7 @@ def delete_service(association_id: int, service_id: int) -> ResponseReturnValue:
         association = association_or_404(db, association_id)
         entry = entry_of(association)
         current = service_entry_or_404(association, service_id)
-        save(
+        save_change(
             db,
             replace(entry, services=tuple(s for s in entry.services if s.name != current.name)),
             association,
