@@ -18,8 +18,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from directory.entries import Vocabulary
-from directory.io import import_entries, read_yaml
+from directory.importing import import_entries
 from directory.routing import route
+from directory.yaml_file import read_yaml
 from foundation.db import transaction
 from foundation.settings import Settings
 from helpline.app import load_helpline_config

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from directory.codes import ChangeAction, ChangeSource
 from directory.models import DirectoryChange
 
 
@@ -15,7 +16,7 @@ def record_change(
     session: Session,
     *,
     actor: str,
-    source: str,
+    source: ChangeSource,
     at: datetime,
     association_id: int | None,
     association_name: str,
@@ -25,7 +26,12 @@ def record_change(
     """Add a change (documents before and after, None for none); returns None if nothing changed."""
     if before == after:
         return None
-    action = "create" if before is None else "delete" if after is None else "update"
+    if before is None:
+        action = ChangeAction.CREATE
+    elif after is None:
+        action = ChangeAction.DELETE
+    else:
+        action = ChangeAction.UPDATE
     change = DirectoryChange(
         at=at,
         actor=actor,

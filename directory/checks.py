@@ -9,11 +9,13 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from directory.codes import ServiceStatus
 from directory.coverage import coverage_matrix
-from directory.entries import load_associations, parse_phone
 from directory.models import Association, Phone, Service, ServiceArea
 from directory.reference import territory_communes
 from directory.routing import dial_number
+from directory.storage import load_associations
+from directory.values import parse_phone
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ def check_directory(session: Session, *, menu_categories: Iterable[str] = ()) ->
         for service in association.services:
             where = f"{association.name} / {service.name}"
             findings += _phone_findings(where, service.phones)
-            if service.status == "active" and association.active:
+            if service.status == ServiceStatus.ACTIVE and association.active:
                 if dial_number(service) is None:
                     findings.append(Finding("error", f"{where}: no phone number for the IVR to dial"))
                 if not service.areas:

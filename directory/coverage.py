@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from directory.codes import ServiceStatus
 from directory.models import Association, Commune, Service, ServiceArea, ServiceCategory
 from directory.territory import name_key
 
@@ -51,7 +52,7 @@ def coverage_matrix(session: Session, *, top_level_only: bool = False) -> Covera
         select(ServiceArea.commune_insee, Service.category_code, Service.association_id)
         .join(Service, Service.id == ServiceArea.service_id)
         .join(Association, Association.id == Service.association_id)
-        .where(Service.status == "active", Association.active)
+        .where(Service.status == ServiceStatus.ACTIVE, Association.active)
     )
     associations: dict[tuple[str, str], set[int]] = defaultdict(set)
     for insee, code, association_id in offered:

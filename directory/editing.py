@@ -8,8 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from directory.audit import record_change
-from directory.entries import AssociationEntry, Vocabulary, apply_entry, entry_of, to_document
+from directory.codes import ChangeSource
+from directory.documents import to_document
+from directory.entries import AssociationEntry, Vocabulary
 from directory.models import Association
+from directory.storage import apply_entry, entry_of
 
 
 class DirectoryError(Exception):
@@ -23,12 +26,12 @@ def save_entry(
     association: Association | None,
     vocabulary: Vocabulary,
     actor: str,
-    source: str,
+    source: ChangeSource,
     at: datetime,
 ) -> Association:
     """Create (association None) or update an association from a checked entry, and record the change.
 
-    `association` must be loaded with `entries.load_associations`. Nothing is written if the entry says
+    `association` must be loaded with `storage.load_associations`. Nothing is written if the entry says
     what the database already holds.
     """
     same_name = session.scalar(select(Association).where(Association.name == entry.name))

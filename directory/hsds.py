@@ -15,16 +15,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from directory.entries import HoursEntry, format_span, load_associations
+from directory.codes import ServiceStatus
+from directory.entries import HoursEntry
 from directory.models import Association, Closure, Commune, Phone, Schedule, Service, ServiceCategory
 from directory.reference import sap_activities
+from directory.storage import load_associations
+from directory.values import format_span
 
 # Our identifiers, made HSDS UUIDs (uuid5 in this namespace).
 NAMESPACE = uuid.UUID("6f1c2d9e-4a51-5b7e-9c3a-1001b4e00001")
 TAXONOMY = "1001-services"
 SAP_TAXONOMY = "sap_2023"
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_STATUS = {"active": "active", "inactive": "inactive", "temporarily_closed": "temporarily closed"}
+# HSDS's words for our service statuses.
+_STATUS: dict[str, str] = {
+    ServiceStatus.ACTIVE: "active",
+    ServiceStatus.INACTIVE: "inactive",
+    ServiceStatus.TEMPORARILY_CLOSED: "temporarily closed",
+}
 
 
 def hsds_id(*parts: object) -> str:

@@ -24,14 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import JSON
 
+from directory.codes import ParkMembership, ServiceStatus
 from foundation.db import Base, UTCDateTime
-
-# The values of Commune.park_member, as in brenne-communes.csv.
-CHARTER_2010 = "2010-charter"
-PROPOSED_2025 = "proposed-2025-charter"
-
-# What a service is doing now: only active services take callers.
-SERVICE_STATUSES = ("active", "inactive", "temporarily_closed")
 
 # Phones, schedules and closures belong to exactly one of an association or a service.
 _ONE_OWNER = "(association_id IS NULL) <> (service_id IS NULL)"
@@ -45,18 +39,19 @@ class Commune(Base):
     insee: Mapped[str] = mapped_column(String(5), primary_key=True)
     postal_code: Mapped[str] = mapped_column(String(5), index=True)
     name: Mapped[str] = mapped_column(String(100))
-    # CHARTER_2010 for the park's communes, PROPOSED_2025 for those the 2025 charter would add.
+    # A ParkMembership: CHARTER_2010 for the park's communes, PROPOSED_2025 for those the 2025 charter
+    # would add.
     park_member: Mapped[str] = mapped_column(String(40))
 
     @property
     def in_2010_charter(self) -> bool:
         """Whether the commune is in the park under its 2010 charter."""
-        return self.park_member == CHARTER_2010
+        return self.park_member == ParkMembership.CHARTER_2010
 
     @property
     def proposed_2025(self) -> bool:
         """Whether the commune is only proposed, by the 2025 charter, to join the park."""
-        return self.park_member == PROPOSED_2025
+        return self.park_member == ParkMembership.PROPOSED_2025
 
     def __repr__(self) -> str:
         return f"<Commune {self.insee} {self.name}>"
@@ -132,7 +127,7 @@ class Service(Base):
     category_code: Mapped[str] = mapped_column(ForeignKey("service_category.code"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    status: Mapped[str] = mapped_column(String(20), default=ServiceStatus.ACTIVE.value)  # a ServiceStatus
     fees: Mapped[str] = mapped_column(Text, default="")
     eligibility: Mapped[str] = mapped_column(Text, default="")
 
@@ -239,12 +234,12 @@ class DirectoryChange(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     actor: Mapped[str] = mapped_column(String(80))
-    action: Mapped[str] = mapped_column(String(20))  # create | update | delete
-    source: Mapped[str] = mapped_column(String(20))  # console | import | ...
+    action: Mapped[str] = mapped_column(String(20))  # a ChangeAction
+    source: Mapped[str] = mapped_column(String(20))  # a ChangeSource
     # No foreign key: the history of an association outlives it.
     association_id: Mapped[int | None] = mapped_column(Integer, index=True)
     association_name: Mapped[str] = mapped_column(String(200))
-    # The association as its directory document (see directory.entries), None before a creation or
+    # The association as its directory document (see directory.documents), None before a creation or
     # after a deletion.
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

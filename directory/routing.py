@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
+from directory.codes import ServiceStatus
 from directory.models import Association, Service, ServiceArea, ServiceCategory
 from foundation.config import is_within
 
@@ -63,7 +64,7 @@ def route(
     query = (
         select(Service)
         .join(Service.association)
-        .where(Service.status == "active", Association.active, Service.category_code.in_(codes))
+        .where(Service.status == ServiceStatus.ACTIVE, Association.active, Service.category_code.in_(codes))
         .options(
             contains_eager(Service.association).selectinload(Association.phones),
             contains_eager(Service.association).selectinload(Association.schedules),

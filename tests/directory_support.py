@@ -8,9 +8,11 @@ from pathlib import Path
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from directory.entries import AssociationEntry, Vocabulary, entry_of, load_associations
-from directory.io import ImportReport, import_entries, read_yaml
+from directory.entries import AssociationEntry, Vocabulary
+from directory.importing import ImportReport, import_entries
 from directory.models import Association
+from directory.storage import entry_of, load_associations
+from directory.yaml_file import read_yaml
 
 DATA = Path(__file__).resolve().parent / "data"
 RICH_DIRECTORY = DATA / "directory.yaml"

@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from directory.csv_file import read_csv, write_csv
 from directory.entries import Vocabulary
-from directory.io import DirectoryImportError, import_entries, read_csv, read_yaml, write_csv, write_yaml
+from directory.importing import DirectoryImportError, import_entries
 from directory.models import Association, DirectoryChange, Phone, Service
+from directory.yaml_file import read_yaml, write_yaml
 from tests.directory_support import IMPORTED_AT, RICH_DIRECTORY, current_entries, replace_directory
 
 

@@ -14,15 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from directory.audit import changed_fields, history
 from directory.coverage import coverage_matrix, matrix_csv
 from directory.editing import DirectoryError, save_entry
-from directory.entries import (
-    AssociationEntry,
-    PhoneEntry,
-    ServiceEntry,
-    Vocabulary,
-    entry_of,
-    load_associations,
-)
+from directory.entries import AssociationEntry, PhoneEntry, ServiceEntry, Vocabulary
 from directory.models import Commune, Service
+from directory.storage import entry_of, load_associations
 from directory.territory import communes_by_postal_code, find_commune_by_name
 from helpline.db import make_engine
 from helpline.migrate import alembic_config

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from directory.editing import save_entry
-from directory.entries import Vocabulary, entry_of, load_associations
+from directory.entries import Vocabulary
 from directory.routing import Candidate, record_offer, route
+from directory.storage import entry_of, load_associations
 from tests.directory_support import replace_directory
 
 # Tuesday 24 November 2026, 10:00 in Paris (UTC+1).

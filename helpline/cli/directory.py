@@ -5,14 +5,17 @@ from __future__ import annotations
 import getpass
 import json
 from pathlib import Path
+from typing import Literal
 
 import click
 from sqlalchemy import Engine
 
 from directory.checks import Finding, check_directory
-from directory.entries import Vocabulary, entry_of, load_associations
+from directory.entries import Vocabulary
+from directory.files import FORMATS, FileFormat, read_file, write
 from directory.hsds import export_hsds
-from directory.io import DirectoryImportError, ImportReport, import_entries, read_file, write
+from directory.importing import DirectoryImportError, ImportReport, import_entries
+from directory.storage import entry_of, load_associations
 from foundation.clock import system_clock
 from foundation.config import walk_options
 from foundation.db import transaction
@@ -67,13 +70,11 @@ def _login() -> str:
 
 
 @directory.command("export")
-@click.option(
-    "--format", "fmt", type=click.Choice(["csv", "yaml", "hsds"]), default="yaml", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice([*FORMATS, "hsds"]), default="yaml", show_default=True)
 @click.option(
     "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file, not stdout."
 )
-def export_command(fmt: str, output: Path | None) -> None:
+def export_command(fmt: FileFormat | Literal["hsds"], output: Path | None) -> None:
     """Print the whole directory: csv or yaml (re-importable), or hsds (Open Referral HSDS 3.0 JSON)."""
     engine = _engine()
 

@@ -16,9 +16,10 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from directory.entries import AssociationEntry, HoursEntry, PhoneEntry, entry_of, load_associations
+from directory.entries import AssociationEntry, HoursEntry, PhoneEntry
 from directory.models import DirectoryChange
 from directory.routing import route
+from directory.storage import entry_of, load_associations
 from foundation.db import transaction
 from tests.conftest import FakeClock
 from tests.console.browser import sign_in

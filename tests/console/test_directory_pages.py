@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from directory.entries import Vocabulary, entry_of, load_associations
-from directory.io import read_csv, read_yaml
+from directory.csv_file import read_csv
+from directory.entries import Vocabulary
 from directory.models import Association, DirectoryChange
 from directory.routing import route
+from directory.storage import entry_of, load_associations
+from directory.yaml_file import read_yaml
 from tests.console.conftest import Browser
 
 # The test clock: Tuesday 24 November 2026, 10:00 in Paris.

@@ -1,0 +1,330 @@
+"""The directory as a spreadsheet (CSV): one row per service, the association's columns repeated.
+
+What spreadsheets do to such a file is forgiven: ';' as the separator, a byte-order mark, numbers that lost
+their '+'. Lists in a cell (phones, hours, closures) are separated by ';' or new lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from directory.codes import ServiceStatus
+from directory.documents import Path
+from directory.entries import (
+    ASSOCIATION_VALUES,
+    AssociationEntry,
+    ClosureEntry,
+    ContactDetails,
+    HoursEntry,
+    PhoneEntry,
+    Vocabulary,
+)
+from directory.importing import DirectoryImportError, FileProblem, Locate, check_documents
+from directory.values import format_span
+from foundation.config import DAYS
+
+# Association columns, then service columns: one row per service (association values repeated). The
+# association's values have columns of their own names, but for its name: 'association'.
+ASSOCIATION_COLUMNS = (
+    *("association" if name == "name" else name for name in ASSOCIATION_VALUES),
+    "phones",
+    "hours",
+    "closures",
+)
+SERVICE_COLUMNS = (
+    "service",
+    "category",
+    "status",
+    "service_description",
+    "fees",
+    "eligibility",
+    "communes",
+    "service_phones",
+    "service_hours",
+    "service_closures",
+)
+CSV_COLUMNS = ASSOCIATION_COLUMNS + SERVICE_COLUMNS
+# Document paths (first part) → CSV column.
+_ASSOCIATION_FIELD_COLUMN = {
+    "name": "association",
+    "street": "street_address",
+    "postal_code": "postal_code",
+    "city": "city",
+}
+_SERVICE_FIELD_COLUMN = {
+    "name": "service",
+    "description": "service_description",
+    "phones": "service_phones",
+    "hours": "service_hours",
+    "closures": "service_closures",
+}
+_PHONE_ITEM = re.compile(r"(?:(?P<ivr>ivr)\s*:?\s+)?(?P<number>\+?\d[\d .]*\d)(?:\s+(?P<rest>.*))?", re.I)
+_CLOSURE_ITEM = re.compile(r"(?P<start>[^\s.]+)(?:\.\.(?P<end>\S+))?(?:\s+(?P<reason>.*))?")
+_ITEMS = re.compile(r"\s*[;\n\r]+\s*")
+
+
+def write_csv(entries: Sequence[AssociationEntry], vocabulary: Vocabulary) -> str:
+    """The entries as a spreadsheet: one row per service, the association's columns repeated."""
+    every = sorted(vocabulary.communes)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for entry in entries:
+        association = [*(_cell(getattr(entry, name)) for name in ASSOCIATION_VALUES), *_details_cells(entry)]
+        if not entry.services:
+            writer.writerow(association + [""] * len(SERVICE_COLUMNS))
+        for service in entry.services:
+            communes = "all" if every and list(service.communes) == every else " ".join(service.communes)
+            writer.writerow(
+                [
+                    *association,
+                    service.name,
+                    service.category,
+                    service.status,
+                    service.description,
+                    service.fees,
+                    service.eligibility,
+                    communes,
+                    *_details_cells(service),
+                ]
+            )
+    return out.getvalue()
+
+
+def _cell(value: str | int | bool) -> str:
+    """A value as a cell: 'yes' or 'no' for a flag."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _details_cells(details: ContactDetails) -> list[str]:
+    """The phones, hours and closures cells of an association or a service."""
+    return [_phones_cell(details.phones), _hours_cell(details.hours), _closures_cell(details.closures)]
+
+
+def _phones_cell(phones: Iterable[PhoneEntry]) -> str:
+    return "; ".join(
+        ("IVR " if phone.ivr else "")
+        + phone.number
+        + (f" ({phone.description})" if phone.description else "")
+        for phone in phones
+    )
+
+
+def _hours_cell(hours: Iterable[HoursEntry]) -> str:
+    days: dict[int, list[str]] = {}
+    for span in hours:
+        days.setdefault(span.weekday, []).append(format_span(span))
+    return "; ".join(f"{DAYS[day]} {' '.join(spans)}" for day, spans in days.items())
+
+
+def _closures_cell(closures: Iterable[ClosureEntry]) -> str:
+    items = []
+    for closure in closures:
+        days = closure.starts_on.isoformat()
+        if closure.ends_on != closure.starts_on:
+            days += f"..{closure.ends_on.isoformat()}"
+        items.append(days + (f" {closure.reason}" if closure.reason else ""))
+    return "; ".join(items)
+
+
+@dataclass
+class _Row:
+    line: int
+    cells: dict[str, str]
+
+
+def read_csv(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:
+    """The entries of a CSV file (',' or ';' separated, as spreadsheets save); raises DirectoryImportError."""
+    text = text.removeprefix("\ufeff")
+    header_line = text.split("\n", 1)[0]
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+    except StopIteration:
+        raise DirectoryImportError([FileProblem(1, "", "the file is empty")]) from None
+    except csv.Error as exc:
+        raise DirectoryImportError([FileProblem(1, "", f"this is not valid CSV ({exc})")]) from None
+    unknown = [name for name in header if name not in CSV_COLUMNS]
+    if unknown or "association" not in header:
+        valid = ", ".join(CSV_COLUMNS)
+        message = f"is not a known column (valid: {valid})"
+        header_problems = [FileProblem(1, name, message) for name in unknown]
+        if "association" not in header:
+            header_problems.append(FileProblem(1, "association", "this column is required"))
+        raise DirectoryImportError(header_problems)
+
+    groups: dict[str, list[_Row]] = {}
+    problems: list[FileProblem] = []
+    line = reader.line_num + 1
+    try:
+        for record in reader:
+            row = _Row(line, {name: value.strip() for name, value in zip(header, record, strict=False)})
+            line = reader.line_num + 1
+            if not any(row.cells.values()):
+                continue
+            if len(record) > len(header):
+                problems.append(
+                    FileProblem(row.line, "", f"has {len(record)} cells for {len(header)} columns")
+                )
+            name = row.cells.get("association", "")
+            if not name:
+                problems.append(FileProblem(row.line, "association", "a name is required"))
+                continue
+            groups.setdefault(name, []).append(row)
+    except csv.Error as exc:
+        problems.append(FileProblem(line, "", f"this is not valid CSV ({exc})"))
+    documents = []
+    for rows in groups.values():
+        document, locate, found = _csv_document(rows)
+        problems.extend(found)
+        documents.append((document, locate))
+    if problems:
+        # Report the file's problems together with those of the documents' checks.
+        try:
+            check_documents(documents, vocabulary)
+        except DirectoryImportError as exc:
+            problems.extend(exc.problems)
+        raise DirectoryImportError(problems)
+    return check_documents(documents, vocabulary)
+
+
+def _csv_document(
+    rows: list[_Row],
+) -> tuple[dict[str, Any], Locate, list[FileProblem]]:
+    """One association's document from its rows, where each of its paths comes from, and cell problems."""
+    problems: list[FileProblem] = []
+    source: dict[str, int] = {}
+    values: dict[str, str] = {}
+    for column in ASSOCIATION_COLUMNS:
+        for row in rows:
+            value = row.cells.get(column, "")
+            if not value:
+                continue
+            if column not in values:
+                values[column], source[column] = value, row.line
+            elif value != values[column]:
+                problems.append(
+                    FileProblem(
+                        row.line,
+                        column,
+                        f"{value!r} differs from {values[column]!r} on line {source[column]} "
+                        "(the rows of an association must agree)",
+                    )
+                )
+
+    def cell(column: str) -> str:
+        return values.get(column, "")
+
+    first = rows[0].line
+
+    def problem_sink(line: int, column: str) -> Callable[[str], None]:
+        return lambda message: problems.append(FileProblem(line, column, message))
+
+    document: dict[str, Any] = {
+        "name": cell("association"),
+        "active": cell("active") or True,
+        "priority": cell("priority") or 100,
+        "description": cell("description"),
+        "email": cell("email"),
+        "website": cell("website"),
+        "address": {
+            "street": cell("street_address"),
+            "postal_code": cell("postal_code"),
+            "city": cell("city"),
+        },
+        "notes": cell("notes"),
+        "phones": _read_phones(cell("phones"), problem_sink(source.get("phones", first), "phones")),
+        "hours": _read_hours(cell("hours")),
+        "closures": _read_closures(cell("closures"), problem_sink(source.get("closures", first), "closures")),
+    }
+    service_lines: list[int] = []
+    services = []
+    for row in rows:
+        get = row.cells.get
+        if not any(get(column, "") for column in SERVICE_COLUMNS):
+            continue
+        communes = get("communes", "")
+        services.append(
+            {
+                "name": get("service", ""),
+                "category": get("category", ""),
+                "status": get("status", "") or ServiceStatus.ACTIVE.value,
+                "description": get("service_description", ""),
+                "fees": get("fees", ""),
+                "eligibility": get("eligibility", ""),
+                "communes": communes
+                if communes.lower() == "all"
+                else re.split(r"[\s,;]+", communes.strip())
+                if communes
+                else [],
+                "phones": _read_phones(get("service_phones", ""), problem_sink(row.line, "service_phones")),
+                "hours": _read_hours(get("service_hours", "")),
+                "closures": _read_closures(
+                    get("service_closures", ""), problem_sink(row.line, "service_closures")
+                ),
+            }
+        )
+        service_lines.append(row.line)
+    document["services"] = services
+
+    def locate(path: Path) -> tuple[int, str]:
+        if path and path[0] == "services" and len(path) > 2:
+            index, field = int(path[1]), str(path[2])
+            return service_lines[index], _SERVICE_FIELD_COLUMN.get(field, field)
+        if path and path[0] == "services" and len(path) == 2:
+            return service_lines[int(path[1])], "service"
+        field = str(path[-1]) if path and path[0] == "address" else str(path[0]) if path else "association"
+        column = _ASSOCIATION_FIELD_COLUMN.get(field, field)
+        return source.get(column, first), column
+
+    return document, locate, problems
+
+
+def _matching_items(
+    text: str, pattern: re.Pattern[str], problem: Callable[[str], None], *, example: str
+) -> Iterator[re.Match[str]]:
+    """The items of a list cell that match `pattern`; any other is a problem (`example` shows what fits)."""
+    for item in _ITEMS.split(text.strip()):
+        if not item:
+            continue
+        match = pattern.fullmatch(item)
+        if match is None:
+            problem(f"{item!r} is not {example}")
+        else:
+            yield match
+
+
+def _read_phones(text: str, problem: Callable[[str], None]) -> list[dict[str, Any]]:
+    phones = []
+    example = "a phone such as 'IVR +33261910000 (Accueil)'"
+    for match in _matching_items(text, _PHONE_ITEM, problem, example=example):
+        rest = (match["rest"] or "").strip()
+        if rest.startswith("(") and rest.endswith(")"):
+            rest = rest[1:-1].strip()
+        phones.append({"number": match["number"], "description": rest, "ivr": match["ivr"] is not None})
+    return phones
+
+
+def _read_hours(text: str) -> dict[str, str]:
+    hours: dict[str, str] = {}
+    for item in _ITEMS.split(text.strip()):
+        if item:
+            day, _, spans = item.partition(" ")
+            hours[day] = f"{hours[day]} {spans}" if day in hours else spans
+    return hours
+
+
+def _read_closures(text: str, problem: Callable[[str], None]) -> list[dict[str, Any]]:
+    example = "a closure such as '2026-12-24..2027-01-02 Congés'"
+    return [
+        {"from": match["start"], "to": match["end"] or match["start"], "reason": match["reason"] or ""}
+        for match in _matching_items(text, _CLOSURE_ITEM, problem, example=example)
+    ]

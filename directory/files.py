@@ -1,0 +1,41 @@
+"""The directory as files staff edit: YAML (one document per association) and CSV (one row per service).
+
+Both are round-trip safe: an export imports back to the same data. An import is all or nothing (see
+`directory.importing`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from directory.csv_file import read_csv, write_csv
+from directory.entries import AssociationEntry, Vocabulary
+from directory.importing import DirectoryImportError, FileProblem
+from directory.yaml_file import read_yaml, write_yaml
+
+# The formats a file of the directory can be in (both re-import).
+FileFormat = Literal["csv", "yaml"]
+FORMATS: tuple[FileFormat, ...] = ("csv", "yaml")
+
+
+def read_file(path: Path, vocabulary: Vocabulary) -> list[AssociationEntry]:
+    """The entries of a .yaml/.yml or .csv file; raises DirectoryImportError listing every problem."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DirectoryImportError(
+            [FileProblem(1, "", f"the file is not UTF-8 text ({exc.reason}); save it as UTF-8")]
+        ) from None
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_csv(text, vocabulary)
+    if suffix in {".yaml", ".yml"}:
+        return read_yaml(text, vocabulary)
+    raise DirectoryImportError([FileProblem(1, "", f"{path.name}: expected a .csv, .yaml or .yml file")])
+
+
+def write(entries: Sequence[AssociationEntry], fmt: FileFormat, vocabulary: Vocabulary) -> str:
+    """The entries in a file of this format."""
+    return write_csv(entries, vocabulary) if fmt == "csv" else write_yaml(entries, vocabulary)

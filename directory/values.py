@@ -1,0 +1,191 @@
+"""The values of an entry, each checked by one function: phones, text, names, addresses, days, hours, dates.
+
+Each `parse_*` function takes what a file cell, a YAML value or a form field holds and returns the value an
+entry keeps, or raises ValueError with a sentence that says what would be valid.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from itertools import pairwise
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from directory.codes import ServiceStatus
+from directory.entries import HoursEntry
+from foundation.config import DAYS, PhoneNumber, TimeRange
+
+# The days in French, Monday first (as DAYS).
+DAY_NAMES_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+# Days may also be written in French, in full or abbreviated to three letters (lun ... dim).
+_DAY_NAMES = {
+    **{day: index for index, day in enumerate(DAYS)},
+    **{name: index for index, day in enumerate(DAY_NAMES_FR) for name in (day, day[:3])},
+}
+# Phone descriptions and closure reasons are list items in a CSV cell, separated by ";" or new lines.
+_LIST_SEPARATORS = re.compile(r"[;\n\r]")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_WEBSITE = re.compile(r"https?://[^\s/$.?#][^\s]*")
+_PHONE_ADAPTER: TypeAdapter[str] = TypeAdapter(PhoneNumber)
+
+
+def parse_phone(value: Any) -> str:
+    """A phone number in E.164 form; spaces, dots, a national French 0 or a lost '+' are forgiven."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a phone number is required, such as '+33261910000'")
+    number = re.sub(r"[\s.\-()]", "", value)
+    if number.startswith("00"):
+        number = "+" + number[2:]
+    elif re.fullmatch(r"0\d{9}", number):
+        number = "+33" + number[1:]
+    elif re.fullmatch(r"[1-9]\d{7,14}", number):
+        # A spreadsheet that took the number for an integer dropped its '+'.
+        number = "+" + number
+    try:
+        return _PHONE_ADAPTER.validate_python(number)
+    except ValidationError as exc:
+        message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        # Name the number as it was written, not as it was cleaned up.
+        raise ValueError(message.replace(repr(number), repr(value.strip()))) from None
+
+
+def parse_text(value: Any, *, max_length: int | None = None, one_line: bool = False) -> str:
+    """Free text, stripped; `one_line` forbids new lines and ';' (list separators in CSV cells)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"{value!r} is not text")
+    text = str(value).strip()
+    if max_length is not None and len(text) > max_length:
+        raise ValueError(f"is {len(text)} characters long; at most {max_length} fit")
+    if one_line and _LIST_SEPARATORS.search(text):
+        raise ValueError(f"{text!r} must not contain ';' or a new line")
+    return text
+
+
+def parse_line(value: Any) -> str:
+    """A phone's description or a closure's reason: short, on one line, without ';' (CSV list items)."""
+    return parse_text(value, max_length=200, one_line=True)
+
+
+def parse_name(value: Any) -> str:
+    """A required name on one line."""
+    name = parse_text(value, max_length=200)
+    if not name:
+        raise ValueError("a name is required")
+    if "\n" in name:
+        raise ValueError(f"{name!r} must fit on one line")
+    return name
+
+
+def parse_email(value: Any) -> str:
+    """An e-mail address, or nothing."""
+    email = parse_text(value, max_length=200)
+    if email and not _EMAIL.fullmatch(email):
+        raise ValueError(f"{email!r} is not an e-mail address such as 'contact@example.org'")
+    return email
+
+
+def parse_website(value: Any) -> str:
+    """A web address starting with http:// or https://, or nothing."""
+    website = parse_text(value, max_length=300)
+    if website and not _WEBSITE.fullmatch(website):
+        raise ValueError(f"{website!r} is not a web address such as 'https://example.org'")
+    return website
+
+
+def parse_postal_code(value: Any) -> str:
+    """A French postal code (5 digits), or nothing."""
+    code = parse_text(value)
+    if code and not re.fullmatch(r"\d{5}", code):
+        raise ValueError(f"{code!r} is not a postal code such as '36300'")
+    return code
+
+
+def parse_bool(value: Any) -> bool:
+    """yes/no, true/false, oui/non, 1/0."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"yes", "true", "oui", "1", "y", "o"}:
+        return True
+    if text in {"no", "false", "non", "0", "n"}:
+        return False
+    raise ValueError(f"{value!r} is not yes or no")
+
+
+def parse_priority(value: Any) -> int:
+    """A whole number, 0 or more: lower comes first."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a priority (a whole number, 0 or more; lower comes first)")
+    try:
+        priority = int(str(value).strip())
+    except ValueError:
+        priority = -1
+    if priority < 0:
+        raise ValueError(f"{value!r} is not a priority (a whole number, 0 or more; lower comes first)")
+    return priority
+
+
+def parse_status(value: Any) -> str:
+    """The code of a ServiceStatus."""
+    status = str(value).strip() if value is not None else ""
+    if status not in tuple(ServiceStatus):
+        raise ValueError(f"{value!r} is not a service status (valid: {', '.join(ServiceStatus)})")
+    return status
+
+
+def parse_weekday(value: Any) -> int:
+    """A day name: mon ... sun (or lun ... dim, lundi ... dimanche); Monday is 0."""
+    day = _DAY_NAMES.get(str(value).strip().lower())
+    if day is None:
+        raise ValueError(f"{value!r} is not a day (valid: {', '.join(DAYS)})")
+    return day
+
+
+def parse_ranges(weekday: int, value: Any) -> list[HoursEntry]:
+    """The opening spans of one day, such as ['09:00-12:30', '13:30-17:30']; they must not overlap."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    hours: list[HoursEntry] = []
+    for item in items:
+        for text in re.split(r"[\s,]+", str(item).strip()):
+            if text:
+                span = TimeRange.parse(text)
+                hours.append(HoursEntry(weekday, span.start, span.end))
+    hours.sort(key=lambda entry: entry.opens)
+    for before, after in pairwise(hours):
+        if after.opens < before.closes:
+            raise ValueError(
+                f"the spans starting at {before.opens:%H:%M} and {after.opens:%H:%M} on "
+                f"{DAYS[weekday]} overlap"
+            )
+    return hours
+
+
+def parse_date(value: Any) -> date:
+    """A date: 2026-12-24 (or 24/12/2026, as spreadsheets write it)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    try:
+        if match:
+            day, month, year = (int(part) for part in match.groups())
+            return date(year, month, day)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date such as '2026-12-24'") from None
+
+
+def format_span(entry: HoursEntry) -> str:
+    """'09:00-12:30' (a span ending at midnight ends at '24:00')."""
+    closes = "24:00" if entry.closes == time.max else f"{entry.closes:%H:%M}"
+    return f"{entry.opens:%H:%M}-{closes}"

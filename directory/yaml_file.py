@@ -1,0 +1,111 @@
+"""The directory as a YAML file: one document per association under `associations:`, with a commented header.
+
+Problems are reported with the line of the value at fault and its YAML path, such as
+`associations[0].services[1].phones[0].number`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import yaml
+
+from directory.codes import ServiceStatus
+from directory.documents import Path, to_document
+from directory.entries import AssociationEntry, Vocabulary
+from directory.importing import DirectoryImportError, FileProblem, Locate, check_documents
+
+*_STATUSES, _LAST_STATUS = ServiceStatus
+_YAML_HEADER = (
+    "# The directory of the 1001 services helpline: `helpline directory import` reads this file back.\n"
+    "# Phones: 'ivr: true' marks the number the voice menu dials. Hours by day (mon ... sun), such as\n"
+    f"# mon: ['09:00-12:30', '13:30-17:30']. Service status: {', '.join(_STATUSES)} or {_LAST_STATUS}.\n"
+    "# Communes: INSEE codes, or 'all'.\n"
+)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Mappings in block style, lists of plain values on one line (hours, communes)."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    flow = all(not isinstance(item, dict | list) for item in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    # Several lines of text read best as a literal block.
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(str, _represent_str)
+
+
+def write_yaml(entries: Sequence[AssociationEntry], vocabulary: Vocabulary) -> str:
+    """The entries as the YAML document staff edit."""
+    documents = [to_document(entry, all_communes=vocabulary.communes) for entry in entries]
+    body = yaml.dump(
+        {"associations": documents},
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=110,
+        default_flow_style=False,
+    )
+    return _YAML_HEADER + body
+
+
+def read_yaml(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:
+    """The entries of a YAML document; raises DirectoryImportError listing every problem."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or exc
+        line = mark.line + 1 if mark else 1
+        raise DirectoryImportError([FileProblem(line, "", f"this is not valid YAML ({problem})")]) from None
+    if not isinstance(data, Mapping) or not isinstance(data.get("associations"), list):
+        raise DirectoryImportError([FileProblem(1, "", "expected 'associations:' followed by a list")])
+    extra = [key for key in data if key != "associations"]
+    if extra:
+        raise DirectoryImportError([FileProblem(1, str(extra[0]), "is not known (only 'associations')")])
+
+    def locator(index: int) -> Locate:
+        def locate(path: Path) -> tuple[int, str]:
+            full: Path = ("associations", index, *path)
+            return _node_line(root, full), _yaml_path(full)
+
+        return locate
+
+    return check_documents(
+        ((document, locator(index)) for index, document in enumerate(data["associations"])), vocabulary
+    )
+
+
+def _node_line(node: yaml.Node | None, path: Path) -> int:
+    """The line of the deepest node along `path` (1-based)."""
+    line = 1
+    for part in path:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((value for key, value in node.value if key.value == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+        node = child
+    if node is not None:
+        line = node.start_mark.line + 1
+    return line
+
+
+def _yaml_path(path: Path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
