@@ -15,10 +15,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from directory.codes import ServiceStatus
 from directory.entries import HoursEntry
-from foundation.config import DAYS, PhoneNumber, TimeRange
+from foundation.config import DAY_NAMES_FR, DAYS, PhoneNumber, TimeRange
 
 # The days in French, Monday first (as DAYS).
-DAY_NAMES_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 # Days may also be written in French, in full or abbreviated to three letters (lun ... dim).
 _DAY_NAMES = {
     **{day: index for index, day in enumerate(DAYS)},

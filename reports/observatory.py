@@ -7,8 +7,9 @@ from collections import Counter
 from sqlalchemy import ColumnElement, SQLColumnExpression, String, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from call_log.codes import Beneficiary, Code, HeardFrom
+from call_log.codes import Beneficiary, HeardFrom
 from call_log.models import Call
+from foundation.codes import Code
 from reports.period import NOT_GIVEN, DirectoryNames, ReportPeriod, grouped_counts
 from reports.tables import Column, ReportTable, code_column, dimension, share, table
 

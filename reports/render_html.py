@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from foundation.config import DAY_NAMES_FR
 from reports import charts
 from reports.months import month_title
 from reports.tables import Column, MonthlyDemandReport, Value
-from reports.volumes import WEEKDAYS
 
 NARROW_SPACE = "\u202f"
 
@@ -50,7 +50,7 @@ def render_charts(report: MonthlyDemandReport) -> dict[str, Markup]:
         "territory_beneficiary": charts.stacked_shares(
             report.table("territory_beneficiary"), group="zone_label", part="beneficiary_label"
         ),
-        "heatmap": charts.heatmap(report.table("heatmap"), days=WEEKDAYS),
+        "heatmap": charts.heatmap(report.table("heatmap"), days=DAY_NAMES_FR),
         "outcomes": charts.horizontal_bars(report.table("outcomes"), label="outcome_label"),
         "funnel": charts.horizontal_bars(report.table("funnel"), label="stage_label"),
     }

@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import String, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from call_log.codes import NOT_ANSWERED, Code, Outcome
+from call_log.codes import NOT_ANSWERED, Outcome
 from call_log.models import Call
 from directory.models import ServiceCategory
+from foundation.codes import Code
 from reports.observatory import Zone, place_name, zone_of
 from reports.period import ReportPeriod, grouped_counts
 from reports.tables import Column, ReportTable, code_column, dimension, table

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 from call_log.codes import ANSWERED, NOT_ANSWERED, Outcome
 from call_log.models import Call, Referral
 from call_log.periods import month_bounds
+from foundation.config import DAY_NAMES_FR
 from reports.months import months_between, shift_month
 from reports.period import ReportPeriod, count_if, grouped_counts, utc_hour
 from reports.tables import Column, ReportTable, change, code_column, dimension, table
 
 TREND_MONTHS = 13  # the month, the eleven before it, and the same month last year
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
 def key_figures(session: Session, period: ReportPeriod) -> list[ReportTable]:
@@ -123,7 +123,11 @@ def heatmap(session: Session, period: ReportPeriod) -> list[ReportTable]:
                 dimension("hour", "Heure"),
                 Column("calls", "Appels"),
             ),
-            [(day, WEEKDAYS[day - 1], hour, cells[(day, hour)]) for day in range(1, 8) for hour in range(24)],
+            [
+                (day, DAY_NAMES_FR[day - 1], hour, cells[(day, hour)])
+                for day in range(1, 8)
+                for hour in range(24)
+            ],
             note=f"Heures locales ({period.tz.key}) : 9 signifie de 9 h 00 à 9 h 59.",
         )
     ]

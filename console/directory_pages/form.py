@@ -19,7 +19,6 @@ from directory.entries import (
     Vocabulary,
 )
 from directory.values import (
-    DAY_NAMES_FR,
     format_span,
     parse_date,
     parse_email,
@@ -32,7 +31,7 @@ from directory.values import (
     parse_text,
     parse_website,
 )
-from foundation.config import DAYS
+from foundation.config import DAY_NAMES_FR, DAYS
 
 # The hours editor's fields: one per day, with its French name.
 _EDITOR_DAYS = [(day, name.capitalize()) for day, name in zip(DAYS, DAY_NAMES_FR, strict=True)]

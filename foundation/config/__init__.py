@@ -24,10 +24,19 @@ from foundation.config.sections import (
     Smtp,
     Transfer,
 )
-from foundation.config.values import DAYS, EmailAddress, OpeningHours, PhoneNumber, TimeRange, is_within
+from foundation.config.values import (
+    DAY_NAMES_FR,
+    DAYS,
+    EmailAddress,
+    OpeningHours,
+    PhoneNumber,
+    TimeRange,
+    is_within,
+)
 
 __all__ = [
     "DAYS",
+    "DAY_NAMES_FR",
     "MAX_SPOKEN_OPTIONS",
     "RESERVED_KEYS",
     "Calendar",

@@ -14,6 +14,8 @@ import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# The same days as users read and hear them.
+DAY_NAMES_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 # ARCEP reserves these blocks for fiction; libphonenumber does not know them as assigned numbers, yet they
 # are the only numbers the repository may use as examples.
