@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Literal
 
 from foundation.config import Config, HeardFromOption, MenuOption
-from ivr.places import is_postal_code, match_commune, place_from_postal_code
+from ivr.places import TERRITORIES, is_postal_code, match_commune, place_from_postal_code
 from ivr.speech import SpeechMatcher
 
 ROOT = ""
@@ -339,8 +339,8 @@ def _in_postal(flow: Flow, state: CallState, given: Input) -> Step:
     answered = replace(
         state,
         postal_code=place.postal_code,
-        insee=place.insee,
-        territory=place.territory,
+        insee=place.commune_insee,
+        territory=TERRITORIES[place.in_territory],
         departement=place.departement,
     )
     if ask_name:
