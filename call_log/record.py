@@ -41,7 +41,11 @@ class RecordConflictError(Exception):
 
 @dataclass(frozen=True)
 class Place:
-    """Where the person who needs the service lives: a commune of the territory, or a département outside."""
+    """Where the person who needs the service lives: a commune of the territory, or a département outside.
+
+    `in_territory` is None when it is not known: not said, or a postal code shared with communes outside
+    the park (the voice menu then asks the commune's name).
+    """
 
     commune_insee: str | None
     postal_code: str | None

@@ -1,1 +1,1 @@
-"""The voice menu: Twilio webhooks, the pure menu engine, TwiML rendering and the call simulator."""
+"""The voice menu: the pure menu engine and transfer plan, TwiML rendering, the webhooks and the simulator."""

@@ -119,6 +119,22 @@ def say_reopening(moment: datetime, now: datetime, config: Config) -> str:
     return f"le {local.day} {MONTH_NAMES_FR[local.month - 1]} {at}"
 
 
+def closed_texts(config: Config, status: LineStatus, now: datetime) -> list[str]:
+    """What a closed line tells the caller: why it is closed and, when known, when it reopens."""
+    prompts = config.prompts
+    said = {
+        "night": prompts.closed_night,
+        "weekend": prompts.closed_weekend,
+        "holiday": prompts.closed_holiday,
+        "override": status.message or prompts.closed_override,
+        "closure": status.message,
+    }
+    texts = [said.get(status.reason) or prompts.closed_night]
+    if status.reopens_at is not None:
+        texts.append(f"Nous rouvrirons {say_reopening(status.reopens_at, now, config)}.")
+    return texts
+
+
 def describe_hours(hours: OpeningHours) -> str:
     """The weekly hours in French: 'du lundi au vendredi de 9 h à 12 h 30 et de 13 h 30 à 17 h 30'."""
     groups: list[tuple[int, int, list[TimeRange]]] = []

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from call_log.models import Call
 from ivr.hours import Override
 from ivr.models import LineSetting
 
@@ -55,6 +56,11 @@ def caller_key(session: Session, number: str, *, secret: str | None, now: dateti
         return None
     key = secret or _salt(session, now)
     return hmac.new(key.encode(), number.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def pseudonymise(session: Session, call: Call, number: str, *, secret: str | None, now: datetime) -> None:
+    """Keep on the call the keyed hash of its caller's full number (see `caller_key`)."""
+    call.caller_key = caller_key(session, number, secret=secret, now=now)
 
 
 def _salt(session: Session, now: datetime) -> str:

@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Literal
 
+from call_log.codes import Beneficiary
 from foundation.config import Config, HeardFromOption, MenuOption
-from ivr.places import is_postal_code, match_commune, place_from_postal_code
+from ivr.places import TERRITORIES, is_postal_code, match_commune, place_from_postal_code
 from ivr.speech import SpeechMatcher
 
 ROOT = ""
@@ -22,7 +23,7 @@ MAX_PATH_LENGTH = 60
 Phase = Literal["menu", "confirm", "postal", "commune", "who", "heard"]
 PHASES: tuple[Phase, ...] = ("menu", "confirm", "postal", "commune", "who", "heard")
 Hint = Literal["wrong_key", "silence", "not_understood"]
-BENEFICIARY_KEYS = {"1": "self", "2": "relative"}
+BENEFICIARY_KEYS = {"1": Beneficiary.SELF, "2": Beneficiary.RELATIVE}
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ class CallState:
             insee=text("insee", 5, "0123456789AB"),
             territory=text("terr", 7, "inoutnkw"),
             departement=text("dep", 3, "0123456789AB"),
-            beneficiary=params.get("who") if params.get("who") in {"self", "relative"} else None,
+            beneficiary=params.get("who") if params.get("who") in BENEFICIARY_KEYS.values() else None,
             heard_from=text("heard", 40, "abcdefghijklmnopqrstuvwxyz_"),
         )
 
@@ -339,8 +340,8 @@ def _in_postal(flow: Flow, state: CallState, given: Input) -> Step:
     answered = replace(
         state,
         postal_code=place.postal_code,
-        insee=place.insee,
-        territory=place.territory,
+        insee=place.commune_insee,
+        territory=TERRITORIES[place.in_territory],
         departement=place.departement,
     )
     if ask_name:

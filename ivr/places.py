@@ -5,11 +5,11 @@ Pure and in memory: answering a caller needs no database read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cache
 from typing import Literal
 
+from call_log.record import Place
 from directory.reference import CommuneRow, territory_communes
 from directory.territory import name_key
 
@@ -18,17 +18,9 @@ from directory.territory import name_key
 SHARED_POSTAL_CODES = frozenset({"36170", "36310", "36500", "36800"})
 NAME_MATCH_RATIO = 0.75
 
+# How the journey's state writes `Place.in_territory` in its URLs: in, out, or not known (yet).
 Territory = Literal["in", "out", "unknown"]
-
-
-@dataclass(frozen=True)
-class Place:
-    """What the caller told us of the place: postal code, commune if known, in or out of the territory."""
-
-    postal_code: str
-    insee: str | None
-    territory: Territory
-    departement: str
+TERRITORIES: dict[bool | None, Territory] = {True: "in", False: "out", None: "unknown"}
 
 
 @cache
@@ -58,10 +50,15 @@ def place_from_postal_code(postal_code: str) -> tuple[Place, bool]:
     communes = communes_for(postal_code)
     departement = departement_of(postal_code)
     if not communes:
-        return Place(postal_code, None, "out", departement), False
+        return Place(None, postal_code, False, departement), False
     if len(communes) == 1 and postal_code not in SHARED_POSTAL_CODES:
-        return Place(postal_code, communes[0].insee, "in", departement), False
-    return Place(postal_code, None, "unknown", departement), True
+        return Place(communes[0].insee, postal_code, True, departement), False
+    return Place(None, postal_code, None, departement), True
+
+
+def in_territory(territory: str | None) -> bool | None:
+    """`Place.in_territory` from the journey's in/out/unknown (None when not asked or not known)."""
+    return {"in": True, "out": False}.get(territory or "")
 
 
 def match_commune(postal_code: str, said: str) -> CommuneRow | None:

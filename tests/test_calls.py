@@ -15,18 +15,9 @@ from call_log.recording import find_call
 from foundation.config import Config
 from foundation.settings import Settings
 from helpline.app import create_app
-from ivr.simulator import (
-    CallSimulator,
-    DialOutcome,
-    FlaskClientTransport,
-    HangUp,
-    Keys,
-    RecordOutcome,
-    ScriptedCaller,
-    Silence,
-    SimulatedCall,
-    Speech,
-)
+from ivr.simulator.call import CallSimulator, SimulatedCall
+from ivr.simulator.callers import DialOutcome, HangUp, Keys, RecordOutcome, ScriptedCaller, Silence, Speech
+from ivr.simulator.transports import FlaskClientTransport
 from tests.conftest import AUTH_TOKEN, PUBLIC_URL, FakeClock
 
 HELPLINE_NUMBER = "+33261911000"
@@ -433,7 +424,7 @@ def test_fallback_url_answers_with_the_operators(
 )
 def test_garbage_still_answers_valid_twiml(simulator: CallSimulator, path: str, form: dict[str, str]) -> None:
     """A signed request with nonsense parameters still gets valid TwiML, never an error."""
-    from ivr.simulator import parse_twiml
+    from ivr.simulator.twiml import parse_twiml
 
     response = simulator.post(path, form)
 

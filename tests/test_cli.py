@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from call_log.models import Call
 from directory.models import Association, Commune, ServiceCategory
 from helpline.cli import main
-from ivr.simulator import CallSimulator, DialOutcome, HttpTransport, Keys, ScriptedCaller, Speech
+from ivr.simulator.call import CallSimulator
+from ivr.simulator.callers import DialOutcome, Keys, ScriptedCaller, Speech
+from ivr.simulator.transports import HttpTransport
 from tests.conftest import AUTH_TOKEN, EXAMPLE_CONFIG
 
 EXPORT_HEADER = (

@@ -25,18 +25,9 @@ from foundation.settings import Settings
 from helpline.app import create_app
 from ivr.hours import Override
 from ivr.line import set_override
-from ivr.simulator import (
-    CallSimulator,
-    DialOutcome,
-    FlaskClientTransport,
-    HangUp,
-    Keys,
-    RecordOutcome,
-    ScriptedCaller,
-    Silence,
-    SimulatedCall,
-    Speech,
-)
+from ivr.simulator.call import CallSimulator, SimulatedCall
+from ivr.simulator.callers import DialOutcome, HangUp, Keys, RecordOutcome, ScriptedCaller, Silence, Speech
+from ivr.simulator.transports import FlaskClientTransport
 from ivr.sms import TwilioSms
 from tests.conftest import AUTH_TOKEN, PUBLIC_URL, FakeClock
 

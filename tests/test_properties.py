@@ -6,11 +6,10 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ivr.simulator import (
-    CallSimulator,
+from ivr.simulator.call import CallSimulator
+from ivr.simulator.callers import (
     DialOutcome,
     DialRequest,
-    FlaskClientTransport,
     GatherPrompt,
     HangUp,
     Keys,
@@ -19,6 +18,7 @@ from ivr.simulator import (
     Silence,
     Speech,
 )
+from ivr.simulator.transports import FlaskClientTransport
 from tests.conftest import AUTH_TOKEN, PUBLIC_URL
 
 MAX_DOCUMENTS = 40

@@ -14,26 +14,22 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.serving import make_server
 
-from ivr.simulator import (
-    CallSimulator,
+from ivr.simulator.call import CallSimulator, SimulatedCall
+from ivr.simulator.callers import (
     DialOutcome,
     DialRequest,
-    FlaskClientTransport,
     GatherPrompt,
     HangUp,
-    HttpTransport,
     InteractiveCaller,
-    InvalidTwiML,
     Keys,
     RecordOutcome,
     RecordRequest,
     ScriptedCaller,
     Silence,
-    SimulatedCall,
-    SimulationLimit,
     Speech,
-    WebhookError,
 )
+from ivr.simulator.errors import InvalidTwiML, SimulationLimit, WebhookError
+from ivr.simulator.transports import FlaskClientTransport, HttpTransport
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 BASE = "http://helpline.test"

@@ -90,14 +90,10 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
 def simulate(url: str | None, from_: str) -> None:
     """Place a simulated call in the terminal: hear the menu, type keys, decide who answers."""
     from helpline.app import create_app
-    from ivr.simulator import (
-        CallSimulator,
-        FlaskClientTransport,
-        HttpTransport,
-        InteractiveCaller,
-        SimulatorError,
-        Transport,
-    )
+    from ivr.simulator.call import CallSimulator
+    from ivr.simulator.callers import InteractiveCaller
+    from ivr.simulator.errors import SimulatorError
+    from ivr.simulator.transports import FlaskClientTransport, HttpTransport, Transport
 
     settings, config = settings_and_config()
     transport: Transport

@@ -19,7 +19,8 @@ from werkzeug.test import TestResponse
 from call_log.models import Call
 from call_log.recording import find_call
 from console.accounts import create_user
-from ivr.simulator import CallSimulator, FlaskClientTransport
+from ivr.simulator.call import CallSimulator
+from ivr.simulator.transports import FlaskClientTransport
 from tests.conftest import AUTH_TOKEN, PUBLIC_URL, FakeClock
 from tests.console.browser import PASSWORD, chromium, live_server, page, shot
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from console.access import require_role
 from console.accounts import User, set_active, set_password
-from ivr.simulator import CallSimulator
+from ivr.simulator.call import CallSimulator
 from tests.console.conftest import PASSWORD, Browser
 
 CONSOLE_PAGES = [

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from call_log.models import Call
 from call_log.record import open_manual_contact
 from call_log.recording import open_call
-from ivr.simulator import CallSimulator, DialOutcome, DialRequest, HangUp, Keys, ScriptedCaller, Speech
+from ivr.simulator.call import CallSimulator
+from ivr.simulator.callers import DialOutcome, DialRequest, HangUp, Keys, ScriptedCaller, Speech
 from tests.conftest import FakeClock
 from tests.console.conftest import Browser
 

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from call_log.models import Call, CallbackRequest, Referral
-from ivr.simulator import CallSimulator, DialOutcome, DialRequest, HangUp, Keys, RecordOutcome, ScriptedCaller
+from ivr.simulator.call import CallSimulator
+from ivr.simulator.callers import DialOutcome, DialRequest, HangUp, Keys, RecordOutcome, ScriptedCaller
 from tests.conftest import FakeClock
 from tests.console.browser import PASSWORD, sign_in
 

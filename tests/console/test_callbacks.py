@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from call_log.models import Call, CallbackRequest, CallEvent
-from ivr.simulator import CallSimulator, DialOutcome, Keys, RecordOutcome, ScriptedCaller
+from ivr.simulator.call import CallSimulator
+from ivr.simulator.callers import DialOutcome, Keys, RecordOutcome, ScriptedCaller
 from tests.conftest import FakeClock
 from tests.console.conftest import Browser
 

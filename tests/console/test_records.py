@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from call_log.models import Call, CallEvent, Referral
 from call_log.recording import find_call
-from ivr.simulator import CallSimulator, DialOutcome, Keys, ScriptedCaller
+from ivr.simulator.call import CallSimulator
+from ivr.simulator.callers import DialOutcome, Keys, ScriptedCaller
 from tests.conftest import FakeClock
 from tests.console.conftest import Browser
 

@@ -1,0 +1,111 @@
+"""What the voice journey writes in the call log: transfers and how they went, voicemails, recordings.
+
+Each function takes a Session and never commits: the webhook that calls it owns the transaction (and only
+calls it for an event that is new, so that a retried Twilio request changes nothing).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from call_log.codes import Outcome, ReferralSource, TransferTarget
+from call_log.models import Call, CallbackRequest, Referral, TransferAttempt
+from directory.routing import record_offer
+
+# Twilio's RecordingStatus once the recording's file is final.
+RECORDING_COMPLETED = "completed"
+
+
+def start_transfer(session: Session, call: Call, *, association_id: int | None, now: datetime) -> int:
+    """Record that the call rings an association (or, with None, the operators); the attempt's number.
+
+    An association also takes its turn in the rotation among its equals.
+    """
+    last = session.scalar(select(func.max(TransferAttempt.attempt)).where(TransferAttempt.call_id == call.id))
+    attempt = (last or 0) + 1
+    session.add(
+        TransferAttempt(
+            call_id=call.id,
+            attempt=attempt,
+            target=TransferTarget.OPERATORS if association_id is None else TransferTarget.ASSOCIATION,
+            association_id=association_id,
+            started_at=now,
+        )
+    )
+    if association_id is not None:
+        record_offer(session, association_id, at=now)
+        call.association_id = association_id
+    if call.outcome != Outcome.UNMET:
+        call.outcome = Outcome.MISSED  # what it stays if nobody answers and no message is left
+    return attempt
+
+
+def end_transfer(
+    session: Session,
+    call: Call,
+    *,
+    target: str,
+    attempt: int | None,
+    result: str,
+    duration_s: int | None,
+    association_id: int | None,
+    connected: bool,
+    now: datetime,
+) -> None:
+    """Record how transfer `attempt` ended; an association that took the call gets the referral."""
+    transfer = session.scalar(
+        select(TransferAttempt).where(TransferAttempt.call_id == call.id, TransferAttempt.attempt == attempt)
+    )
+    if transfer is not None:
+        transfer.result, transfer.duration_s = result, duration_s
+    if connected and target == TransferTarget.ASSOCIATION:
+        call.outcome, call.association_id = Outcome.CONNECTED_ASSOCIATION, association_id
+        session.add(
+            Referral(
+                call_id=call.id,
+                association_id=association_id,
+                category_code=call.category_code,
+                created_at=now,
+                source=ReferralSource.IVR,
+            )
+        )
+    elif connected and call.outcome != Outcome.UNMET:
+        call.outcome = Outcome.CONNECTED_OPERATOR
+
+
+def leave_voicemail(
+    session: Session,
+    call: Call,
+    *,
+    after_hours: bool,
+    callback_number: str,
+    recording_url: str,
+    recording_sid: str,
+    duration_s: int,
+    now: datetime,
+) -> None:
+    """Record the caller's voicemail as a request for the operators to call back."""
+    call.outcome = Outcome.AFTER_HOURS_VOICEMAIL if after_hours else Outcome.VOICEMAIL
+    session.add(
+        CallbackRequest(
+            call_id=call.id,
+            created_at=now,
+            callback_number=callback_number,
+            recording_url=recording_url,
+            recording_sid=recording_sid,
+            recording_duration_s=duration_s,
+        )
+    )
+
+
+def finish_recording(
+    session: Session, *, recording_sid: str, status: str, recording_url: str, duration_s: int | None
+) -> None:
+    """Keep a completed recording's final URL and duration on the callback request it belongs to."""
+    callback = session.scalar(select(CallbackRequest).where(CallbackRequest.recording_sid == recording_sid))
+    if callback is not None and status == RECORDING_COMPLETED:
+        callback.recording_url = recording_url or callback.recording_url
+        callback.recording_duration_s = duration_s or callback.recording_duration_s

@@ -1,0 +1,240 @@
+"""Who is on a leg of a simulated call: what they hear, and how they answer Gather, Dial and Record."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from ivr.simulator.errors import SimulatorError
+from ivr.simulator.twiml import DTMF_KEYS
+
+DialStatus = Literal["completed", "no-answer", "busy", "failed", "canceled"]
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The caller types these DTMF keys, e.g. "1" or "36300#"."""
+
+    digits: str
+
+    def __post_init__(self) -> None:
+        """Refuse keys a phone keypad does not have."""
+        if not DTMF_KEYS.fullmatch(self.digits):
+            raise ValueError(f"Keys accept only 0-9, * and #, not {self.digits!r}.")
+
+
+@dataclass(frozen=True)
+class Silence:
+    """The caller presses nothing, so the Gather times out."""
+
+
+@dataclass(frozen=True)
+class Speech:
+    """The caller says these words."""
+
+    text: str
+    confidence: float = 0.9
+
+
+@dataclass(frozen=True)
+class HangUp:
+    """The caller hangs up."""
+
+
+@dataclass(frozen=True)
+class DialOutcome:
+    """What the dialled party does; "completed" means it answered and talked for `duration_s`."""
+
+    status: DialStatus
+    duration_s: int = 0
+    # The keys the answering party presses at a whisper's Gather; None presses nothing.
+    whisper_keys: str | None = "1"
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """The caller speaks `duration_s` seconds (0: says nothing), then presses `finish_key`."""
+
+    duration_s: int
+    finish_key: str = "#"
+
+
+@dataclass(frozen=True)
+class GatherPrompt:
+    """What a <Gather> says and how it listens."""
+
+    texts: list[str]
+    num_digits: int | None = None
+    finish_on_key: str = "#"
+    timeout: int = 5
+    input_modes: frozenset[str] = frozenset({"dtmf"})
+    language: str = "en-US"
+    hints: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DialRequest:
+    """Who a <Dial> rings; `whisper_urls` holds each <Number>'s absolute url attribute, or None."""
+
+    numbers: list[str]
+    caller_id: str | None = None
+    timeout: int = 30
+    whisper_urls: list[str | None] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RecordRequest:
+    """How a <Record> records."""
+
+    max_length: int = 3600
+    finish_on_key: str = "1234567890*#"
+    timeout: int = 5
+    play_beep: bool = True
+
+
+class Caller(Protocol):
+    """Whoever is on a leg of the call: hears the texts and answers the verbs."""
+
+    def hear(self, text: str) -> None:
+        """Hear one <Say> text ("[audio]" for a <Play>)."""
+        ...
+
+    def gather(self, prompt: GatherPrompt) -> Keys | Silence | Speech | HangUp:
+        """Answer a <Gather>."""
+        ...
+
+    def dial(self, dial: DialRequest) -> DialOutcome | HangUp:
+        """Say what the dialled party does (or hang up while it rings)."""
+        ...
+
+    def record(self, request: RecordRequest) -> RecordOutcome | HangUp:
+        """Leave a message at a <Record> (or hang up)."""
+        ...
+
+
+class ScriptedCaller:
+    """A caller answering from scripts; when one runs out it hangs up, or the dialled party doesn't answer."""
+
+    def __init__(
+        self,
+        inputs: Iterable[Keys | Silence | Speech | HangUp],
+        dials: Iterable[DialOutcome | HangUp] = (),
+        records: Iterable[RecordOutcome | HangUp] = (),
+    ) -> None:
+        """Answer Gathers with `inputs`, Dials with `dials` and Records with `records`, in order."""
+        self._inputs = iter(inputs)
+        self._dials = iter(dials)
+        self._records = iter(records)
+        self.heard: list[str] = []
+        self.prompts: list[GatherPrompt] = []
+
+    def hear(self, text: str) -> None:
+        """Keep the text in `heard`."""
+        self.heard.append(text)
+
+    def gather(self, prompt: GatherPrompt) -> Keys | Silence | Speech | HangUp:
+        """The next scripted input, or HangUp."""
+        self.prompts.append(prompt)
+        return next(self._inputs, HangUp())
+
+    def dial(self, dial: DialRequest) -> DialOutcome | HangUp:
+        """The next scripted dial outcome, or no answer."""
+        return next(self._dials, DialOutcome("no-answer"))
+
+    def record(self, request: RecordRequest) -> RecordOutcome | HangUp:
+        """The next scripted recording, or HangUp."""
+        return next(self._records, HangUp())
+
+
+_GATHER_QUESTION = "Touches (ou :silence, :say mots, :hangup) > "
+_GATHER_HELP = "Tapez des touches (0-9, * ou #), une ligne vide ou :silence, :say suivi de mots, ou :hangup."
+_DIAL_QUESTION = "Le correspondant : r (répond), n (ne répond pas), o (occupé), e (échec) > "
+_DIAL_ANSWERS: dict[str, DialStatus] = {"r": "completed", "n": "no-answer", "o": "busy", "e": "failed"}
+_RECORD_QUESTION = "Secondes de message (0 = raccroche sans message) > "
+
+
+class InteractiveCaller:
+    """A caller driven from the terminal: prints what it hears and asks the user (in French) what to do."""
+
+    def __init__(
+        self, input_fn: Callable[[str], str] = input, output_fn: Callable[[str], None] = print
+    ) -> None:
+        """Ask with `input_fn` and show with `output_fn`."""
+        self._input = input_fn
+        self._output = output_fn
+
+    def hear(self, text: str) -> None:
+        """Print the text."""
+        self._output(f"🔊 {text}")
+
+    def gather(self, prompt: GatherPrompt) -> Keys | Silence | Speech | HangUp:
+        """Ask for keys, silence, words or a hang-up until the answer makes sense."""
+        while True:
+            line = self._ask(_GATHER_QUESTION)
+            if line is None or line == ":hangup":
+                return HangUp()
+            if line in ("", ":silence"):
+                return Silence()
+            if line.startswith(":say ") and line[5:].strip():
+                return Speech(line[5:].strip())
+            if DTMF_KEYS.fullmatch(line):
+                return Keys(line)
+            self._output(_GATHER_HELP)
+
+    def dial(self, dial: DialRequest) -> DialOutcome | HangUp:
+        """Show the numbers and ask what the dialled party does; an answered call lasts 60 s."""
+        self._output(f"📞 Appel de {', '.join(dial.numbers)}")
+        while True:
+            line = self._ask(_DIAL_QUESTION)
+            if line is None:
+                return HangUp()
+            status = _DIAL_ANSWERS.get(line.lower())
+            if status == "completed":
+                return DialOutcome("completed", 60)
+            if status is not None:
+                return DialOutcome(status)
+            self._output("Répondez r, n, o ou e.")
+
+    def record(self, request: RecordRequest) -> RecordOutcome | HangUp:
+        """Ask how many seconds the caller speaks; 0 hangs up without a message."""
+        while True:
+            line = self._ask(_RECORD_QUESTION)
+            if line is None or line == "0":
+                return HangUp()
+            if re.fullmatch(r"[0-9]+", line):
+                return RecordOutcome(int(line))
+            self._output("Entrez un nombre de secondes, par exemple 12 (0 pour raccrocher).")
+
+    def _ask(self, question: str) -> str | None:
+        try:
+            return self._input(question).strip()
+        except EOFError:
+            # Ctrl-D at the terminal: the caller hangs up.
+            return None
+
+
+class WhisperParty:
+    """The dialled party while its whisper plays: listens, and presses `keys` at a Gather."""
+
+    def __init__(self, keys: str | None) -> None:
+        """Press `keys` at every whisper Gather; None presses nothing."""
+        self.keys = keys
+        self.heard: list[str] = []
+
+    def hear(self, text: str) -> None:
+        """Keep the text in `heard`."""
+        self.heard.append(text)
+
+    def gather(self, prompt: GatherPrompt) -> Keys | Silence | Speech | HangUp:
+        """Press the keys, or nothing."""
+        return Keys(self.keys) if self.keys else Silence()
+
+    def dial(self, dial: DialRequest) -> DialOutcome | HangUp:
+        """Refuse: a whisper only talks to the dialled party."""
+        raise SimulatorError("A whisper cannot <Dial>, it only plays to the dialled party.")
+
+    def record(self, request: RecordRequest) -> RecordOutcome | HangUp:
+        """Refuse: a whisper only talks to the dialled party."""
+        raise SimulatorError("A whisper cannot <Record> in this simulator.")

@@ -1,0 +1,257 @@
+"""One simulated call's run: its TwiML executed verb by verb, as Twilio does, for the caller and whispers."""
+
+from __future__ import annotations
+
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urljoin
+
+from ivr.simulator.callers import (
+    Caller,
+    DialRequest,
+    GatherPrompt,
+    HangUp,
+    Keys,
+    RecordRequest,
+    Speech,
+    WhisperParty,
+)
+from ivr.simulator.errors import SimulationLimit, SimulatorError, WebhookError
+from ivr.simulator.transports import WebhookResponse
+from ivr.simulator.twiml import parse_twiml
+
+if TYPE_CHECKING:
+    from ivr.simulator.call import CallSimulator
+
+EndReason = Literal["hangup-verb", "end-of-document", "caller-hangup"]
+
+_WORDS_PER_SECOND = 2.5
+
+
+@dataclass
+class _Document:
+    url: str
+    root: ET.Element
+
+
+@dataclass
+class Leg:
+    """One side of the call run by TwiML: the caller's, or a dialled party's whisper."""
+
+    party: Caller
+    params: dict[str, str]  # Twilio's base parameters, sent with every request of this leg
+    transcript: list[str]
+    is_caller: bool
+
+
+def new_sid(prefix: str) -> str:
+    """A new Twilio-style SID: `prefix` and 32 lowercase hex digits."""
+    return prefix + uuid.uuid4().hex
+
+
+def _int(element: ET.Element, name: str, default: int) -> int:
+    return int(element.get(name, default))  # values were validated with the document
+
+
+class CallRun:
+    """The state of one call while its TwiML runs."""
+
+    def __init__(self, simulator: CallSimulator, call_sid: str) -> None:
+        """Run call `call_sid` through `simulator`, from a clock at 0 s and nothing heard yet."""
+        self.sim = simulator
+        self.call_sid = call_sid
+        self.clock = 0.0
+        self.spoken = 0.0
+        self.heard: list[str] = []
+        self.whispers: list[str] = []
+        self.requests: list[tuple[str, dict[str, str], int]] = []
+        self.documents = 0
+        self.dialled: list[DialRequest] = []
+
+    def send(self, url: str, params: dict[str, str]) -> WebhookResponse:
+        """POST a signed request and log it."""
+        response = self.sim.post(url, params)
+        self.requests.append((url, params, response.status))
+        return response
+
+    def fetch(self, leg: Leg, url: str, extra: Mapping[str, str], method: str = "POST") -> _Document:
+        """Request the next TwiML document of a leg and check it."""
+        if method.upper() != "POST":
+            raise SimulatorError(f"{url} is to be fetched with {method}, but the simulator only sends POST.")
+        if self.documents >= self.sim.max_documents:
+            raise SimulationLimit(self.sim.max_documents)
+        self.documents += 1
+        response = self.send(url, leg.params | dict(extra))
+        leg.params["CallStatus"] = "in-progress"  # only the first request of a call is "ringing"
+        if response.status != 200:
+            raise WebhookError(url, response.status, response.body)
+        return _Document(url, parse_twiml(url, response))
+
+    def run_leg(self, leg: Leg, document: _Document) -> EndReason:
+        """Execute documents until the leg ends."""
+        while True:
+            for verb in document.root:
+                result = self._verb(leg, verb, document.url)
+                if isinstance(result, _Document):
+                    document = result  # a new document replaces the rest of the current one
+                    break
+                if result is not None:
+                    return result
+            else:
+                return "end-of-document"
+
+    def _verb(self, leg: Leg, verb: ET.Element, url: str) -> _Document | EndReason | None:
+        if verb.tag == "Say":
+            for _ in range(max(1, _int(verb, "loop", 1))):
+                self._hear(leg, (verb.text or "").strip(), spoken=True)
+        elif verb.tag == "Play":
+            for _ in range(max(1, _int(verb, "loop", 1))):
+                self._hear(leg, "[audio]", spoken=False)
+        elif verb.tag == "Pause":
+            self.clock += _int(verb, "length", 1)
+        elif verb.tag == "Gather":
+            return self._gather(leg, verb, url)
+        elif verb.tag == "Dial":
+            return self._dial(leg, verb, url)
+        elif verb.tag == "Record":
+            return self._record(leg, verb, url)
+        elif verb.tag == "Redirect":
+            return self.fetch(leg, urljoin(url, (verb.text or "").strip()), {}, verb.get("method", "POST"))
+        else:  # Hangup, Reject
+            return "hangup-verb"
+        return None
+
+    def _hear(self, leg: Leg, text: str, *, spoken: bool) -> None:
+        leg.party.hear(text)
+        leg.transcript.append(text)
+        if spoken:
+            seconds = max(1.0, len(text.split()) / _WORDS_PER_SECOND)
+            self.clock += seconds
+            if leg.is_caller:
+                self.spoken += seconds
+
+    def _gather(self, leg: Leg, gather: ET.Element, url: str) -> _Document | EndReason | None:
+        before = len(leg.transcript)
+        for child in gather:
+            self._verb(leg, child, url)
+        num_digits = int(gather.attrib["numDigits"]) if "numDigits" in gather.attrib else None
+        prompt = GatherPrompt(
+            texts=leg.transcript[before:],
+            num_digits=num_digits,
+            finish_on_key=gather.get("finishOnKey", "#"),
+            timeout=_int(gather, "timeout", 5),
+            input_modes=frozenset(gather.get("input", "dtmf").split()),
+            language=gather.get("language", "en-US"),
+            hints=[hint.strip() for hint in gather.get("hints", "").split(",") if hint.strip()],
+        )
+        answer = leg.party.gather(prompt)
+        action = urljoin(url, gather.get("action", url))
+        method = gather.get("method", "POST")
+        if isinstance(answer, HangUp):
+            return "caller-hangup"
+        if isinstance(answer, Speech) and "speech" in prompt.input_modes:
+            speech = {"SpeechResult": answer.text, "Confidence": str(answer.confidence)}
+            return self.fetch(leg, action, speech, method)
+        if isinstance(answer, Keys) and "dtmf" in prompt.input_modes:
+            digits, finished_on = _collect(answer.digits, prompt.finish_on_key, num_digits)
+            if digits:
+                if not finished_on and len(digits) != num_digits:
+                    self.clock += prompt.timeout  # Twilio waits for more keys before giving up
+                return self.fetch(leg, action, {"Digits": digits, "FinishedOnKey": finished_on}, method)
+        # Nothing usable came in: Twilio waits out the timeout, then moves on to the next verb.
+        self.clock += prompt.timeout
+        if gather.get("actionOnEmptyResult") == "true":
+            return self.fetch(leg, action, {"Digits": ""}, method)
+        return None
+
+    def _dial(self, leg: Leg, dial: ET.Element, url: str) -> _Document | EndReason | None:
+        numbers = dial.findall("Number")
+        request = DialRequest(
+            numbers=[(n.text or "").strip() for n in numbers] or [(dial.text or "").strip()],
+            caller_id=dial.get("callerId"),
+            timeout=_int(dial, "timeout", 30),
+            whisper_urls=[urljoin(url, n.attrib["url"]) if "url" in n.attrib else None for n in numbers]
+            or [None],
+        )
+        self.dialled.append(request)
+        outcome = leg.party.dial(request)
+        if isinstance(outcome, HangUp):
+            return "caller-hangup"
+        status, duration = outcome.status, outcome.duration_s if outcome.status == "completed" else 0
+        child_sid = new_sid("CA")
+        whisper_url = request.whisper_urls[0]
+        # Without distinct answer times, the first <Number> is the one that answers.
+        if status == "completed" and whisper_url is not None:
+            method = numbers[0].get("method", "POST")
+            if not self._whisper(request, whisper_url, method, child_sid, outcome.whisper_keys):
+                status, duration = "no-answer", 0
+        self.clock += duration if status == "completed" else request.timeout if status == "no-answer" else 0
+        if "action" not in dial.attrib:
+            return None
+        dialled = {"DialCallStatus": status, "DialCallSid": child_sid, "DialCallDuration": str(duration)}
+        return self.fetch(leg, urljoin(url, dial.attrib["action"]), dialled, dial.get("method", "POST"))
+
+    def _whisper(self, request: DialRequest, url: str, method: str, child_sid: str, keys: str | None) -> bool:
+        """Play a <Number url> whisper to the answering party; True if it ends by bridging the call."""
+        params = self.sim.base_params(
+            child_sid, "in-progress", request.caller_id or self.sim.to, request.numbers[0], "outbound-dial"
+        )
+        params["ParentCallSid"] = self.call_sid
+        leg = Leg(WhisperParty(keys), params, self.whispers, is_caller=False)
+        # A whisper that runs to its end bridges the call; one that hangs up leaves the caller unanswered.
+        return self.run_leg(leg, self.fetch(leg, url, {}, method)) == "end-of-document"
+
+    def _record(self, leg: Leg, record: ET.Element, url: str) -> _Document | EndReason | None:
+        request = RecordRequest(
+            max_length=_int(record, "maxLength", 3600),
+            finish_on_key=record.get("finishOnKey", "1234567890*#"),
+            timeout=_int(record, "timeout", 5),
+            play_beep=record.get("playBeep", "true") == "true",
+        )
+        outcome = leg.party.record(request)
+        if isinstance(outcome, HangUp):
+            return "caller-hangup"
+        if outcome.duration_s <= 0:
+            self.clock += request.timeout  # nothing recorded: Twilio skips the action, goes to the next verb
+            return None
+        duration = min(outcome.duration_s, request.max_length)
+        self.clock += duration
+        sid = new_sid("RE")
+        recording = {
+            "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{self.sim.account_sid}/Recordings/{sid}",
+            "RecordingSid": sid,
+            "RecordingDuration": str(duration),
+        }
+        action = urljoin(url, record.get("action", url))
+        method = record.get("method", "POST")
+        document = self.fetch(leg, action, recording | {"Digits": outcome.finish_key}, method)
+        if "recordingStatusCallback" in record.attrib:
+            if record.get("recordingStatusCallbackMethod", "POST").upper() != "POST":
+                raise SimulatorError("The simulator only sends recordingStatusCallback with POST.")
+            self.send(
+                urljoin(url, record.attrib["recordingStatusCallback"]),
+                {
+                    "AccountSid": self.sim.account_sid,
+                    "CallSid": self.call_sid,
+                    **recording,
+                    "RecordingStatus": "completed",
+                    "RecordingChannels": "1",
+                    "RecordingSource": "RecordVerb",
+                },
+            )
+        return document
+
+
+def _collect(typed: str, finish_on_key: str, num_digits: int | None) -> tuple[str, str]:
+    """The digits a Gather keeps from `typed`, and the finish key that ended it ("" if none)."""
+    digits = ""
+    for key in typed:
+        if finish_on_key and key == finish_on_key:
+            return digits, key
+        digits += key
+        if num_digits is not None and len(digits) >= num_digits:
+            break
+    return digits, ""

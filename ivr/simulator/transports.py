@@ -1,0 +1,68 @@
+"""How the simulator's requests reach the app: through Flask's test client, or over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import requests
+
+
+@dataclass(frozen=True)
+class WebhookResponse:
+    """What the app answered to one webhook request."""
+
+    status: int
+    content_type: str
+    body: str
+
+
+class Transport(Protocol):
+    """Delivers one form POST to the app and returns its answer."""
+
+    def post(self, url: str, params: Mapping[str, str], headers: Mapping[str, str]) -> WebhookResponse:
+        """POST `params` as a form to the absolute `url` with `headers`."""
+        ...
+
+
+class FlaskClientTransport:
+    """Delivers webhooks through a Flask test client, without a network."""
+
+    def __init__(self, client: Any) -> None:
+        """Wrap a flask.testing.FlaskClient (duck-typed to keep Flask out of this module)."""
+        self._client = client
+
+    def post(self, url: str, params: Mapping[str, str], headers: Mapping[str, str]) -> WebhookResponse:
+        """POST through the test client so that Flask sees exactly `url` (the URL that was signed)."""
+        parts = urlsplit(url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        response = self._client.post(
+            path, data=dict(params), headers=dict(headers), base_url=f"{parts.scheme}://{parts.netloc}"
+        )
+        return WebhookResponse(
+            status=int(response.status_code),
+            content_type=str(response.content_type or ""),
+            body=str(response.get_data(as_text=True)),
+        )
+
+
+class HttpTransport:
+    """Delivers webhooks over real HTTP with requests."""
+
+    def __init__(self, *, timeout: float = 15.0) -> None:
+        """Give up after `timeout` seconds, as Twilio does after 15 s."""
+        self._timeout = timeout
+
+    def post(self, url: str, params: Mapping[str, str], headers: Mapping[str, str]) -> WebhookResponse:
+        """POST the form over HTTP and decode the answer."""
+        # No redirects: the signature covers the URL, so a redirected webhook is a bug to see, not to hide.
+        response = requests.post(
+            url, data=dict(params), headers=dict(headers), timeout=self._timeout, allow_redirects=False
+        )
+        content_type = response.headers.get("Content-Type", "")
+        if "charset=" not in content_type.lower():
+            # requests would assume ISO-8859-1 for text/* without a charset, but XML's default is UTF-8.
+            response.encoding = "utf-8"
+        return WebhookResponse(response.status_code, content_type, response.text)

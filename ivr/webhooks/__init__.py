@@ -1,0 +1,54 @@
+"""Twilio's webhooks: the voice journey, transfers with screening, voicemail, status and fallback callbacks.
+
+Thin adapters: the menu engine and the transfer plan decide, `twiml` renders, `call_log` and `directory`
+record and route. Two rules hold everywhere: a voice webhook always answers valid TwiML that leads to a
+human, a voicemail or a spoken goodbye (`safety_net`), and writing the call log never delays or breaks the
+call (`events`: a failed write is logged and the caller goes on).
+
+One blueprint under /ivr: `security` checks every request's signature, `journey` answers a new call and
+each step of the menu, `transfers` rings the associations then the operators, `screening` is what they hear
+before taking the call, `voicemail` takes a message to call back, `status` keeps Twilio's status callbacks.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from directory.reference import taxonomy
+from foundation.config import Config
+from ivr.menu import compile_flow
+from ivr.sms import TwilioSms
+
+# Importing these modules adds their routes and hooks to the blueprint.
+from ivr.webhooks import journey, safety_net, screening, security, status, transfers, voicemail  # noqa: F401
+from ivr.webhooks.blueprint import bp
+
+logger = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    """Register the webhooks and compile the voice journey of the app's config."""
+    config: Config = app.extensions["helpline"].config
+    rows = [row for row in taxonomy() if row.code != "AUTRE"]
+    app.extensions["ivr.flow"] = compile_flow(
+        config,
+        labels={row.code: row.label for row in taxonomy()},
+        # A category answers to its label; a sub-category to its label and its synonyms.
+        speech_phrases={row.code: [row.label, *(row.synonyms if row.parent_code else ())] for row in rows},
+    )
+    settings = app.extensions["helpline"].settings
+    app.extensions["ivr.sms"] = None
+    if config.sms.enabled:
+        if settings.twilio_account_sid and settings.twilio_auth_token:
+            app.extensions["ivr.sms"] = TwilioSms(
+                account_sid=settings.twilio_account_sid,
+                auth_token=settings.twilio_auth_token,
+                from_=config.helpline.number,
+            )
+        else:
+            logger.warning(
+                "sms.enabled is set but TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is not: no texts sent."
+            )
+    app.register_blueprint(bp)

@@ -1,0 +1,39 @@
+"""The webhooks' blueprint, and what every webhook shares: the compiled journey, Twilio's form, TwiML."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr.menu import Flow
+from ivr.phone import usable_number
+from ivr.sms import SmsSender
+
+bp = Blueprint("ivr", __name__, url_prefix="/ivr")
+
+
+def flow() -> Flow:
+    """The voice journey compiled from the app's config (see `init_app`)."""
+    compiled: Flow = current_app.extensions["ivr.flow"]
+    return compiled
+
+
+def sms_sender() -> SmsSender | None:
+    """What texts the caller, or None when texts are off."""
+    sender: SmsSender | None = current_app.extensions.get("ivr.sms")
+    return sender
+
+
+def answer(response: VoiceResponse) -> Response:
+    """The HTTP answer carrying a TwiML document."""
+    return Response(str(response), mimetype="text/xml")
+
+
+def int_param(value: str | None) -> int | None:
+    """A whole number from Twilio's form or our own URL, or None when it is missing or not one."""
+    return int(value) if value is not None and value.isdigit() and len(value) < 10 else None
+
+
+def caller_number() -> str:
+    """The caller's number if we can call it back, else ''."""
+    return usable_number(request.form.get("From", ""))

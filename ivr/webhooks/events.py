@@ -1,0 +1,68 @@
+"""This request's event in the call log, written without ever failing the call.
+
+Twilio retries requests, so each event carries a key derived from the request: a retry adds nothing and
+changes nothing. A write that fails is logged, with its payload for replay by hand, and the caller goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import request
+from sqlalchemy.orm import Session
+
+from call_log.models import Call
+from call_log.recording import add_event, open_call
+from foundation.runtime import runtime
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def log_event(
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    opening: dict[str, str] | None = None,
+    summary: dict[str, Any] | None = None,
+    then: Callable[[Session, Call], T] | None = None,
+    call_sid: str | None = None,
+) -> T | None:
+    """Record an event of this request's call, update its summary, then run `then`; never fails the call.
+
+    The summary is only updated, and `then` only run, when the event is new, so that a retried request
+    changes nothing. Returns what `then` returned, or None.
+    """
+    call_sid = call_sid if call_sid is not None else request.form.get("CallSid", "")
+    if not call_sid.startswith("CA") or len(call_sid) > 64:
+        logger.warning("No usable CallSid in %s; %s not logged: %s", request.path, kind, payload)
+        return None
+    rt = runtime()
+    result: T | None = None
+    try:
+        with rt.sessions() as session, session.begin():
+            now = rt.clock()
+            call = open_call(session, call_sid=call_sid, now=now, **(opening or {}))
+            event = add_event(session, call, kind, payload, now=now, dedup_key=_dedup_key(kind))
+            if event is None:
+                return None
+            for name, value in (summary or {}).items():
+                setattr(call, name, value)
+            if then is not None:
+                result = then(session, call)
+    except Exception:
+        # The caller must go on; the request itself is in the log line for replay by hand.
+        logger.exception("Could not log %s for call %s: %s", kind, call_sid, payload)
+    return result
+
+
+def _dedup_key(kind: str) -> str:
+    """Identifies the `kind` event of this exact Twilio request: a retry carries the same URL and form."""
+    digest = hashlib.sha256(f"{kind}\0{request.full_path}".encode())
+    for key, value in sorted(request.form.items(multi=True)):
+        digest.update(f"\0{key}={value}".encode())
+    return digest.hexdigest()[:40]

@@ -1,0 +1,125 @@
+"""The voice journey: a new call, then each answer in the menu and the observatory's questions.
+
+The menu engine decides the next step from the state in the signed URL and what the caller did;
+`questions` says what each question says, and the step ends in a question or a transfer.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Response, request, url_for
+
+from call_log.codes import Outcome
+from call_log.privacy import stored_caller
+from foundation.runtime import Runtime, runtime
+from ivr import twiml
+from ivr.hours import LineStatus, closed_texts, line_status
+from ivr.line import current_override, pseudonymise
+from ivr.menu import Ask, CallState, Input, Keys, NoInput, Said, next_step, start
+from ivr.phone import caller_place
+from ivr.questions import question
+from ivr.webhooks.blueprint import answer, bp, flow
+from ivr.webhooks.events import log_event
+from ivr.webhooks.transfers import transfer
+from ivr.webhooks.voicemail import ask_callback_number
+
+logger = logging.getLogger(__name__)
+
+
+@bp.post("/voice")
+def voice() -> Response:
+    """A new call: log it, then the main menu, or, when the line is closed, say so and take a message."""
+    rt = runtime()
+    now = rt.clock()
+    form = request.form
+    number = form.get("From", "")
+    status = _line_status(rt)
+    secret = rt.settings.caller_hash_secret
+    caller = stored_caller(number, rt.config.privacy.caller_number, secret=secret)
+    country, area = caller_place(number, form.get("FromCountry", ""))
+    log_event(
+        "call_started",
+        {"caller": caller, "to": form.get("To", ""), "line": status.reason},
+        opening={"caller": caller, "caller_country": country, "called": form.get("To", "")[:20]},
+        summary={"caller_area": area, "after_hours": not status.open}
+        | ({} if status.open else {"outcome": Outcome.AFTER_HOURS_NO_MESSAGE}),
+        then=lambda session, call: pseudonymise(session, call, number, secret=secret, now=now),
+    )
+    if not status.open:
+        texts = closed_texts(rt.config, status, rt.clock())
+        return answer(ask_callback_number(rt, closed=True, texts=texts))
+    return _ask(start(), greeting=True)
+
+
+def _line_status(rt: Runtime) -> LineStatus:
+    """Open or closed now; an unreadable schedule or override fails open (callers reach the menu)."""
+    now = rt.clock()
+    try:
+        with rt.sessions() as session:
+            override = current_override(session)
+    except Exception:
+        logger.exception("Could not read the line's override; using the hours alone")
+        override = None
+    try:
+        return line_status(rt.config, now, override=override)
+    except Exception:
+        logger.exception("Could not compute opening hours; the line stays open")
+        return LineStatus(open=True, reason="open")
+
+
+@bp.post("/menu")
+def menu() -> Response:
+    """An answer in the journey (keys, words, or nothing before the timeout): the engine says what is next."""
+    state = CallState.from_params(request.args)
+    form = request.form
+    given: Input
+    if request.args.get("timeout"):
+        given = NoInput()
+    elif form.get("SpeechResult"):
+        given = Said(form["SpeechResult"][:300], _confidence(form.get("Confidence"), default=1.0))
+    else:
+        given = Keys(form.get("Digits", "")[:20])
+    log_event(
+        "menu_input",
+        {
+            "phase": state.phase,
+            "node": state.node,
+            "digits": given.digits if isinstance(given, Keys) else None,
+            "speech": given.text if isinstance(given, Said) else None,
+            "timeout": isinstance(given, NoInput),
+        },
+    )
+    step = next_step(flow(), state, given)
+    if isinstance(step, Ask):
+        return _ask(step)
+    return transfer(step)
+
+
+def _ask(step: Ask, *, greeting: bool = False) -> Response:
+    """Render a question of the journey, its answer (or silence) coming back to the menu webhook."""
+    rt = runtime()
+    asked = question(step, flow(), rt.config.prompts, greeting=greeting)
+    params: dict[str, Any] = step.state.to_params()
+    return answer(
+        twiml.ask(
+            twiml.Voice.of(rt.config),
+            asked.texts,
+            action=url_for("ivr.menu", **params),
+            on_silence=url_for("ivr.menu", timeout="1", **params),
+            timeout_s=rt.config.menu.gather_timeout_s,
+            num_digits=asked.num_digits,
+            speech_hints=asked.speech_hints,
+            speech_only=asked.speech_only,
+        )
+    )
+
+
+def _confidence(value: str | None, *, default: float) -> float:
+    """Twilio's speech Confidence, between 0 and 1; `default` when missing or unreadable."""
+    try:
+        number = float(value) if value is not None else default
+    except ValueError:
+        return default
+    return min(max(number, 0.0), 1.0)

@@ -1,0 +1,187 @@
+"""Transfers: ring the associations that can take the request, one after the other, then the operators.
+
+`transfer_plan` decides who is rung next; here the directory is read, the attempt logged, the `<Dial>`
+rendered, and its result sends the caller on down the chain (or texts them the association's number).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Response, request, url_for
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from call_log.codes import TransferTarget
+from call_log.journey import end_transfer, start_transfer
+from call_log.models import Call
+from directory.routing import Candidate, route
+from foundation.runtime import Runtime, runtime
+from ivr import twiml
+from ivr.menu import CallState, Route, ToOperator
+from ivr.sms import can_receive_sms, referral_text
+from ivr.transfer_plan import (
+    OperatorReason,
+    RingOperators,
+    Transfer,
+    after_dial,
+    next_association,
+    observatory,
+    operators_first,
+    parse_tried,
+    tried_param,
+)
+from ivr.webhooks.blueprint import answer, bp, caller_number, int_param, sms_sender
+from ivr.webhooks.events import log_event
+from ivr.webhooks.voicemail import ask_callback_number
+
+logger = logging.getLogger(__name__)
+
+
+def transfer(step: Route | ToOperator, *, tried: tuple[int, ...] = ()) -> Response:
+    """Ring the next association that can take the request, else the operators."""
+    rt = runtime()
+    prompts = rt.config.prompts
+    state = step.state
+    plan = operators_first(step, prompts, tried=tried) or _next_association(rt, state, tried=tried)
+    if isinstance(plan, RingOperators):
+        if plan.event is not None:
+            log_event(plan.event.kind, plan.event.payload, summary=plan.event.summary)
+        return _to_operators(rt, state, plan.texts, reason=plan.reason)
+    candidate = plan.candidate
+    attempt, _call_id = _start_attempt(rt, state, candidate=candidate)
+    params: dict[str, Any] = state.to_params()
+    return answer(
+        twiml.dial(
+            twiml.Voice.of(rt.config),
+            [plan.text],
+            [candidate.phone],
+            action=url_for(
+                "ivr.dial_result",
+                stage=TransferTarget.ASSOCIATION,
+                association=str(candidate.association_id),
+                attempt=str(attempt or ""),
+                tried=tried_param(plan.tried),
+                **params,
+                # The text after a referral needs them; the signed URL carries them, no lookup needed.
+                **(_referral_params(candidate) if sms_sender() else {}),
+            ),
+            caller_id=rt.config.helpline.number,
+            timeout_s=rt.config.transfer.association_timeout_s,
+            whisper=url_for("ivr.whisper", target=TransferTarget.ASSOCIATION, **params),
+        )
+    )
+
+
+def _next_association(rt: Runtime, state: CallState, *, tried: tuple[int, ...]) -> Transfer:
+    """The directory's candidates for the request now, and the plan's choice among them."""
+    with rt.sessions() as session:
+        candidates = route(session, category=state.category or "", commune_insee=state.insee, at=rt.clock())
+    return next_association(state, rt.config.prompts, tried=tried, candidates=candidates)
+
+
+def _to_operators(rt: Runtime, state: CallState, texts: Sequence[str], *, reason: OperatorReason) -> Response:
+    attempt, call_id = _start_attempt(rt, state, candidate=None, reason=reason)
+    whisper = url_for(
+        "ivr.whisper", target=TransferTarget.OPERATORS, call=str(call_id or ""), **state.to_params()
+    )
+    return answer(dial_operators(rt, texts, whisper=whisper, attempt=attempt))
+
+
+def _start_attempt(
+    rt: Runtime, state: CallState, *, candidate: Candidate | None, reason: str = ""
+) -> tuple[int | None, int | None]:
+    """Log a transfer attempt with what the journey collected; its number and the call's id, if logged."""
+    association_id = candidate.association_id if candidate else None
+    payload = {
+        "target": TransferTarget.ASSOCIATION if candidate else TransferTarget.OPERATORS,
+        "association_id": association_id,
+        "category": state.category,
+    } | ({"reason": reason} if reason else {})
+
+    def record(session: Session, call: Call) -> tuple[int, int]:
+        attempt = start_transfer(session, call, association_id=association_id, now=rt.clock())
+        # The journey's answers go on the call after the attempt is numbered, so that its query does
+        # not flush them half-way.
+        for name, value in observatory(state).items():
+            setattr(call, name, value)
+        return attempt, call.id
+
+    return log_event("transfer", payload, then=record) or (None, None)
+
+
+def dial_operators(
+    rt: Runtime, texts: Sequence[str], *, whisper: str | None, attempt: int | None = None
+) -> VoiceResponse:
+    """Say `texts`, then ring every operator at once (screened by `whisper`, if given)."""
+    return twiml.dial(
+        twiml.Voice.of(rt.config),
+        texts,
+        [operator.phone for operator in rt.config.operators],
+        action=url_for("ivr.dial_result", stage=TransferTarget.OPERATORS, attempt=str(attempt or "")),
+        caller_id=rt.config.helpline.number,
+        timeout_s=rt.config.transfer.operators_timeout_s,
+        whisper=whisper,
+    )
+
+
+@bp.post("/dial-result")
+def dial_result() -> Response:
+    """How a transfer went: bridged, or on to the next fallback (associations, operators, voicemail)."""
+    rt = runtime()
+    stage = (
+        TransferTarget.ASSOCIATION
+        if request.args.get("stage") == TransferTarget.ASSOCIATION
+        else TransferTarget.OPERATORS
+    )
+    status = request.form.get("DialCallStatus", "")[:20]
+    duration = int_param(request.form.get("DialCallDuration"))
+    attempt = int_param(request.args.get("attempt"))
+    association_id = int_param(request.args.get("association"))
+    after = after_dial(stage, status, request.form.get("CallStatus", ""))
+    payload = {"stage": stage, "status": status, "duration_s": duration, "attempt": attempt}
+    log_event(
+        "dial_result",
+        payload | ({"association_id": association_id} if stage == TransferTarget.ASSOCIATION else {}),
+        then=lambda session, call: end_transfer(
+            session,
+            call,
+            target=stage,
+            attempt=attempt,
+            result=status,
+            duration_s=duration,
+            association_id=association_id,
+            connected=after == "connected",
+            now=rt.clock(),
+        ),
+    )
+    voice = twiml.Voice.of(rt.config)
+    if after == "connected" and stage == TransferTarget.ASSOCIATION:
+        _text_the_referral(rt)
+    if after in {"connected", "caller_left"}:
+        return answer(twiml.goodbye(voice, []))
+    if after == "next_association":
+        tried = parse_tried(request.args.get("tried", ""))
+        return transfer(Route(CallState.from_params(request.args)), tried=tried)
+    return answer(ask_callback_number(rt, closed=False, texts=[rt.config.prompts.operators_busy]))
+
+
+def _referral_params(candidate: Candidate) -> dict[str, Any]:
+    return {"name": candidate.name, "phone": candidate.phone}
+
+
+def _text_the_referral(rt: Runtime) -> None:
+    """Text the caller the association's name and number, if enabled; a failure only costs the text."""
+    sender, to = sms_sender(), caller_number()
+    name, phone = request.args.get("name", ""), request.args.get("phone", "")
+    if sender is None or not (name and phone) or not can_receive_sms(to):
+        return
+    try:
+        sid = sender.send(to=to, body=referral_text(rt.config.sms.text, name=name, phone=phone))
+    except Exception as exc:
+        logger.exception("Could not text the referral to the caller")
+        log_event("sms_failed", {"error": repr(exc)[:300]})
+        return
+    log_event("sms_sent", {"message_sid": sid})

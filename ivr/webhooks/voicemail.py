@@ -1,0 +1,115 @@
+"""The voicemail: read back the number we will call back (or take another), record, and queue the callback."""
+
+from __future__ import annotations
+
+from flask import Response, request, url_for
+from twilio.twiml.voice_response import VoiceResponse
+
+from call_log.journey import leave_voicemail
+from foundation.runtime import Runtime, runtime
+from ivr import twiml
+from ivr.phone import say_number, typed_number, usable_number
+from ivr.webhooks.blueprint import answer, bp, caller_number, int_param
+from ivr.webhooks.events import log_event
+
+
+def ask_callback_number(rt: Runtime, *, closed: bool, texts: list[str]) -> VoiceResponse:
+    """Read back the number we will call back and let the caller confirm it (1) or type another (then #)."""
+    prompts = rt.config.prompts
+    number = caller_number()
+    question = (
+        prompts.callback_number.format(number=say_number(number))
+        if number
+        else prompts.callback_number_missing
+    )
+    flag = "1" if closed else ""
+    return twiml.ask(
+        twiml.Voice.of(rt.config),
+        [*texts, question],
+        action=url_for("ivr.callback_number", closed=flag),
+        on_silence=url_for("ivr.record", closed=flag, cb=number),
+        timeout_s=rt.config.menu.gather_timeout_s,
+        num_digits=None,
+    )
+
+
+@bp.post("/callback-number")
+def callback_number() -> Response:
+    """The caller confirmed their number or typed another one: now the voicemail."""
+    rt = runtime()
+    digits = request.form.get("Digits", "")[:20]
+    number = caller_number()
+    typed = typed_number(digits) if digits and digits != "1" else None
+    log_event(
+        "callback_number",
+        {
+            "confirmed": digits == "1",
+            "typed": typed is not None,
+            "unusable": bool(digits) and digits != "1" and typed is None,
+        },
+    )
+    return answer(
+        record_message(
+            rt,
+            callback=typed or number,
+            closed=bool(request.args.get("closed")),
+            texts=[rt.config.prompts.voicemail],
+        )
+    )
+
+
+@bp.post("/record")
+def record() -> Response:
+    """No answer to the number question: record the voicemail for the number we have."""
+    rt = runtime()
+    callback = usable_number(request.args.get("cb", ""))
+    return answer(
+        record_message(
+            rt,
+            callback=callback,
+            closed=bool(request.args.get("closed")),
+            texts=[rt.config.prompts.voicemail],
+        )
+    )
+
+
+def record_message(rt: Runtime, *, callback: str, closed: bool, texts: list[str]) -> VoiceResponse:
+    """Say `texts`, then record the caller's message for a callback to `callback`."""
+    return twiml.record_voicemail(
+        twiml.Voice.of(rt.config),
+        texts,
+        action=url_for("ivr.voicemail", cb=callback, closed="1" if closed else ""),
+        status_callback=url_for("ivr.recording_status"),
+        max_length_s=rt.config.transfer.voicemail_max_s,
+        no_message=rt.config.prompts.no_message,
+    )
+
+
+@bp.post("/voicemail")
+def voicemail() -> Response:
+    """A voicemail was recorded: a callback request for the operators; thank the caller and hang up."""
+    rt = runtime()
+    form = request.form
+    duration = int_param(form.get("RecordingDuration")) or 0
+    voice = twiml.Voice.of(rt.config)
+    if duration <= 0:
+        log_event("voicemail_empty", {"recording_sid": form.get("RecordingSid", "")[:64]})
+        return answer(twiml.goodbye(voice, [rt.config.prompts.no_message]))
+    callback = usable_number(request.args.get("cb", ""))
+    closed = bool(request.args.get("closed"))
+    url, sid = form.get("RecordingUrl", "")[:500], form.get("RecordingSid", "")[:64]
+    log_event(
+        "voicemail",
+        {"recording_url": url, "recording_sid": sid, "duration_s": duration},
+        then=lambda session, call: leave_voicemail(
+            session,
+            call,
+            after_hours=closed,
+            callback_number=callback,
+            recording_url=url,
+            recording_sid=sid,
+            duration_s=duration,
+            now=rt.clock(),
+        ),
+    )
+    return answer(twiml.goodbye(voice, [rt.config.prompts.thanks_message]))
