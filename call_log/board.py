@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from call_log.codes import FINAL_STATUSES, Channel, DialResult, EventKind, Outcome, TransferTarget
+from call_log.codes import CONNECTED_DIALS, FINAL_STATUSES, Channel, EventKind, Outcome, TransferTarget
 from call_log.models import Call, CallEvent
 
 # A call still without its final status after this long lost its status callback: it is not live.
@@ -77,5 +77,5 @@ def _row(call: Call) -> BoardRow:
         else:  # asked for a number to call back, or recorded a message
             where, detail = "voicemail", ""
     if where == TransferTarget.OPERATORS and live:
-        with_operator = with_operator or detail in ("", DialResult.COMPLETED, DialResult.ANSWERED)
+        with_operator = with_operator or detail in ("", *CONNECTED_DIALS)
     return BoardRow(call, live, where, detail, with_operator)

@@ -150,6 +150,10 @@ class DialResult(Code):
     CANCELED = "canceled", "annulé"
 
 
+# How a <Dial> ends when the called party took the call.
+CONNECTED_DIALS = (DialResult.COMPLETED, DialResult.ANSWERED)
+
+
 class EventKind(Code):
     """What a step of a call's timeline records."""
 
@@ -159,6 +163,7 @@ class EventKind(Code):
     DIAL_RESULT = "dial_result", "Fin du transfert"
     OUT_OF_TERRITORY = "out_of_territory", "Hors du territoire"
     UNMET_DEMAND = "unmet_demand", "Aucune association pour cette demande"
+    TRANSFER_ACCEPTED = "transfer_accepted", "Appel accepté"
     CALLBACK_NUMBER = "callback_number", "Numéro de rappel"
     VOICEMAIL = "voicemail", "Message vocal"
     VOICEMAIL_EMPTY = "voicemail_empty", "Message vide"
@@ -171,3 +176,5 @@ class EventKind(Code):
     REFERRAL_ADDED = "referral_added", "Orientation"
     REFERRAL_FOLLOW_UP = "referral_follow_up", "Suivi d'une orientation"
     CALLBACK_UPDATED = "callback_updated", "Rappel"
+    SMS_SENT = "sms_sent", "Texto envoyé à l'appelant"
+    SMS_FAILED = "sms_failed", "Texto non envoyé"

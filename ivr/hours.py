@@ -12,10 +12,9 @@ from typing import Literal
 
 import holidays
 
-from foundation.config import DAYS, Config, OpeningHours, TimeRange
+from foundation.config import DAY_NAMES_FR, DAYS, Config, OpeningHours, TimeRange
 
 Reason = Literal["open", "night", "weekend", "holiday", "closure", "override"]
-DAY_NAMES_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTH_NAMES_FR = (
     "janvier", "février", "mars", "avril", "mai", "juin",
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",

@@ -11,15 +11,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from call_log.codes import Beneficiary, CallStatus, DialResult, Outcome, TransferTarget
+from call_log.codes import (
+    CONNECTED_DIALS,
+    Beneficiary,
+    CallStatus,
+    EventKind,
+    Outcome,
+    TransferTarget,
+)
 from call_log.record import Place
 from directory.routing import Candidate
 from foundation.config import Prompts
 from ivr.menu import CallState, Flow, Route, ToOperator
 from ivr.places import communes_for, in_territory
 
-# The DialCallStatus values that count as the called party having taken the call.
-CONNECTED = frozenset({DialResult.COMPLETED, DialResult.ANSWERED})
 # At most this many associations are tried for one call (the list travels in the signed URL).
 MAX_TRIED = 10
 
@@ -77,7 +82,7 @@ def operators_first(
     if state.territory == "out" and not tried:
         # Associations of the directory serve the park's communes; an operator can orient the caller.
         event = JourneyEvent(
-            "out_of_territory", {"postal_code": state.postal_code, "departement": state.departement}
+            EventKind.OUT_OF_TERRITORY, {"postal_code": state.postal_code, "departement": state.departement}
         )
         return RingOperators((prompts.out_of_territory,), reason="out_of_territory", event=event)
     return None
@@ -90,7 +95,7 @@ def next_association(
     left = [candidate for candidate in candidates if candidate.association_id not in tried]
     if not left and not tried:
         event = JourneyEvent(
-            "unmet_demand",
+            EventKind.UNMET_DEMAND,
             {
                 "category": state.category or "",
                 "commune_insee": state.insee,
@@ -108,7 +113,7 @@ def next_association(
 
 def after_dial(target: str, dial_status: str, call_status: str) -> AfterDial:
     """What follows a transfer: connected, the caller gone, the next association, or the voicemail."""
-    if dial_status in CONNECTED:
+    if dial_status in CONNECTED_DIALS:
         return "connected"
     if call_status == CallStatus.COMPLETED:
         return "caller_left"  # the caller hung up while it rang

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Response, request, url_for
 
-from call_log.codes import Outcome
+from call_log.codes import EventKind, Outcome
 from call_log.privacy import stored_caller
 from foundation.runtime import Runtime, runtime
 from ivr import twiml
@@ -40,7 +40,7 @@ def voice() -> Response:
     caller = stored_caller(number, rt.config.privacy.caller_number, secret=secret)
     country, area = caller_place(number, form.get("FromCountry", ""))
     log_event(
-        "call_started",
+        EventKind.CALL_STARTED,
         {"caller": caller, "to": form.get("To", ""), "line": status.reason},
         opening={"caller": caller, "caller_country": country, "called": form.get("To", "")[:20]},
         summary={"caller_area": area, "after_hours": not status.open}
@@ -82,7 +82,7 @@ def menu() -> Response:
     else:
         given = Keys(form.get("Digits", "")[:20])
     log_event(
-        "menu_input",
+        EventKind.MENU_INPUT,
         {
             "phase": state.phase,
             "node": state.node,

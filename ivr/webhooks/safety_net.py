@@ -12,7 +12,7 @@ import logging
 from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
-from call_log.codes import TransferTarget
+from call_log.codes import EventKind, TransferTarget
 from foundation.runtime import runtime
 from ivr import twiml
 from ivr.webhooks.blueprint import answer, bp, caller_number
@@ -31,7 +31,7 @@ def rescue(error: Exception) -> Response | tuple[str, int]:
     logger.exception("Webhook %s failed; the caller is sent on without it", request.path)
     if request.endpoint in {"ivr.status", "ivr.recording_status"}:
         return "", 204
-    log_event("webhook_error", {"endpoint": request.endpoint or "", "error": repr(error)[:500]})
+    log_event(EventKind.WEBHOOK_ERROR, {"endpoint": request.endpoint or "", "error": repr(error)[:500]})
     return _emergency()
 
 
@@ -56,6 +56,6 @@ def fallback() -> Response:
     """Twilio's fallback URL: the primary webhook failed; log it and get the caller to a human."""
     error = {"code": request.form.get("ErrorCode", ""), "url": request.form.get("ErrorUrl", "")}
     logger.error("Twilio reported error %(code)s on %(url)s; answering from the fallback URL", error)
-    log_event("twilio_error", error)
+    log_event(EventKind.TWILIO_ERROR, error)
     rt = runtime()
     return answer(dial_operators(rt, [rt.config.prompts.technical_problem], whisper=None))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, request, url_for
 
-from call_log.codes import TransferTarget
+from call_log.codes import EventKind, TransferTarget
 from foundation.runtime import runtime
 from ivr import twiml
 from ivr.menu import CallState
@@ -40,7 +40,7 @@ def whisper_answer() -> Response:
     if request.form.get("Digits") == "1":
         # The console shows who is on the line: the event goes to the caller's call, the parent leg.
         log_event(
-            "transfer_accepted",
+            EventKind.TRANSFER_ACCEPTED,
             {"target": request.args.get("target", "")},
             call_sid=request.form.get("ParentCallSid", ""),
         )

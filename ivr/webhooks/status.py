@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
+from call_log.codes import EventKind
 from call_log.journey import finish_recording
 from call_log.recording import apply_status
 from foundation.runtime import runtime
@@ -20,7 +21,7 @@ def recording_status() -> tuple[str, int]:
     url = form.get("RecordingUrl", "")[:500]
     duration = int_param(form.get("RecordingDuration"))
     log_event(
-        "recording_status",
+        EventKind.RECORDING_STATUS,
         {"status": recording_state, "recording_sid": sid, "recording_url": url, "duration_s": duration},
         then=lambda session, _call: finish_recording(
             session, recording_sid=sid, status=recording_state, recording_url=url, duration_s=duration
@@ -38,7 +39,7 @@ def status() -> tuple[str, int]:
     duration = int_param(form.get("CallDuration"))
     now = runtime().clock()
     log_event(
-        "status",
+        EventKind.STATUS,
         {"status": call_status, "sequence": sequence, "duration_s": duration},
         then=lambda _session, call: apply_status(
             call, status=call_status, sequence=sequence, duration_s=duration, now=now

@@ -14,7 +14,7 @@ from flask import Response, request, url_for
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from call_log.codes import TransferTarget
+from call_log.codes import EventKind, TransferTarget
 from call_log.journey import end_transfer, start_transfer
 from call_log.models import Call
 from directory.routing import Candidate, route
@@ -109,7 +109,7 @@ def _start_attempt(
             setattr(call, name, value)
         return attempt, call.id
 
-    return log_event("transfer", payload, then=record) or (None, None)
+    return log_event(EventKind.TRANSFER, payload, then=record) or (None, None)
 
 
 def dial_operators(
@@ -143,7 +143,7 @@ def dial_result() -> Response:
     after = after_dial(stage, status, request.form.get("CallStatus", ""))
     payload = {"stage": stage, "status": status, "duration_s": duration, "attempt": attempt}
     log_event(
-        "dial_result",
+        EventKind.DIAL_RESULT,
         payload | ({"association_id": association_id} if stage == TransferTarget.ASSOCIATION else {}),
         then=lambda session, call: end_transfer(
             session,
@@ -182,6 +182,6 @@ def _text_the_referral(rt: Runtime) -> None:
         sid = sender.send(to=to, body=referral_text(rt.config.sms.text, name=name, phone=phone))
     except Exception as exc:
         logger.exception("Could not text the referral to the caller")
-        log_event("sms_failed", {"error": repr(exc)[:300]})
+        log_event(EventKind.SMS_FAILED, {"error": repr(exc)[:300]})
         return
-    log_event("sms_sent", {"message_sid": sid})
+    log_event(EventKind.SMS_SENT, {"message_sid": sid})

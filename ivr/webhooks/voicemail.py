@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
+from call_log.codes import EventKind
 from call_log.journey import leave_voicemail
 from foundation.runtime import Runtime, runtime
 from ivr import twiml
@@ -41,7 +42,7 @@ def callback_number() -> Response:
     number = caller_number()
     typed = typed_number(digits) if digits and digits != "1" else None
     log_event(
-        "callback_number",
+        EventKind.CALLBACK_NUMBER,
         {
             "confirmed": digits == "1",
             "typed": typed is not None,
@@ -93,13 +94,13 @@ def voicemail() -> Response:
     duration = int_param(form.get("RecordingDuration")) or 0
     voice = twiml.Voice.of(rt.config)
     if duration <= 0:
-        log_event("voicemail_empty", {"recording_sid": form.get("RecordingSid", "")[:64]})
+        log_event(EventKind.VOICEMAIL_EMPTY, {"recording_sid": form.get("RecordingSid", "")[:64]})
         return answer(twiml.goodbye(voice, [rt.config.prompts.no_message]))
     callback = usable_number(request.args.get("cb", ""))
     closed = bool(request.args.get("closed"))
     url, sid = form.get("RecordingUrl", "")[:500], form.get("RecordingSid", "")[:64]
     log_event(
-        "voicemail",
+        EventKind.VOICEMAIL,
         {"recording_url": url, "recording_sid": sid, "duration_s": duration},
         then=lambda session, call: leave_voicemail(
             session,
