@@ -2,14 +2,16 @@
 # site-packages: Debian and others refuse `pip install` there, PEP 668). Every install takes the exact
 # versions of requirements.lock; `make lock` refreshes that file.
 #
-#   make serve      install into $(VENV), migrate helpline.sqlite3, run the development server
-#   make test       install with the test extra into $(VENV), run the whole test suite
+#   make serve      install into .venv, migrate helpline.sqlite3, run the development server
+#   make test       install with the test extra into .venv, run the whole test suite
+#   make install    only install (make install-test: with the test extra)
 #   make lint       ruff check, ruff format --check and mypy, as CI runs them
 #   make lock       re-resolve requirements.lock to the newest versions pyproject.toml allows
 #
 # Overridable: PYTHON (the interpreter that creates the venv), VENV (its folder), PYTEST_WORKERS (xdist
 # workers, `0` for a single process), PYTEST_ARGS (more pytest arguments), e.g.
 #   make test PYTHON=python3.13 VENV=.venv-3.13 PYTEST_ARGS='-k journey'
+# Then `. .venv/bin/activate` puts helpline, pytest, ruff and mypy on PATH.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -31,7 +33,7 @@ LOCK_VENV := .venv-lock
 .PHONY: help install install-test serve test lint lock
 
 help:
-	@sed -n 's/^#   \(make .*\)/\1/p' $(firstword $(MAKEFILE_LIST))
+	@sed -n 's/^#   \(make [a-z-]* .*\)/\1/p' $(firstword $(MAKEFILE_LIST))
 
 # A new venv (no system site-packages). Delete $(VENV) to start over, e.g. after changing PYTHON.
 $(VENV)/pyvenv.cfg:
