@@ -2,7 +2,7 @@
 # site-packages: Debian and others refuse `pip install` there, PEP 668). Every install takes the exact
 # versions of requirements.lock; `make lock` refreshes that file.
 #
-#   make serve      install into .venv, migrate helpline.sqlite3, run the development server
+#   make serve      install into .venv, migrate var/helpline.sqlite3, run the development server
 #   make test       install with the test extra into .venv, run the whole test suite
 #   make install    only install (make install-test: with the test extra)
 #   make lint       ruff check, ruff format --check and mypy, as CI runs them

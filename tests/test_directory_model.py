@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import DateTime, Engine, bindparam, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from directory.audit import changed_fields, history
@@ -79,7 +79,8 @@ def test_migration_moves_associations_to_services_and_back(database_url: str) ->
                     "INSERT INTO call (call_sid, channel, started_at, caller, caller_country, called, "
                     "status, menu_path, association_id, caller_area, after_hours, notes) VALUES "
                     "('CA1', 'ivr', :at, '', '', '', 'completed', '1', 1, '', :no, '')"
-                ),
+                    # Typed, so that SQLAlchemy converts it: sqlite3's own datetime adapter is deprecated.
+                ).bindparams(bindparam("at", type_=DateTime(timezone=True))),
                 {"at": NOW, "no": False},
             )
 
