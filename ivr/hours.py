@@ -62,11 +62,9 @@ def _closed_reason(config: Config, local: datetime) -> tuple[Reason, str] | None
             return "closure", closure.message
     if is_holiday(config, day):
         return "holiday", ""
-    ranges = config.hours.for_weekday(local.weekday())
-    moment = local.time()
-    if any(r.contains(moment) for r in ranges):
+    if config.hours.is_open_at(local):
         return None
-    if not ranges and local.weekday() >= 5:
+    if not config.hours.for_weekday(local.weekday()) and local.weekday() >= 5:
         return "weekend", ""
     return "night", ""
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from foundation.config import Calendar, Closure, Config
+from foundation.config import Calendar, Closure, Config, OpeningHours, TimeRange, is_within
 from ivr.hours import Override, describe_hours, is_holiday, line_status, next_opening, say_reopening
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -124,3 +124,30 @@ def test_weekly_hours_described(config: Config) -> None:
     assert describe_hours(saturday) == (
         "du lundi au vendredi de 9 h à 12 h 30 et de 13 h 30 à 17 h 30, et le samedi de 9 h à 12 h 30"
     )
+
+
+@pytest.mark.parametrize(
+    ("span", "moment", "inside"),
+    [
+        ("09:00-12:30", time(9, 0), True),
+        ("09:00-12:30", time(12, 29, 59), True),
+        ("09:00-12:30", time(12, 30), False),
+        ("09:00-12:30", time(8, 59, 59), False),
+        ("20:00-24:00", time(23, 59, 59, 999999), True),
+        ("20:00-24:00", time(0, 0), False),
+    ],
+)
+def test_one_rule_says_whether_a_span_is_open(span: str, moment: time, inside: bool) -> None:
+    """Hours of the line, of the directory and of the demo data share one check; a span to 24:00 ends at
+    midnight, its last instant included."""
+    parsed = TimeRange.parse(span)
+    assert parsed.contains(moment) is inside
+    assert is_within(parsed.start, parsed.end, moment) is inside
+
+
+def test_weekly_hours_open_at_a_local_moment() -> None:
+    """OpeningHours reads the weekday and the time of a local moment."""
+    hours = OpeningHours(fri=["22:00-24:00"])
+    paris = ZoneInfo("Europe/Paris")
+    assert hours.is_open_at(datetime(2026, 11, 27, 23, 59, 59, 999999, tzinfo=paris))
+    assert not hours.is_open_at(datetime(2026, 11, 28, 0, 0, tzinfo=paris))

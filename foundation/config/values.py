@@ -6,7 +6,7 @@ Part of the shared leaf: it imports nothing of ours.
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import datetime, time
 from itertools import pairwise
 from typing import Annotated, Any
 
@@ -110,6 +110,11 @@ class OpeningHours(ConfigModel):
         """The ranges of a weekday, Monday being 0."""
         ranges: list[TimeRange] = getattr(self, DAYS[weekday])
         return ranges
+
+    def is_open_at(self, local: datetime) -> bool:
+        """Whether the weekly hours are open at this moment of the helpline's local time."""
+        moment = local.time()
+        return any(span.contains(moment) for span in self.for_weekday(local.weekday()))
 
 
 def _email(value: str) -> str:

@@ -6,7 +6,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 from urllib.parse import urljoin
 
 from ivr.simulator.callers import (
@@ -23,8 +23,20 @@ from ivr.simulator.errors import SimulationLimit, SimulatorError, WebhookError
 from ivr.simulator.transports import WebhookResponse
 from ivr.simulator.twiml import parse_twiml
 
-if TYPE_CHECKING:
-    from ivr.simulator.call import CallSimulator
+
+class TwilioSide(Protocol):
+    """What a call's run needs of the simulator: its signed requests and the call's fixed parameters."""
+
+    to: str
+    account_sid: str
+    max_documents: int
+
+    def post(self, path_or_url: str, params: Mapping[str, str]) -> WebhookResponse:
+        """POST `params` to the app, signed as Twilio signs."""
+
+    def base_params(self, call_sid: str, status: str, from_: str, to: str, direction: str) -> dict[str, str]:
+        """The parameters Twilio sends with every request about a call."""
+
 
 EndReason = Literal["hangup-verb", "end-of-document", "caller-hangup"]
 
@@ -59,7 +71,7 @@ def _int(element: ET.Element, name: str, default: int) -> int:
 class CallRun:
     """The state of one call while its TwiML runs."""
 
-    def __init__(self, simulator: CallSimulator, call_sid: str) -> None:
+    def __init__(self, simulator: TwilioSide, call_sid: str) -> None:
         """Run call `call_sid` through `simulator`, from a clock at 0 s and nothing heard yet."""
         self.sim = simulator
         self.call_sid = call_sid

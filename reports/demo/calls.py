@@ -85,11 +85,6 @@ class DemoDirectory:
         return cls([(i, p) for i, p in communes], subcategories, coverage, anywhere)
 
 
-def _is_open(hours: OpeningHours, local: datetime) -> bool:
-    moment = local.time()
-    return any(span.contains(moment) for span in hours.for_weekday(local.weekday()))
-
-
 @dataclass
 class _Ids:
     call: int
@@ -188,7 +183,7 @@ class DemoGenerator:
         elif where < 0.9:
             in_territory, departement = False, rng.choice(OUTSIDE_DEPARTEMENTS)
         away = AWAY[rng.randrange(len(AWAY))]
-        after_hours = channel == Channel.IVR and not _is_open(self.hours, local)
+        after_hours = channel == Channel.IVR and not self.hours.is_open_at(local)
         row: Row = {
             "id": call_id,
             "call_sid": f"CA{self.sid_prefix}{call_id:016x}",
