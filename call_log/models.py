@@ -53,6 +53,9 @@ class Call(Base):
     # A keyed hash of the full number, to count distinct callers whatever the privacy setting shows.
     caller_key: Mapped[str | None] = mapped_column(String(32), index=True)
     after_hours: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The number the caller typed to be called back on, kept here rather than in a URL (Twilio logs those)
+    # until the voicemail makes it a callback request; None: call back the number the call came from.
+    callback_number: Mapped[str | None] = mapped_column(String(20))
     notes: Mapped[str] = mapped_column(Text, default="")
 
     association: Mapped[Association | None] = relationship()

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Response, request, url_for
 
 from call_log.codes import EventKind, Outcome
-from call_log.privacy import stored_caller
+from call_log.privacy import mask_numbers, mask_spoken, stored_caller
 from foundation.runtime import Runtime, runtime
 from ivr import twiml
 from ivr.hours import LineStatus, closed_texts, line_status
@@ -39,9 +39,11 @@ def voice() -> Response:
     secret = rt.settings.caller_hash_secret
     caller = stored_caller(number, rt.config.privacy.caller_number, secret=secret)
     country, area = caller_place(number, form.get("FromCountry", ""))
+    # The event's payload is shown and exported as it is: the number in it is masked whatever the row keeps.
+    shown = stored_caller(number, "masked") if caller.startswith("+") else caller
     log_event(
         EventKind.CALL_STARTED,
-        {"caller": caller, "to": form.get("To", ""), "line": status.reason},
+        {"caller": shown, "to": mask_numbers(form.get("To", "")[:20]), "line": status.reason},
         opening={"caller": caller, "caller_country": country, "called": form.get("To", "")[:20]},
         summary={"caller_area": area, "after_hours": not status.open}
         | ({} if status.open else {"outcome": Outcome.AFTER_HOURS_NO_MESSAGE}),
@@ -87,7 +89,7 @@ def menu() -> Response:
             "phase": state.phase,
             "node": state.node,
             "digits": given.digits if isinstance(given, Keys) else None,
-            "speech": given.text if isinstance(given, Said) else None,
+            "speech": mask_spoken(given.text) if isinstance(given, Said) else None,
             "timeout": isinstance(given, NoInput),
         },
     )

@@ -13,9 +13,10 @@ from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
 from call_log.codes import EventKind, TransferTarget
+from call_log.privacy import mask_numbers
 from foundation.runtime import runtime
 from ivr import twiml
-from ivr.webhooks.blueprint import answer, bp, caller_number
+from ivr.webhooks.blueprint import answer, bp
 from ivr.webhooks.events import log_event
 from ivr.webhooks.transfers import dial_operators
 from ivr.webhooks.voicemail import record_message
@@ -31,7 +32,10 @@ def rescue(error: Exception) -> Response | tuple[str, int]:
     logger.exception("Webhook %s failed; the caller is sent on without it", request.path)
     if request.endpoint in {"ivr.status", "ivr.recording_status"}:
         return "", 204
-    log_event(EventKind.WEBHOOK_ERROR, {"endpoint": request.endpoint or "", "error": repr(error)[:500]})
+    log_event(
+        EventKind.WEBHOOK_ERROR,
+        {"endpoint": request.endpoint or "", "error": mask_numbers(repr(error))[:500]},
+    )
     return _emergency()
 
 
@@ -47,14 +51,18 @@ def _emergency() -> Response:
     if endpoint in {"ivr.callback_number", "ivr.record"} or (
         endpoint == "ivr.dial_result" and request.args.get("stage") == TransferTarget.OPERATORS
     ):
-        return answer(record_message(rt, callback=caller_number(), closed=False, texts=[prompts.voicemail]))
+        return answer(record_message(rt, closed=False, texts=[prompts.voicemail]))
     return answer(dial_operators(rt, [prompts.technical_problem], whisper=None))
 
 
 @bp.post("/fallback")
 def fallback() -> Response:
     """Twilio's fallback URL: the primary webhook failed; log it and get the caller to a human."""
-    error = {"code": request.form.get("ErrorCode", ""), "url": request.form.get("ErrorUrl", "")}
+    # Twilio's ErrorUrl is a URL it fetched: one written before numbers stayed server-side may hold one.
+    error = {
+        "code": request.form.get("ErrorCode", "")[:20],
+        "url": mask_numbers(request.form.get("ErrorUrl", "")[:500]),
+    }
     logger.error("Twilio reported error %(code)s on %(url)s; answering from the fallback URL", error)
     log_event(EventKind.TWILIO_ERROR, error)
     rt = runtime()

@@ -7,6 +7,7 @@ import logging
 from flask import Response, request
 from twilio.request_validator import RequestValidator
 
+from call_log.privacy import mask_numbers
 from foundation.runtime import runtime
 from ivr.webhooks.blueprint import bp
 
@@ -27,7 +28,7 @@ def check_twilio_signature() -> Response | None:
     logger.warning(
         "Refused %s %s from %s: %s",
         request.method,
-        url,
+        mask_numbers(url),
         request.remote_addr,
         "missing X-Twilio-Signature" if not signature else "invalid X-Twilio-Signature",
     )

@@ -1,4 +1,8 @@
-"""The voicemail: read back the number we will call back (or take another), record, and queue the callback."""
+"""The voicemail: read back the number we will call back (or take another), record, and queue the callback.
+
+The number never travels in a URL (Twilio logs every URL it fetches): a typed one is kept on the call row,
+and the voicemail's callback request takes it from there, or else the caller's own number from Twilio's form.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from call_log.codes import EventKind
 from call_log.journey import leave_voicemail
 from foundation.runtime import Runtime, runtime
 from ivr import twiml
-from ivr.phone import say_number, typed_number, usable_number
+from ivr.phone import say_number, typed_number
 from ivr.webhooks.blueprint import answer, bp, caller_number, int_param
 from ivr.webhooks.events import log_event
 
@@ -28,7 +32,7 @@ def ask_callback_number(rt: Runtime, *, closed: bool, texts: list[str]) -> Voice
         twiml.Voice.of(rt.config),
         [*texts, question],
         action=url_for("ivr.callback_number", closed=flag),
-        on_silence=url_for("ivr.record", closed=flag, cb=number),
+        on_silence=url_for("ivr.record", closed=flag),
         timeout_s=rt.config.menu.gather_timeout_s,
         num_digits=None,
     )
@@ -39,7 +43,6 @@ def callback_number() -> Response:
     """The caller confirmed their number or typed another one: now the voicemail."""
     rt = runtime()
     digits = request.form.get("Digits", "")[:20]
-    number = caller_number()
     typed = typed_number(digits) if digits and digits != "1" else None
     log_event(
         EventKind.CALLBACK_NUMBER,
@@ -48,11 +51,11 @@ def callback_number() -> Response:
             "typed": typed is not None,
             "unusable": bool(digits) and digits != "1" and typed is None,
         },
+        then=lambda _session, call: setattr(call, "callback_number", typed),
     )
     return answer(
         record_message(
             rt,
-            callback=typed or number,
             closed=bool(request.args.get("closed")),
             texts=[rt.config.prompts.voicemail],
         )
@@ -63,23 +66,21 @@ def callback_number() -> Response:
 def record() -> Response:
     """No answer to the number question: record the voicemail for the number we have."""
     rt = runtime()
-    callback = usable_number(request.args.get("cb", ""))
     return answer(
         record_message(
             rt,
-            callback=callback,
             closed=bool(request.args.get("closed")),
             texts=[rt.config.prompts.voicemail],
         )
     )
 
 
-def record_message(rt: Runtime, *, callback: str, closed: bool, texts: list[str]) -> VoiceResponse:
-    """Say `texts`, then record the caller's message for a callback to `callback`."""
+def record_message(rt: Runtime, *, closed: bool, texts: list[str]) -> VoiceResponse:
+    """Say `texts`, then record the caller's message to be called back."""
     return twiml.record_voicemail(
         twiml.Voice.of(rt.config),
         texts,
-        action=url_for("ivr.voicemail", cb=callback, closed="1" if closed else ""),
+        action=url_for("ivr.voicemail", closed="1" if closed else ""),
         status_callback=url_for("ivr.recording_status"),
         max_length_s=rt.config.transfer.voicemail_max_s,
         no_message=rt.config.prompts.no_message,
@@ -96,7 +97,6 @@ def voicemail() -> Response:
     if duration <= 0:
         log_event(EventKind.VOICEMAIL_EMPTY, {"recording_sid": form.get("RecordingSid", "")[:64]})
         return answer(twiml.goodbye(voice, [rt.config.prompts.no_message]))
-    callback = usable_number(request.args.get("cb", ""))
     closed = bool(request.args.get("closed"))
     url, sid = form.get("RecordingUrl", "")[:500], form.get("RecordingSid", "")[:64]
     log_event(
@@ -106,7 +106,7 @@ def voicemail() -> Response:
             session,
             call,
             after_hours=closed,
-            callback_number=callback,
+            callback_number=call.callback_number or caller_number(),
             recording_url=url,
             recording_sid=sid,
             duration_s=duration,

@@ -1,0 +1,160 @@
+"""The caller's number stays server-side: out of every URL the app writes, every log line, every event."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from call_log.models import Call
+from call_log.privacy import mask_numbers, mask_spoken
+from call_log.recording import find_call
+from foundation.config import Config, Privacy
+from foundation.settings import Settings
+from helpline.app import create_app
+from ivr.simulator.call import CallSimulator, SimulatedCall
+from ivr.simulator.callers import DialOutcome, Keys, RecordOutcome, ScriptedCaller, Silence, Speech
+from ivr.simulator.transports import FlaskClientTransport
+from tests.conftest import AUTH_TOKEN, PUBLIC_URL, FakeClock
+
+CALLER = "+33639980001"
+TYPED = "+33639980002"
+# A full number: E.164 (or its URL form), or nine digits or more in a row outside a Twilio SID.
+FULL_NUMBER = re.compile(r"(?:\+|%2B)\d{8,}|(?<![0-9A-Za-z])\d{9,}(?![0-9A-Za-z])", re.IGNORECASE)
+NO_ANSWER = DialOutcome("no-answer")
+
+
+@pytest.fixture
+def full_numbers_app(
+    engine: Engine, settings: Settings, example_config: Config, clock: FakeClock
+) -> Iterator[Flask]:
+    """The app with privacy.caller_number: full, where the call row keeps the caller's whole number."""
+    config = example_config.model_copy(update={"privacy": Privacy(caller_number="full")})
+    app = create_app(settings, config=config, clock=clock)
+    yield app
+    app.extensions["helpline"].engine.dispose()
+
+
+@pytest.fixture
+def simulator(full_numbers_app: Flask) -> CallSimulator:
+    """Twilio's side of calls from CALLER, with signed requests."""
+    transport = FlaskClientTransport(full_numbers_app.test_client())
+    return CallSimulator(transport, base_url=PUBLIC_URL, auth_token=AUTH_TOKEN, from_=CALLER)
+
+
+def _record(app: Flask, result: SimulatedCall) -> Call:
+    sessions: sessionmaker[Session] = app.extensions["helpline"].sessions
+    with sessions() as session:
+        record = find_call(session, result.call_sid)
+        assert record is not None
+        _ = record.events, record.callbacks
+    return record
+
+
+def _full_numbers_in(texts: list[str]) -> list[str]:
+    return [text for text in texts if FULL_NUMBER.search(text)]
+
+
+def _payloads(record: Call) -> list[str]:
+    return [json.dumps(event.payload, ensure_ascii=False) for event in record.events]
+
+
+def test_typed_callback_number_stays_server_side(
+    simulator: CallSimulator, full_numbers_app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A typed callback number reaches the operators' queue, yet no URL, log line or event holds it."""
+    caplog.set_level(logging.DEBUG)
+    caller = ScriptedCaller([Keys("0"), Keys("0639980002#")], dials=[NO_ANSWER], records=[RecordOutcome(15)])
+    result = simulator.place_call(caller)
+    record = _record(full_numbers_app, result)
+
+    assert [c.callback_number for c in record.callbacks] == [TYPED]
+    assert record.caller == CALLER
+    assert [url.split("?")[0] for url, _, _ in result.requests][-3:] == [
+        f"{PUBLIC_URL}/ivr/voicemail",
+        f"{PUBLIC_URL}/ivr/recording-status",
+        f"{PUBLIC_URL}/ivr/status",
+    ]
+    assert _full_numbers_in([url for url, _, _ in result.requests]) == []
+    assert _full_numbers_in([r.getMessage() for r in caplog.records]) == []
+    assert _full_numbers_in(_payloads(record)) == []
+    assert record.events[0].payload == {"caller": "+336******01", "to": "+332******00", "line": "open"}
+
+
+def test_callback_to_the_calling_number_without_it_in_urls(
+    simulator: CallSimulator, full_numbers_app: Flask
+) -> None:
+    """Silence at the number question: the callback goes to the number the call came from, off the URLs."""
+    caller = ScriptedCaller([Keys("0"), Silence()], dials=[NO_ANSWER], records=[RecordOutcome(15)])
+    result = simulator.place_call(caller)
+    record = _record(full_numbers_app, result)
+
+    assert [c.callback_number for c in record.callbacks] == [CALLER]
+    assert f"{PUBLIC_URL}/ivr/record" in [url.split("?")[0] for url, _, _ in result.requests]
+    assert _full_numbers_in([url for url, _, _ in result.requests]) == []
+
+
+def test_spoken_number_is_masked_in_the_log(simulator: CallSimulator, full_numbers_app: Flask) -> None:
+    """A number said at the menu is stored with its digits hidden."""
+    result = simulator.place_call(ScriptedCaller([Speech("rappelez-moi au 06 39 98 00 02")]))
+    record = _record(full_numbers_app, result)
+
+    speech = [event.payload["speech"] for event in record.events if event.kind == "menu_input"]
+    assert speech == ["rappelez-moi au •• •• •• •• ••"]
+    assert _full_numbers_in(_payloads(record)) == []
+
+
+def test_refused_signature_logs_a_masked_url(
+    simulator: CallSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A forged request to a URL holding a number is refused, and the log line shows the number masked."""
+    caplog.set_level(logging.WARNING)
+    response = simulator.post(
+        "/ivr/record?closed=&cb=%2B33639980001", {"CallSid": "CA" + "7" * 32}, forge_signature=True
+    )
+
+    assert response.status == 403
+    assert [r.getMessage() for r in caplog.records] == [
+        f"Refused POST {PUBLIC_URL}/ivr/record?closed=&cb=%2B336******01 from 127.0.0.1: "
+        "invalid X-Twilio-Signature"
+    ]
+
+
+def test_twilio_error_payload_masks_numbers(simulator: CallSimulator, full_numbers_app: Flask) -> None:
+    """Twilio's ErrorUrl is kept in the twilio_error event with any number in it masked."""
+    sid = "CA" + "8" * 32
+    error_url = f"{PUBLIC_URL}/ivr/voicemail?cb=%2B33639980001&closed="
+    simulator.post("/ivr/voice", simulator.base_params(sid, "ringing", CALLER, simulator.to, "inbound"))
+    simulator.post("/ivr/fallback", {"CallSid": sid, "ErrorCode": "11200", "ErrorUrl": error_url})
+    sessions: sessionmaker[Session] = full_numbers_app.extensions["helpline"].sessions
+    with sessions() as session:
+        record = find_call(session, sid)
+        assert record is not None
+        errors = [event.payload for event in record.events if event.kind == "twilio_error"]
+    assert errors == [{"code": "11200", "url": f"{PUBLIC_URL}/ivr/voicemail?cb=%2B336******01&closed="}]
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("cb=%2B33639980001&x=1", "cb=%2B336******01&x=1"),
+        ("From +33 6 39 98 00 01.", "From +336******01."),
+        ("0639980001", "063*****01"),
+        ("RE0123456789abcdef0123456789abcd", "RE0123456789abcdef0123456789abcd"),
+        ("postal code 36300", "postal code 36300"),
+    ],
+)
+def test_mask_numbers(text: str, masked: str) -> None:
+    """Phone numbers in a text are masked; Twilio SIDs and postal codes are left alone."""
+    assert mask_numbers(text) == masked
+
+
+def test_mask_spoken() -> None:
+    """Every digit of what a caller said is hidden, the words kept."""
+    assert mask_spoken("06 12 34 56 78 à Mézières") == "•• •• •• •• •• à Mézières"
