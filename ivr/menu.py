@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Literal
 from call_log.codes import Beneficiary
 from foundation.config import Config, HeardFromOption, MenuOption
 from ivr.places import TERRITORIES, is_postal_code, match_commune, place_from_postal_code
-from ivr.speech import SpeechMatcher
+from ivr.speech import SpeechMatcher, beneficiary_in
 
 ROOT = ""
 OPERATOR_KEY, REPEAT_KEY, BACK_KEY = "0", "*", "#"
@@ -285,6 +285,8 @@ def _in_menu(flow: Flow, state: CallState, given: Input) -> Step:
         match = flow.matcher.match(given.text) if flow.matcher else None
         if match is None or match.score < flow.confirm:
             return _wrong(flow, state, "not_understood")
+        # "Du repassage pour ma mère" already says for whom: that question is not asked.
+        state = replace(state, beneficiary=beneficiary_in(given.text) or state.beneficiary)
         clear = match.score >= flow.accept and match.score - match.runner_up_score >= 0.2
         if clear and given.confidence >= 0.4:
             return _chosen(flow, state, match.category)
@@ -328,6 +330,7 @@ def _after(flow: Flow, state: CallState) -> Step:
     later = order[order.index(current) + 1 :] if current in order else order
     if state.phase in {"menu", "confirm"}:
         later = order
+    later = [phase for phase in later if not (phase == "who" and state.beneficiary)]  # already said
     return Ask(state.in_phase(later[0])) if later else Route(state.in_phase("menu"))
 
 
@@ -352,9 +355,12 @@ def _in_postal(flow: Flow, state: CallState, given: Input) -> Step:
 def _in_commune(flow: Flow, state: CallState, given: Input) -> Step:
     if isinstance(given, Said) and state.postal_code:
         commune = match_commune(state.postal_code, given.text)
+        state = replace(state, beneficiary=beneficiary_in(given.text) or state.beneficiary)
         if commune is not None:
             return _after(flow, replace(state, insee=commune.insee, territory="in"))
-    # Not understood, or nothing said: the postal code is kept, the commune stays unknown.
+        if state.wrong == 0:
+            return Ask(replace(state, wrong=1), hint="not_understood")  # once more, with a hint
+    # Not understood twice, or nothing said: the postal code is kept, the commune stays unknown.
     return _after(flow, state)
 
 

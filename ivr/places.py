@@ -62,17 +62,50 @@ def in_territory(territory: str | None) -> bool | None:
 
 
 def match_commune(postal_code: str, said: str) -> CommuneRow | None:
-    """The commune of this postal code whose name the caller said (accents, case and typos forgiven)."""
-    spoken = name_key(said)
-    if not spoken:
-        return None
+    """The commune of this postal code whose name the caller said, in full or by its usual short form.
+
+    Accents, case and typos are forgiven, and so is the rest of a compound name: "Mézières" is
+    Mézières-en-Brenne, "St Gaultier" Saint-Gaultier, "Gaultier" too.
+    """
+    spoken = name_key(said).split()
     best: tuple[float, CommuneRow | None] = (0.0, None)
     for commune in communes_for(postal_code):
-        name = name_key(commune.name)
-        score = 1.0 if name in spoken else SequenceMatcher(None, name, spoken).ratio()
-        if score > best[0]:
-            best = (score, commune)
-    return best[1] if best[0] >= NAME_MATCH_RATIO else None
+        for form in spoken_forms(commune.name):
+            size = len(form.split())
+            windows = [" ".join(spoken[i : i + size]) for i in range(len(spoken) - size + 1)]
+            ratio = max((SequenceMatcher(None, form, window).ratio() for window in windows), default=0.0)
+            # The longer form said wins: "Saint-Michel" over a bare "Michel" when both would do.
+            score = ratio + len(form) / 1000
+            if ratio >= NAME_MATCH_RATIO and score > best[0]:
+                best = (score, commune)
+    return best[1]
+
+
+# Words that join the parts of a compound name: what follows them is the part callers leave out.
+_LINKS = frozenset({"en", "sur", "le", "la", "les", "du", "de", "des", "saint", "sainte"})
+_ARTICLES = frozenset({"le", "la", "les", "l"})
+_SAINTS = frozenset({"saint", "sainte"})
+
+
+def spoken_forms(name: str) -> set[str]:
+    """How callers say a commune's name: in full, without its article, its distinctive part (name_key form).
+
+    "Mézières-en-Brenne": {"mezieres en brenne", "mezieres"}; "Saint-Gaultier": {"saint gaultier",
+    "gaultier"}; "Le Blanc": {"le blanc", "blanc"}.
+    """
+    words = name_key(name).split()
+    forms = {" ".join(words)}
+    if len(words) > 1 and words[0] in _ARTICLES:
+        words = words[1:]
+        forms.add(" ".join(words))
+    cut = next((i for i, word in enumerate(words) if i > 0 and word in _LINKS), len(words))
+    head = words[:cut]
+    forms.add(" ".join(head))
+    if len(head) > 1 and head[0] in _SAINTS:
+        forms.add(" ".join(head[1:]))
+    if words[0] not in _SAINTS and len(words[0]) >= 5:
+        forms.add(words[0])  # "Châtre" of La Châtre-Langlin
+    return forms
 
 
 def is_postal_code(digits: str) -> bool:

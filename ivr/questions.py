@@ -46,7 +46,7 @@ def question(step: Ask, flow: Flow, prompts: Prompts, *, greeting: bool = False)
     if state.phase == "commune":
         communes = communes_for(state.postal_code or "")
         return Question(
-            [prompts.commune_name],
+            [*([prompts.commune_name_again] if step.hint else []), prompts.commune_name],
             num_digits=None,
             speech_hints=[commune.name for commune in communes],
             speech_only=True,

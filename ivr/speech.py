@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from call_log.codes import Beneficiary
+
 # Words that carry no meaning for the choice of a service ("je cherche quelqu'un pour ma mère").
 STOPWORDS = frozenset(
     """a au aux avec ce cette d de des du en est et il j je l la le les m ma me mes mon n ne nous on ou
@@ -127,3 +129,27 @@ def _term_score(term: Sequence[str], spoken: Sequence[str]) -> float:
     total = sum(_weight(word) for word in term)
     found = sum(_weight(word) for word in term if any(_similar(word, said) for said in spoken))
     return found / total if total else 0.0
+
+
+# For whom the caller asks, when they say it with the service ("du repassage pour ma mère"). A possessive
+# and a relation: family, in-laws included; a friend or neighbour with any determiner. "Ma femme de
+# ménage" is a service, not a relative.
+_RELATIVE = re.compile(
+    r" (?:(?:ma|mon|mes|notre|nos) (?:(?:grand|grands|arriere|belle|beau|petite|petit) )?"
+    r"(?:mere|pere|parents|fille|fils|soeur|frere|tante|oncle|mari|epouse|epoux|femme(?! de menage)"
+    r"|cousin|cousine|niece|neveu|maman|papa|mamie|papi|papy)"
+    r"|(?:un|une|mon|ma|mes) (?:voisin|voisine|voisins|ami|amie|amis|proche|proches)"
+    r"|maman|papa|mamie|papi|papy) "
+)
+_SELF = re.compile(r" (?:pour moi|moi meme|chez moi) ")
+
+
+def beneficiary_in(utterance: str) -> Beneficiary | None:
+    """For whom `utterance` asks, if it says so: a relative (ma mère, un voisin...) or oneself (pour moi)."""
+    spoken = f" {' '.join(normalize(utterance))} "
+    relative, self = _RELATIVE.search(spoken), _SELF.search(spoken)
+    if relative and not self:
+        return Beneficiary.RELATIVE
+    if self and not relative:
+        return Beneficiary.SELF
+    return None  # neither said, or both ("pour moi et ma mère"): the question will tell

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from directory.reference import taxonomy
@@ -116,8 +118,8 @@ def test_postal_code_outside_the_territory(flow: Flow) -> None:
 
 
 def test_unrecognised_commune_name_keeps_the_postal_code(flow: Flow) -> None:
-    """A name matching none of the code's communes: the postal code is kept, the commune stays unknown."""
-    step = play(flow, Keys("2"), Keys("36170"), Said("Châteauroux"), Keys("1"))
+    """A name matching none of the code's communes, twice: the postal code is kept, the commune unknown."""
+    step = play(flow, Keys("2"), Keys("36170"), Said("Châteauroux"), Said("Châteauroux"), Keys("1"))
     assert isinstance(step, Route)
     assert (step.state.postal_code, step.state.insee, step.state.territory) == ("36170", None, "unknown")
 
@@ -138,18 +140,19 @@ def test_bad_postal_codes_then_move_on(flow: Flow) -> None:
 
 
 @pytest.mark.parametrize(
-    ("said", "category"),
+    ("said", "category", "beneficiary"),
     [
-        ("repassage", "MAISON.LINGE"),
-        ("quelqu'un pour garder les enfants", "ENFANTS.GARDE_DOMICILE"),
-        ("aide à domicile pour ma mère", "AUTONOMIE.AUXILIAIRE_DE_VIE"),
-        ("REPASAGE", "MAISON.LINGE"),
-        ("tondre la pelouse", "EXTERIEUR.JARDINAGE"),
+        ("repassage", "MAISON.LINGE", None),
+        ("quelqu'un pour garder les enfants", "ENFANTS.GARDE_DOMICILE", None),
+        ("aide à domicile pour ma mère", "AUTONOMIE.AUXILIAIRE_DE_VIE", "relative"),
+        ("REPASAGE", "MAISON.LINGE", None),
+        ("tondre la pelouse", "EXTERIEUR.JARDINAGE", None),
     ],
 )
-def test_clear_speech_routes(menu_only: Flow, said: str, category: str) -> None:
-    """A clear spoken request routes to the category, accents, case and typos forgiven."""
-    assert play(menu_only, Said(said)) == Route(CallState(category=category, path="~"))
+def test_clear_speech_routes(menu_only: Flow, said: str, category: str, beneficiary: str | None) -> None:
+    """A clear spoken request routes to the category (accents, case and typos forgiven), and says for whom."""
+    expected = CallState(category=category, path="~", beneficiary=beneficiary)
+    assert play(menu_only, Said(said)) == Route(expected)
 
 
 def test_unclear_speech_asks_for_a_key_to_confirm(menu_only: Flow) -> None:
@@ -271,3 +274,20 @@ def test_state_round_trips_through_url_parameters() -> None:
 def test_multi_digit_input_is_a_wrong_key(flow: Flow) -> None:
     """More than one key at once in a menu is not an option; it counts as a wrong key."""
     assert play(flow, Keys("12")) == Ask(CallState(wrong=1, path="12"), hint="wrong_key")
+
+
+def test_beneficiary_said_with_the_service_is_not_asked(flow: Flow) -> None:
+    """'du repassage pour ma mère': the postal code is asked, then the transfer, for a relative."""
+    step = play(flow, Said("du repassage pour ma mère"), NoInput())
+    assert step == Route(CallState(category="MAISON.LINGE", path="~", beneficiary="relative"))
+
+
+def test_commune_not_understood_is_asked_once_more(flow: Flow) -> None:
+    """A commune name not understood is asked again with a hint, once; then the next question."""
+    commune = CallState(
+        phase="commune", category="MAISON", path="1 36300 ~", postal_code="36300", territory="unknown",
+        departement="36", wrong=1,
+    )  # fmt: skip
+    assert play(flow, Keys("1"), Keys("36300"), Said("Paris")) == Ask(commune, hint="not_understood")
+    again = play(flow, Keys("1"), Keys("36300"), Said("Paris"), Said("Paris"))
+    assert again == Ask(replace(commune, phase="who", path="1 36300 ~ ~", wrong=0))

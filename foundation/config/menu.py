@@ -91,6 +91,7 @@ class Prompts(ConfigModel):
     postal_code: str = "Le code postal de la commune concernée ?"
     postal_code_invalid: str = "Ce code postal n'est pas reconnu."
     commune_name: str = "Le nom de la commune ?"
+    commune_name_again: str = "Je n'ai pas reconnu la commune. Dites seulement son nom, lentement."
     beneficiary: str = "Pour vous, tapez 1. Pour un proche, tapez 2."
     heard_from: str = "Comment avez-vous connu le 1001 services ?"
     connecting_association: str = "Je vous passe {name}."
