@@ -25,6 +25,8 @@ def make_engine(url: str, *, create: bool = False, **options: Any) -> Engine:
     A SQLite file is opened only if it exists, unless `create`: a mistyped or deleted database then fails
     loudly instead of coming back empty.
     """
+    # A failed statement's error shows its SQL, not its values: callers' numbers stay out of the logs.
+    options.setdefault("hide_parameters", True)
     path = sqlite_file(url)
     if path is not None:
         if not create and not url.startswith("sqlite:///file:"):

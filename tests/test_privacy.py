@@ -6,6 +6,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -18,6 +19,7 @@ from call_log.recording import find_call
 from foundation.config import Config, Privacy
 from foundation.settings import Settings
 from helpline.app import create_app
+from helpline.db import make_engine
 from ivr.simulator.call import CallSimulator, SimulatedCall
 from ivr.simulator.callers import DialOutcome, Keys, RecordOutcome, ScriptedCaller, Silence, Speech
 from ivr.simulator.transports import FlaskClientTransport
@@ -28,6 +30,7 @@ TYPED = "+33639980002"
 # A full number: E.164 (or its URL form), or nine digits or more in a row outside a Twilio SID.
 FULL_NUMBER = re.compile(r"(?:\+|%2B)\d{8,}|(?<![0-9A-Za-z])\d{9,}(?![0-9A-Za-z])", re.IGNORECASE)
 NO_ANSWER = DialOutcome("no-answer")
+ANSWER = DialOutcome("completed", duration_s=60)
 
 
 @pytest.fixture
@@ -138,6 +141,39 @@ def test_twilio_error_payload_masks_numbers(simulator: CallSimulator, full_numbe
         assert record is not None
         errors = [event.payload for event in record.events if event.kind == "twilio_error"]
     assert errors == [{"code": "11200", "url": f"{PUBLIC_URL}/ivr/voicemail?cb=%2B336******01&closed="}]
+
+
+class FailingSms:
+    """A text sender that fails as Twilio's API does for a number it refuses, naming the number."""
+
+    def send(self, *, to: str, body: str) -> str:
+        """Refuse, with the number in the error."""
+        raise RuntimeError(f"The 'To' number {to} is not a valid phone number.")
+
+
+def test_failed_text_is_logged_with_the_number_masked(
+    simulator: CallSimulator, full_numbers_app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A text that fails: its log line (traceback included) and its sms_failed event mask the number."""
+    caplog.set_level(logging.DEBUG)
+    full_numbers_app.extensions["ivr.sms"] = FailingSms()
+    caller = ScriptedCaller([Keys("1"), Keys("36300"), Speech("Ciron"), Keys("2")], dials=[ANSWER])
+    record = _record(full_numbers_app, simulator.place_call(caller))
+
+    failures = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Could not text")]
+    assert len(failures) == 1
+    assert "RuntimeError: The 'To' number +336******01 is not a valid phone number." in failures[0]
+    assert _full_numbers_in([r.getMessage() for r in caplog.records]) == []
+    assert [e.payload for e in record.events if e.kind == "sms_failed"] == [
+        {"error": "RuntimeError(\"The 'To' number +336******01 is not a valid phone number.\")"}
+    ]
+
+
+def test_database_errors_hide_the_values(tmp_path: Path) -> None:
+    """The engine keeps statement values (callers' numbers among them) out of its error messages."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}", create=True)
+    assert engine.hide_parameters is True
+    engine.dispose()
 
 
 @pytest.mark.parametrize(

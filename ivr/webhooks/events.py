@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ from flask import request
 from sqlalchemy.orm import Session
 
 from call_log.models import Call
+from call_log.privacy import mask_numbers
 from call_log.recording import add_event, open_call
 from foundation.runtime import runtime
 
@@ -56,8 +58,13 @@ def log_event(
                 result = then(session, call)
     except Exception:
         # The caller must go on; the request itself is in the log line for replay by hand.
-        logger.exception("Could not log %s for call %s: %s", kind, call_sid, payload)
+        log_failure(logger, "Could not log %s for call %s: %s", kind, call_sid, payload)
     return result
+
+
+def log_failure(log: logging.Logger, message: str, *args: object) -> None:
+    """Log `message` and the exception being handled, with every phone number in them masked."""
+    log.error("%s\n%s", mask_numbers(message % args), mask_numbers(traceback.format_exc().rstrip()))
 
 
 def _dedup_key(kind: str) -> str:

@@ -17,7 +17,7 @@ from call_log.privacy import mask_numbers
 from foundation.runtime import runtime
 from ivr import twiml
 from ivr.webhooks.blueprint import answer, bp
-from ivr.webhooks.events import log_event
+from ivr.webhooks.events import log_event, log_failure
 from ivr.webhooks.transfers import dial_operators
 from ivr.webhooks.voicemail import record_message
 
@@ -29,7 +29,7 @@ def rescue(error: Exception) -> Response | tuple[str, int]:
     """Whatever failed, answer TwiML that still reaches a human (or the voicemail, or a goodbye)."""
     if isinstance(error, HTTPException) and error.code is not None and error.code < 500:
         return error.description or "", error.code
-    logger.exception("Webhook %s failed; the caller is sent on without it", request.path)
+    log_failure(logger, "Webhook %s failed; the caller is sent on without it", request.path)
     if request.endpoint in {"ivr.status", "ivr.recording_status"}:
         return "", 204
     log_event(

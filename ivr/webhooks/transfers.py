@@ -17,6 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from call_log.codes import EventKind, TransferTarget
 from call_log.journey import end_transfer, start_transfer
 from call_log.models import Call
+from call_log.privacy import mask_numbers
 from directory.routing import Candidate, route
 from foundation.runtime import Runtime, runtime
 from ivr import twiml
@@ -34,7 +35,7 @@ from ivr.transfer_plan import (
     tried_param,
 )
 from ivr.webhooks.blueprint import answer, bp, caller_number, int_param, sms_sender
-from ivr.webhooks.events import log_event
+from ivr.webhooks.events import log_event, log_failure
 from ivr.webhooks.voicemail import ask_callback_number
 
 logger = logging.getLogger(__name__)
@@ -181,7 +182,7 @@ def _text_the_referral(rt: Runtime) -> None:
     try:
         sid = sender.send(to=to, body=referral_text(rt.config.sms.text, name=name, phone=phone))
     except Exception as exc:
-        logger.exception("Could not text the referral to the caller")
-        log_event(EventKind.SMS_FAILED, {"error": repr(exc)[:300]})
+        log_failure(logger, "Could not text the referral to the caller")
+        log_event(EventKind.SMS_FAILED, {"error": mask_numbers(repr(exc))[:300]})
         return
     log_event(EventKind.SMS_SENT, {"message_sid": sid})
