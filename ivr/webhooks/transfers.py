@@ -31,6 +31,7 @@ from ivr.transfer_plan import (
     observatory,
     operators_first,
     parse_tried,
+    result_of_dial,
     tried_param,
 )
 from ivr.webhooks.blueprint import answer, bp, caller_number, int_param, sms_sender
@@ -136,7 +137,7 @@ def dial_result() -> Response:
         if request.args.get("stage") == TransferTarget.ASSOCIATION
         else TransferTarget.OPERATORS
     )
-    status = request.form.get("DialCallStatus", "")[:20]
+    status = result_of_dial(request.form.get("DialCallStatus", "")[:20], request.form.get("DialBridged"))
     duration = int_param(request.form.get("DialCallDuration"))
     attempt = int_param(request.args.get("attempt"))
     association_id = int_param(request.args.get("association"))
