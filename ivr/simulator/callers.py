@@ -202,17 +202,9 @@ class InteractiveCaller:
 
     def gather(self, prompt: GatherPrompt) -> Keys | Silence | Speech | HangUp:
         """Ask for keys, silence, words or a hang-up until the answer makes sense."""
-        while True:
-            line = self._ask(_GATHER_QUESTION)
-            if line is None or line == ":hangup":
-                return HangUp()
-            if line in ("", ":silence"):
-                return Silence()
-            if line.startswith(":say ") and line[5:].strip():
-                return Speech(line[5:].strip())
-            if DTMF_KEYS.fullmatch(line):
-                return Keys(line)
+        while (answer := _typed_answer(self._ask(_GATHER_QUESTION), speech=True)) is None:
             self._output(_GATHER_HELP)
+        return answer
 
     def dial(self, dial: DialRequest) -> DialOutcome | HangUp:
         """Say who the helpline rings and ask what happens; a call taken lasts 60 s."""
@@ -250,6 +242,17 @@ class InteractiveCaller:
         except EOFError:
             # Ctrl-D at the terminal: the caller hangs up.
             return None
+
+
+def _typed_answer(line: str | None, *, speech: bool) -> Keys | Silence | Speech | HangUp | None:
+    """What a line typed at a Gather means (None at the end of input hangs up); None if nothing."""
+    if line is None or line == ":hangup":
+        return HangUp()
+    if line in ("", ":silence"):
+        return Silence()
+    if speech and line.startswith(":say ") and line[5:].strip():
+        return Speech(line[5:].strip())
+    return Keys(line) if DTMF_KEYS.fullmatch(line) else None
 
 
 def _spaced(number: str) -> str:
@@ -302,12 +305,6 @@ class _InteractiveCalledParty(WhisperParty):
 
     def gather(self, prompt: GatherPrompt) -> Keys | Silence | Speech | HangUp:
         """Keys typed take or decline the call; an empty line is the voicemail, which presses nothing."""
-        while True:
-            line = self._ask(_WHISPER_QUESTION)
-            if line is None or line == ":hangup":
-                return HangUp()
-            if line in ("", ":silence"):
-                return Silence()
-            if DTMF_KEYS.fullmatch(line):
-                return Keys(line)
+        while (answer := _typed_answer(self._ask(_WHISPER_QUESTION), speech=False)) is None:
             self._output("Tapez 1, une ligne vide ou :hangup.")
+        return answer
