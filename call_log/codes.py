@@ -140,17 +140,22 @@ FINAL_STATUSES = (
 
 
 class DialResult(Code):
-    """How a `<Dial>` ended (Twilio's DialCallStatus), or `answered` when the called party took the call."""
+    """How a `<Dial>` ended: Twilio's DialCallStatus, with `completed` kept for a call that was bridged.
+
+    A screened dial that the called party answered without taking the call (its voicemail, a hang-up during
+    the whisper) ends `completed` with DialBridged=false: it is stored as `not_accepted`.
+    """
 
     ANSWERED = "answered", "a répondu"
     COMPLETED = "completed", "a répondu"
+    NOT_ACCEPTED = "not_accepted", "n'a pas pris l'appel"
     NO_ANSWER = "no-answer", "pas de réponse"
     BUSY = "busy", "occupé"
     FAILED = "failed", "échec"
     CANCELED = "canceled", "annulé"
 
 
-# How a <Dial> ends when the called party took the call.
+# How a <Dial> ends when the called party took the call (was bridged to the caller).
 CONNECTED_DIALS = (DialResult.COMPLETED, DialResult.ANSWERED)
 
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from call_log.codes import Outcome, ReferralSource, TransferTarget
-from call_log.models import Call, CallbackRequest, Referral, TransferAttempt
+from call_log.codes import EventKind, Outcome, ReferralSource, TransferTarget
+from call_log.models import Call, CallbackRequest, CallEvent, Referral, TransferAttempt
 from directory.routing import record_offer
 
 # Twilio's RecordingStatus once the recording's file is final.
@@ -22,7 +22,8 @@ RECORDING_COMPLETED = "completed"
 def start_transfer(session: Session, call: Call, *, association_id: int | None, now: datetime) -> int:
     """Record that the call rings an association (or, with None, the operators); the attempt's number.
 
-    An association also takes its turn in the rotation among its equals.
+    An association also takes its turn in the rotation among its equals. The webhook records each attempt
+    with its `transfer` event, so the n-th attempt is the one of the call's n-th `transfer` event.
     """
     last = session.scalar(select(func.max(TransferAttempt.attempt)).where(TransferAttempt.call_id == call.id))
     attempt = (last or 0) + 1
@@ -41,6 +42,20 @@ def start_transfer(session: Session, call: Call, *, association_id: int | None, 
     if call.outcome != Outcome.UNMET:
         call.outcome = Outcome.MISSED  # what it stays if nobody answers and no message is left
     return attempt
+
+
+def attempt_of(session: Session, call: Call, transfer_event: CallEvent) -> int:
+    """The number of the attempt that `transfer_event` started: the rank of the call's `transfer` events."""
+    rank = session.scalar(
+        select(func.count())
+        .select_from(CallEvent)
+        .where(
+            CallEvent.call_id == call.id,
+            CallEvent.kind == EventKind.TRANSFER,
+            CallEvent.seq <= transfer_event.seq,
+        )
+    )
+    return rank or 0
 
 
 def end_transfer(

@@ -82,7 +82,7 @@ def add_event(
 ) -> CallEvent | None:
     """Append an event to the call's timeline; returns None if `dedup_key` was recorded already."""
     for _attempt in range(5):
-        if dedup_key is not None and _has_event(session, call, dedup_key):
+        if dedup_key is not None and find_event(session, call, dedup_key) is not None:
             return None
         seq = session.scalar(
             select(func.coalesce(func.max(CallEvent.seq), 0)).where(CallEvent.call_id == call.id)
@@ -100,11 +100,11 @@ def add_event(
     raise CallLogError(f"could not append {kind!r} to call {call.call_sid}: sequence kept conflicting")
 
 
-def _has_event(session: Session, call: Call, dedup_key: str) -> bool:
-    found = session.scalar(
-        select(CallEvent.id).where(CallEvent.call_id == call.id, CallEvent.dedup_key == dedup_key)
+def find_event(session: Session, call: Call, dedup_key: str) -> CallEvent | None:
+    """The call's event recorded with `dedup_key`, if any."""
+    return session.scalar(
+        select(CallEvent).where(CallEvent.call_id == call.id, CallEvent.dedup_key == dedup_key)
     )
-    return found is not None
 
 
 def apply_status(

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from directory.codes import ServiceStatus
-from directory.models import Association, Service, ServiceArea, ServiceCategory
+from directory.models import Association, Phone, Service, ServiceArea, ServiceCategory
 from foundation.config import is_within
 
 # Schedules and closures are kept in the helpline's local time.
@@ -131,6 +131,16 @@ def dial_number(service: Service) -> str | None:
         if phones:
             return phones[0].number
     return None
+
+
+def phone_book(session: Session) -> dict[str, str]:
+    """Whose phone each number of the directory is: number -> association name."""
+    rows = session.execute(
+        select(Phone.number, Association.name)
+        .outerjoin(Service, Service.id == Phone.service_id)
+        .join(Association, Association.id == func.coalesce(Phone.association_id, Service.association_id))
+    )
+    return {row.number: row.name for row in rows}
 
 
 def record_offer(session: Session, association_id: int, *, at: datetime) -> None:

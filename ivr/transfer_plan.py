@@ -15,6 +15,7 @@ from call_log.codes import (
     CONNECTED_DIALS,
     Beneficiary,
     CallStatus,
+    DialResult,
     EventKind,
     Outcome,
     TransferTarget,
@@ -109,6 +110,18 @@ def next_association(
     candidate = left[0]
     intro = prompts.next_association if tried else prompts.connecting_association
     return RingAssociation(candidate, intro.format(name=candidate.name), (*tried, candidate.association_id))
+
+
+def result_of_dial(dial_status: str, dial_bridged: str | None) -> str:
+    """The result to store of a `<Dial>`: its DialCallStatus, or `not_accepted` if answered but not bridged.
+
+    Twilio's `completed` says the called party answered; DialBridged says whether the caller was then put
+    through to it. A screened dial answered by a voicemail, or hung up during the whisper, is `completed`
+    with DialBridged=false. Without DialBridged, DialCallStatus alone says it (completed: connected).
+    """
+    if dial_status == DialResult.COMPLETED and dial_bridged is not None and dial_bridged.lower() != "true":
+        return DialResult.NOT_ACCEPTED
+    return dial_status
 
 
 def after_dial(target: str, dial_status: str, call_status: str) -> AfterDial:

@@ -90,10 +90,17 @@ def dial(
     timeout_s: int,
     whisper: str | None = None,
 ) -> VoiceResponse:
-    """Say `texts`, then ring every number at once; the first to answer and accept the whisper is bridged."""
+    """Say `texts`, then ring every number at once; the first to answer and accept the whisper is bridged.
+
+    A screened dial answers the caller's leg only on the bridge, so the caller hears the ring, not silence,
+    while the called party listens to the whisper.
+    """
     response = VoiceResponse()
     _say(response, voice, texts)
-    with response.dial(action=action, method="POST", timeout=timeout_s, caller_id=caller_id) as dial_verb:
+    screened = {"answer_on_bridge": True} if whisper else {}
+    with response.dial(
+        action=action, method="POST", timeout=timeout_s, caller_id=caller_id, **screened
+    ) as dial_verb:
         for number in numbers:
             dial_verb.number(number, url=whisper, method="POST" if whisper else None)
     return response

@@ -76,12 +76,13 @@ def test_simulate_reaches_an_association_then_export_shows_the_call(
 ) -> None:
     """`helpline simulate`: press 1, the association answers; the call is then in `calls export`."""
     assert run(database_url, "line", "open").output == "The line is open until 'helpline line auto'.\n"
-    result = run(database_url, "simulate", input="1\n36300\n:say Ciron\n2\nr\n")
+    result = run(database_url, "simulate", input="1\n36300\n:say Ciron\n2\nr\n1\n")
 
     assert result.exit_code == 0, result.output
     assert "🔊 Bonjour, ici le 1001 services." in result.output
     assert "🔊 Je vous passe Brenne Aide à Domicile." in result.output
-    assert "+33261912001" in result.output
+    assert "📞 Le 1001 services appelle Brenne Aide à Domicile (+33 2 61 91 20 01)…" in result.output
+    assert "🔔 (annonce au correspondant) " in result.output
     assert "Appel terminé (CA" in result.output
 
     exported = run(database_url, "calls", "export", "--month", this_month(), "--format", "csv")

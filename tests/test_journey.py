@@ -254,22 +254,7 @@ def test_unmet_demand(place: Callable[..., tuple[SimulatedCall, Call]]) -> None:
     assert [(t.target, t.result) for t in record.transfers] == [("operators", "completed")]
 
 
-# --- screening and fallbacks ------------------------------------------------------------------------------
-
-
-def test_screening_refused_counts_as_not_answered(place: Callable[..., tuple[SimulatedCall, Call]]) -> None:
-    """An association's voicemail picks up but nobody presses 1: the next association is tried."""
-    refused = DialOutcome("completed", duration_s=20, whisper_keys=None)
-    result, record = place(
-        ScriptedCaller([Keys("1"), Keys("36300"), Speech("Ciron"), Keys("1")], dials=[refused, ANSWER])
-    )
-    assert [d.numbers for d in result.dialled] == [["+33261912001"], ["+33261912004"]]
-    assert [t.result for t in record.transfers] == ["no-answer", "completed"]
-    assert record.association is not None
-    assert (record.association.name, record.outcome) == (
-        "Repas et Courses en Brenne",
-        "connected_association",
-    )
+# --- fallbacks (screening: tests/test_screening.py) ---------------------------------------------------------
 
 
 def test_typed_callback_number(place: Callable[..., tuple[SimulatedCall, Call]]) -> None:

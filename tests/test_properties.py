@@ -31,9 +31,11 @@ WORDS = ["repassage", "jardinage", "enfants", "ménage", "bonjour", "euh", "Ciro
 keys = st.text(alphabet="0123456789*#", min_size=0, max_size=6).map(Keys)
 speech = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(lambda words: Speech(" ".join(words)))
 caller_inputs = st.one_of(keys, speech, st.just(Silence()), st.just(HangUp()))
+# The called party takes the call (1), its voicemail picks up (None: presses nothing), it presses another
+# key, or hangs up during the whisper; or it does not answer, is busy, fails; or the caller hangs up first.
 dial_outcomes = st.one_of(
     st.builds(DialOutcome, st.sampled_from(["completed", "no-answer", "busy", "failed", "canceled"]),
-              st.integers(0, 600), st.sampled_from(["1", None, "2"])),
+              st.integers(0, 600), st.sampled_from(["1", None, "2", HangUp()])),
     st.just(HangUp()),
 )  # fmt: skip
 record_outcomes = st.one_of(st.builds(RecordOutcome, st.integers(0, 120)), st.just(HangUp()))

@@ -16,6 +16,8 @@ from werkzeug.serving import make_server
 
 from ivr.simulator.call import CallSimulator, SimulatedCall
 from ivr.simulator.callers import (
+    HANGS_UP_IN_WHISPER,
+    VOICEMAIL_PICKS_UP,
     DialOutcome,
     DialRequest,
     GatherPrompt,
@@ -272,7 +274,9 @@ def test_dial_posts_the_outcome_to_its_action() -> None:
     assert answered.dialled == [
         DialRequest(["+33600000001", "+33600000002"], "+33261910000", 20, [None, None])
     ]
-    assert re.fullmatch(r"CA[0-9a-f]{32}", app.posted("/ivr/dial-result?stage=operators")[0]["DialCallSid"])
+    posted = app.posted("/ivr/dial-result?stage=operators")
+    assert re.fullmatch(r"CA[0-9a-f]{32}", posted[0]["DialCallSid"])
+    assert [form["DialBridged"] for form in posted] == ["true", "false"]
     assert answered.duration_s == 43  # 42 s of conversation, then one second of speech
 
 
@@ -319,19 +323,51 @@ def test_whisper_pressing_1_bridges_the_call() -> None:
     assert call.heard == ["completed 30"]
     whisper_form = app.posted("/whisper")[0]
     assert whisper_form["CallSid"] == app.posted("/dialled")[0]["DialCallSid"]
+    assert app.posted("/dialled")[0]["DialBridged"] == "true"
     assert whisper_form["ParentCallSid"] == call.call_sid
     assert (whisper_form["Direction"], whisper_form["To"]) == ("outbound-dial", "+33600000001")
     assert app.posted("/whisper/answer")[0]["Digits"] == "1"
     assert call.dialled[0].whisper_urls == [f"{BASE}/whisper"]
 
 
-def test_whisper_not_accepted_counts_as_no_answer() -> None:
-    """A party pressing nothing at the whisper is hung up on, so the caller's Dial action sees no-answer."""
+@pytest.mark.parametrize(
+    ("outcome", "seconds", "answered_whisper"),
+    [
+        # The voicemail hears the whisper (2.4 s) and waits out its Gather (5 s); Twilio then hangs up.
+        (VOICEMAIL_PICKS_UP, 7, []),
+        (HANGS_UP_IN_WHISPER, 2, []),
+        (DialOutcome("completed", 30, "2"), 2, ["2"]),
+    ],
+    ids=["voicemail", "hangs-up", "presses-2"],
+)
+def test_whisper_not_accepted_is_completed_but_not_bridged(
+    outcome: DialOutcome, seconds: int, answered_whisper: list[str]
+) -> None:
+    """Answered but not taken at the whisper: Twilio reports completed, DialBridged=false, the leg's time."""
     app = whisper_app()
-    call = app.call(dials=(DialOutcome("completed", 30, whisper_keys=None),))
-    assert call.heard == ["no-answer 0"]
-    assert app.posted("/whisper/answer") == []
+    call = app.call(dials=(outcome,))
+    assert call.heard == [f"completed {seconds}"]
+    assert app.posted("/dialled")[0]["DialBridged"] == "false"
+    assert [form["Digits"] for form in app.posted("/whisper/answer")] == answered_whisper
     assert call.whispers == ["Appel du 1001 services, tapez 1."]
+
+
+def test_screened_dial_with_answer_on_bridge_is_read() -> None:
+    """answerOnBridge="true" on a <Dial> reaches the dialled party's request."""
+    app = App({"/ivr/voice": twiml('<Dial answerOnBridge="true" action="/dialled">+33600000001</Dial>')})
+    app.routes["/dialled"] = dial_result
+    call = app.call(dials=(DialOutcome("busy"),))
+    assert call.dialled[0].answer_on_bridge is True
+    assert call.heard == ["busy 0"]
+
+
+def test_caller_hanging_up_while_it_rings_requests_no_dial_action() -> None:
+    """A caller who hangs up during the ring ends the call: Twilio does not request the Dial action."""
+    app = whisper_app()
+    call = app.call(dials=(HangUp(),))
+    assert call.ended_by == "caller-hangup"
+    assert app.posted("/dialled") == []
+    assert app.posted("/whisper") == []
 
 
 # --- Record ----------------------------------------------------------------------------------------
@@ -498,7 +534,7 @@ def test_keys_refuse_what_a_keypad_does_not_have() -> None:
 
 def test_interactive_caller_asks_in_french_and_re_asks_on_bad_input() -> None:
     """The terminal caller prints what it hears, parses keys and commands, and re-asks with help."""
-    answers = iter(["x", "12#", "", ":say bonjour", ":hangup", "?", "r", "o", "abc", "0", "15"])
+    answers = iter(["x", "12#", "", ":say bonjour", ":hangup", "?", "r", "o", ":hangup", "abc", "0", "15"])
     asked: list[str] = []
     shown: list[str] = []
 
@@ -506,17 +542,40 @@ def test_interactive_caller_asks_in_french_and_re_asks_on_bad_input() -> None:
         asked.append(question)
         return next(answers)
 
-    caller = InteractiveCaller(ask, shown.append)
+    caller = InteractiveCaller(ask, shown.append, names={"+33261912001": "Brenne Aide à Domicile"})
     caller.hear("Bonjour")
     results = [caller.gather(GatherPrompt(["Tapez 1."])) for _ in range(4)]
     assert results == [Keys("12#"), Silence(), Speech("bonjour"), HangUp()]
-    dial = DialRequest(["+33600000001"])
-    assert (caller.dial(dial), caller.dial(dial)) == (DialOutcome("completed", 60), DialOutcome("busy"))
+    dial = DialRequest(["+33261912001"])
+    dials = [caller.dial(dial), caller.dial(DialRequest(["+33600000001"])), caller.dial(dial)]
+    assert dials == [DialOutcome("completed", 60), DialOutcome("busy"), HangUp()]
     assert (caller.record(RecordRequest()), caller.record(RecordRequest())) == (HangUp(), RecordOutcome(15))
     assert asked[0] == "Touches (ou :silence, :say mots, :hangup) > "
     assert shown[0] == "🔊 Bonjour"
     assert shown[1].startswith("Tapez des touches")
-    assert "+33600000001" in shown[2]
+    assert shown[2] == "📞 Le 1001 services appelle Brenne Aide à Domicile (+33 2 61 91 20 01)…"
+    assert shown[3:5] == ["Répondez r, n, o, e ou :hangup.", "📞 Le 1001 services appelle +33 6 00 00 00 01…"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "whisper_answer"), [("1", Keys("1")), ("", Silence()), (":hangup", HangUp())]
+)
+def test_interactive_called_party_hears_the_whisper_and_answers_it(
+    typed: str, whisper_answer: Keys | Silence | HangUp
+) -> None:
+    """The user who picks up is the called party: sees the whisper, then takes, lets go or hangs up."""
+    answers = iter(["r", "?", typed])
+    shown: list[str] = []
+    caller = InteractiveCaller(lambda _question: next(answers), shown.append)
+    outcome = caller.dial(DialRequest(["+33261912001"]))
+    assert isinstance(outcome, DialOutcome)
+    assert outcome.answering is not None
+    outcome.answering.hear("Appel du 1001 services.")
+    assert outcome.answering.gather(GatherPrompt(["Appel du 1001 services."], num_digits=1)) == whisper_answer
+    assert shown[1:] == [
+        "🔔 (annonce au correspondant) Appel du 1001 services.",
+        "Tapez 1, une ligne vide ou :hangup.",
+    ]
 
 
 def test_interactive_caller_hangs_up_at_end_of_input() -> None:

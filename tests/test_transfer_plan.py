@@ -18,6 +18,7 @@ from ivr.transfer_plan import (
     observatory,
     operators_first,
     parse_tried,
+    result_of_dial,
     tried_param,
 )
 from tests.test_menu import make_flow
@@ -121,6 +122,29 @@ def test_first_and_next_association() -> None:
 def test_after_a_dial(target: str, dial_status: str, call_status: str, after: str) -> None:
     """A connected dial ends the call's journey; otherwise the next association, or the voicemail."""
     assert after_dial(target, dial_status, call_status) == after
+
+
+@pytest.mark.parametrize(
+    ("dial_status", "dial_bridged", "result"),
+    [
+        ("completed", "true", "completed"),
+        ("completed", "false", "not_accepted"),
+        ("completed", None, "completed"),
+        ("no-answer", "false", "no-answer"),
+        ("busy", None, "busy"),
+    ],
+)
+def test_a_dial_answered_but_not_bridged_is_not_accepted(
+    dial_status: str, dial_bridged: str | None, result: str
+) -> None:
+    """Completed with DialBridged=false is stored as not accepted; without DialBridged the status says it."""
+    assert result_of_dial(dial_status, dial_bridged) == result
+
+
+def test_not_accepted_is_not_connected() -> None:
+    """A dial that was not accepted sends the caller on, like one that was not answered."""
+    assert after_dial("association", "not_accepted", "in-progress") == "next_association"
+    assert after_dial("operators", "not_accepted", "in-progress") == "voicemail"
 
 
 def test_tried_associations_round_trip_through_the_url() -> None:

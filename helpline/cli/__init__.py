@@ -113,6 +113,7 @@ def simulate(url: str | None, from_: str) -> None:
     caller = InteractiveCaller(
         input_fn=lambda prompt: click.prompt(prompt, default="", show_default=False, prompt_suffix=""),
         output_fn=click.echo,
+        names=_phone_names(settings.database_url, config),
     )
     try:
         call = simulator.place_call(caller)
@@ -127,6 +128,20 @@ def simulate(url: str | None, from_: str) -> None:
         f"Appel terminé ({call.call_sid}, {call.duration_s} s). "
         f"Voir: helpline calls export --month {_month_of_today(config)}"
     )
+
+
+def _phone_names(database_url: str, config: Config) -> dict[str, str]:
+    """Whose phone each number the line may ring is: the directory's associations, then the operators."""
+    from directory.routing import phone_book
+    from helpline.db import make_engine, make_session_factory
+
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            names = with_database(lambda: phone_book(session))
+    finally:
+        engine.dispose()
+    return names | {operator.phone: f"{operator.name} (conseiller)" for operator in config.operators}
 
 
 def _month_of_today(config: Config) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
+
+import phonenumbers
 
 from ivr.simulator.errors import SimulatorError
 from ivr.simulator.twiml import DTMF_KEYS
@@ -45,12 +47,24 @@ class HangUp:
 
 @dataclass(frozen=True)
 class DialOutcome:
-    """What the dialled party does; "completed" means it answered and talked for `duration_s`."""
+    """What the dialled party does; "completed" means it answered (and, if bridged, talked `duration_s`).
+
+    A screened call is bridged only if the party takes it at the whisper's Gather: `whisper_keys` are the
+    keys it presses ("1" takes the call); None presses nothing, as a voicemail that picked up does (the
+    Gather times out); `HangUp()` hangs up during the whisper. `answering`, if given, is who hears the
+    whisper and answers its Gather instead (the person at the keyboard in `helpline simulate`).
+    """
 
     status: DialStatus
     duration_s: int = 0
-    # The keys the answering party presses at a whisper's Gather; None presses nothing.
-    whisper_keys: str | None = "1"
+    whisper_keys: str | HangUp | None = "1"
+    answering: Caller | None = field(default=None, compare=False)
+
+
+# The called party's voicemail picks up: it hears the whisper, presses nothing.
+VOICEMAIL_PICKS_UP = DialOutcome("completed", 30, whisper_keys=None)
+# The called party answers, then hangs up during the whisper.
+HANGS_UP_IN_WHISPER = DialOutcome("completed", 30, whisper_keys=HangUp())
 
 
 @dataclass(frozen=True)
@@ -82,6 +96,8 @@ class DialRequest:
     caller_id: str | None = None
     timeout: int = 30
     whisper_urls: list[str | None] = field(default_factory=list)
+    # answerOnBridge: the caller's leg is answered only on the bridge, and hears the ring until then.
+    answer_on_bridge: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,20 +166,35 @@ class ScriptedCaller:
 
 _GATHER_QUESTION = "Touches (ou :silence, :say mots, :hangup) > "
 _GATHER_HELP = "Tapez des touches (0-9, * ou #), une ligne vide ou :silence, :say suivi de mots, ou :hangup."
-_DIAL_QUESTION = "Le correspondant : r (répond), n (ne répond pas), o (occupé), e (échec) > "
+_DIAL_QUESTION = (
+    "Au bout du fil : r (décroche), n (ne répond pas), o (occupé), e (échec), :hangup (vous raccrochez) > "
+)
 _DIAL_ANSWERS: dict[str, DialStatus] = {"r": "completed", "n": "no-answer", "o": "busy", "e": "failed"}
+_WHISPER_QUESTION = (
+    "Vous êtes le correspondant : 1 (prendre l'appel), ligne vide (la messagerie décroche), "
+    ":hangup (raccrocher) > "
+)
 _RECORD_QUESTION = "Secondes de message (0 = raccroche sans message) > "
 
 
 class InteractiveCaller:
-    """A caller driven from the terminal: prints what it hears and asks the user (in French) what to do."""
+    """A caller driven from the terminal: prints what it hears and asks the user (in French) what to do.
+
+    When a phone rings the user also plays the called party: picks up, hears the whisper, and takes the
+    call with 1, lets the voicemail take it, or hangs up.
+    """
 
     def __init__(
-        self, input_fn: Callable[[str], str] = input, output_fn: Callable[[str], None] = print
+        self,
+        input_fn: Callable[[str], str] = input,
+        output_fn: Callable[[str], None] = print,
+        *,
+        names: Mapping[str, str] | None = None,
     ) -> None:
-        """Ask with `input_fn` and show with `output_fn`."""
+        """Ask with `input_fn` and show with `output_fn`; `names` says whose phone a number is."""
         self._input = input_fn
         self._output = output_fn
+        self._names = dict(names or {})
 
     def hear(self, text: str) -> None:
         """Print the text."""
@@ -171,31 +202,25 @@ class InteractiveCaller:
 
     def gather(self, prompt: GatherPrompt) -> Keys | Silence | Speech | HangUp:
         """Ask for keys, silence, words or a hang-up until the answer makes sense."""
-        while True:
-            line = self._ask(_GATHER_QUESTION)
-            if line is None or line == ":hangup":
-                return HangUp()
-            if line in ("", ":silence"):
-                return Silence()
-            if line.startswith(":say ") and line[5:].strip():
-                return Speech(line[5:].strip())
-            if DTMF_KEYS.fullmatch(line):
-                return Keys(line)
+        while (answer := _typed_answer(self._ask(_GATHER_QUESTION), speech=True)) is None:
             self._output(_GATHER_HELP)
+        return answer
 
     def dial(self, dial: DialRequest) -> DialOutcome | HangUp:
-        """Show the numbers and ask what the dialled party does; an answered call lasts 60 s."""
-        self._output(f"📞 Appel de {', '.join(dial.numbers)}")
+        """Say who the helpline rings and ask what happens; a call taken lasts 60 s."""
+        called = ", ".join(self._called(number) for number in dial.numbers)
+        self._output(f"📞 Le 1001 services appelle {called}…")
         while True:
             line = self._ask(_DIAL_QUESTION)
-            if line is None:
+            if line is None or line == ":hangup":
                 return HangUp()
             status = _DIAL_ANSWERS.get(line.lower())
             if status == "completed":
-                return DialOutcome("completed", 60)
+                called_party = _InteractiveCalledParty(self._ask, self._output)
+                return DialOutcome("completed", 60, answering=called_party)
             if status is not None:
                 return DialOutcome(status)
-            self._output("Répondez r, n, o ou e.")
+            self._output("Répondez r, n, o, e ou :hangup.")
 
     def record(self, request: RecordRequest) -> RecordOutcome | HangUp:
         """Ask how many seconds the caller speaks; 0 hangs up without a message."""
@@ -207,6 +232,10 @@ class InteractiveCaller:
                 return RecordOutcome(int(line))
             self._output("Entrez un nombre de secondes, par exemple 12 (0 pour raccrocher).")
 
+    def _called(self, number: str) -> str:
+        shown = _spaced(number)
+        return f"{self._names[number]} ({shown})" if number in self._names else shown
+
     def _ask(self, question: str) -> str | None:
         try:
             return self._input(question).strip()
@@ -215,11 +244,31 @@ class InteractiveCaller:
             return None
 
 
+def _typed_answer(line: str | None, *, speech: bool) -> Keys | Silence | Speech | HangUp | None:
+    """What a line typed at a Gather means (None at the end of input hangs up); None if nothing."""
+    if line is None or line == ":hangup":
+        return HangUp()
+    if line in ("", ":silence"):
+        return Silence()
+    if speech and line.startswith(":say ") and line[5:].strip():
+        return Speech(line[5:].strip())
+    return Keys(line) if DTMF_KEYS.fullmatch(line) else None
+
+
+def _spaced(number: str) -> str:
+    """+33261912001 as people write it: +33 2 61 91 20 01."""
+    try:
+        parsed = phonenumbers.parse(number)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 class WhisperParty:
     """The dialled party while its whisper plays: listens, and presses `keys` at a Gather."""
 
-    def __init__(self, keys: str | None) -> None:
-        """Press `keys` at every whisper Gather; None presses nothing."""
+    def __init__(self, keys: str | HangUp | None) -> None:
+        """Press `keys` at every whisper Gather; None presses nothing; HangUp() hangs up."""
         self.keys = keys
         self.heard: list[str] = []
 
@@ -228,7 +277,9 @@ class WhisperParty:
         self.heard.append(text)
 
     def gather(self, prompt: GatherPrompt) -> Keys | Silence | Speech | HangUp:
-        """Press the keys, or nothing."""
+        """Press the keys, nothing, or hang up."""
+        if isinstance(self.keys, HangUp):
+            return HangUp()
         return Keys(self.keys) if self.keys else Silence()
 
     def dial(self, dial: DialRequest) -> DialOutcome | HangUp:
@@ -238,3 +289,22 @@ class WhisperParty:
     def record(self, request: RecordRequest) -> RecordOutcome | HangUp:
         """Refuse: a whisper only talks to the dialled party."""
         raise SimulatorError("A whisper cannot <Record> in this simulator.")
+
+
+class _InteractiveCalledParty(WhisperParty):
+    """The called party in the terminal: hears the whisper, then takes the call, lets it go, or hangs up."""
+
+    def __init__(self, ask: Callable[[str], str | None], output_fn: Callable[[str], None]) -> None:
+        super().__init__(None)
+        self._ask = ask
+        self._output = output_fn
+
+    def hear(self, text: str) -> None:
+        """Print the whisper."""
+        self._output(f"🔔 (annonce au correspondant) {text}")
+
+    def gather(self, prompt: GatherPrompt) -> Keys | Silence | Speech | HangUp:
+        """Keys typed take or decline the call; an empty line is the voicemail, which presses nothing."""
+        while (answer := _typed_answer(self._ask(_WHISPER_QUESTION), speech=False)) is None:
+            self._output("Tapez 1, une ligne vide ou :hangup.")
+        return answer

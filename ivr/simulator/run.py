@@ -11,6 +11,7 @@ from urllib.parse import urljoin
 
 from ivr.simulator.callers import (
     Caller,
+    DialOutcome,
     DialRequest,
     GatherPrompt,
     HangUp,
@@ -187,33 +188,48 @@ class CallRun:
             timeout=_int(dial, "timeout", 30),
             whisper_urls=[urljoin(url, n.attrib["url"]) if "url" in n.attrib else None for n in numbers]
             or [None],
+            answer_on_bridge=dial.get("answerOnBridge") == "true",
         )
         self.dialled.append(request)
         outcome = leg.party.dial(request)
         if isinstance(outcome, HangUp):
+            # The caller hung up while it rang: Twilio ends the call and does not request the Dial action.
             return "caller-hangup"
         status, duration = outcome.status, outcome.duration_s if outcome.status == "completed" else 0
+        bridged = status == "completed"
         child_sid = new_sid("CA")
         whisper_url = request.whisper_urls[0]
         # Without distinct answer times, the first <Number> is the one that answers.
-        if status == "completed" and whisper_url is not None:
+        if bridged and whisper_url is not None:
+            started = self.clock
             method = numbers[0].get("method", "POST")
-            if not self._whisper(request, whisper_url, method, child_sid, outcome.whisper_keys):
-                status, duration = "no-answer", 0
-        self.clock += duration if status == "completed" else request.timeout if status == "no-answer" else 0
+            bridged = self._whisper(request, whisper_url, method, child_sid, outcome)
+            if not bridged:
+                # Twilio hangs up the child leg: it was answered (completed) but never bridged to the caller.
+                duration = round(self.clock - started)
+        self.clock += duration if bridged else request.timeout if status == "no-answer" else 0
         if "action" not in dial.attrib:
             return None
-        dialled = {"DialCallStatus": status, "DialCallSid": child_sid, "DialCallDuration": str(duration)}
+        dialled = {
+            "DialCallStatus": status,
+            "DialCallSid": child_sid,
+            "DialCallDuration": str(duration),
+            "DialBridged": "true" if bridged else "false",
+        }
         return self.fetch(leg, urljoin(url, dial.attrib["action"]), dialled, dial.get("method", "POST"))
 
-    def _whisper(self, request: DialRequest, url: str, method: str, child_sid: str, keys: str | None) -> bool:
+    def _whisper(
+        self, request: DialRequest, url: str, method: str, child_sid: str, outcome: DialOutcome
+    ) -> bool:
         """Play a <Number url> whisper to the answering party; True if it ends by bridging the call."""
         params = self.sim.base_params(
             child_sid, "in-progress", request.caller_id or self.sim.to, request.numbers[0], "outbound-dial"
         )
         params["ParentCallSid"] = self.call_sid
-        leg = Leg(WhisperParty(keys), params, self.whispers, is_caller=False)
-        # A whisper that runs to its end bridges the call; one that hangs up leaves the caller unanswered.
+        party = outcome.answering or WhisperParty(outcome.whisper_keys)
+        leg = Leg(party, params, self.whispers, is_caller=False)
+        # A whisper that runs to its end bridges the call; one that hangs up (a <Hangup>, or the party
+        # hanging up) ends the child leg and leaves the caller unanswered.
         return self.run_leg(leg, self.fetch(leg, url, {}, method)) == "end-of-document"
 
     def _record(self, leg: Leg, record: ET.Element, url: str) -> _Document | EndReason | None:

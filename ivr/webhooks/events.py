@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 from flask import request
 from sqlalchemy.orm import Session
 
-from call_log.models import Call
+from call_log.models import Call, CallEvent
 from call_log.privacy import mask_numbers
-from call_log.recording import add_event, open_call
+from call_log.recording import add_event, find_event, open_call
 from foundation.runtime import runtime
 
 logger = logging.getLogger(__name__)
@@ -32,12 +32,14 @@ def log_event(
     opening: dict[str, str] | None = None,
     summary: dict[str, Any] | None = None,
     then: Callable[[Session, Call], T] | None = None,
+    again: Callable[[Session, Call, CallEvent], T] | None = None,
     call_sid: str | None = None,
 ) -> T | None:
     """Record an event of this request's call, update its summary, then run `then`; never fails the call.
 
     The summary is only updated, and `then` only run, when the event is new, so that a retried request
-    changes nothing. Returns what `then` returned, or None.
+    changes nothing; a retry runs `again` instead, with the event the first request logged, so that it can
+    answer what the first one answered. Returns what `then` (or `again`) returned, or None.
     """
     call_sid = call_sid if call_sid is not None else request.form.get("CallSid", "")
     if not call_sid.startswith("CA") or len(call_sid) > 64:
@@ -49,9 +51,11 @@ def log_event(
         with rt.sessions() as session, session.begin():
             now = rt.clock()
             call = open_call(session, call_sid=call_sid, now=now, **(opening or {}))
-            event = add_event(session, call, kind, payload, now=now, dedup_key=_dedup_key(kind))
+            dedup_key = _dedup_key(kind)
+            event = add_event(session, call, kind, payload, now=now, dedup_key=dedup_key)
             if event is None:
-                return None
+                logged = find_event(session, call, dedup_key) if again is not None else None
+                return again(session, call, logged) if again is not None and logged is not None else None
             for name, value in (summary or {}).items():
                 setattr(call, name, value)
             if then is not None:

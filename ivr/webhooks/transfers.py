@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, request, url_for
@@ -15,8 +16,8 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from call_log.codes import EventKind, TransferTarget
-from call_log.journey import end_transfer, start_transfer
-from call_log.models import Call
+from call_log.journey import attempt_of, end_transfer, start_transfer
+from call_log.models import Call, CallEvent
 from call_log.privacy import mask_numbers
 from directory.routing import Candidate, route
 from foundation.runtime import Runtime, runtime
@@ -25,6 +26,7 @@ from ivr.menu import CallState, Route, ToOperator
 from ivr.sms import can_receive_sms, referral_text
 from ivr.transfer_plan import (
     OperatorReason,
+    RingAssociation,
     RingOperators,
     Transfer,
     after_dial,
@@ -32,6 +34,7 @@ from ivr.transfer_plan import (
     observatory,
     operators_first,
     parse_tried,
+    result_of_dial,
     tried_param,
 )
 from ivr.webhooks.blueprint import answer, bp, caller_number, int_param, sms_sender
@@ -46,13 +49,23 @@ def transfer(step: Route | ToOperator, *, tried: tuple[int, ...] = ()) -> Respon
     rt = runtime()
     prompts = rt.config.prompts
     state = step.state
-    plan = operators_first(step, prompts, tried=tried) or _next_association(rt, state, tried=tried)
+    candidates: Sequence[Candidate] = ()
+    plan: Transfer | None = operators_first(step, prompts, tried=tried)
+    if plan is None:
+        candidates = _candidates(rt, state)
+        plan = next_association(state, prompts, tried=tried, candidates=candidates)
     if isinstance(plan, RingOperators):
         if plan.event is not None:
             log_event(plan.event.kind, plan.event.payload, summary=plan.event.summary)
         return _to_operators(rt, state, plan.texts, reason=plan.reason)
+    attempt = _start_attempt(rt, state, candidate=plan.candidate)
+    if attempt.association_id != plan.candidate.association_id:
+        # A retry, after the first request gave the next turn in the rotation to an equal: ring whom the
+        # first one rang, so that the answer is the same.
+        first = [c for c in candidates if c.association_id == attempt.association_id]
+        replan = next_association(state, prompts, tried=tried, candidates=first) if first else plan
+        plan = replan if isinstance(replan, RingAssociation) else plan
     candidate = plan.candidate
-    attempt, _call_id = _start_attempt(rt, state, candidate=candidate)
     params: dict[str, Any] = state.to_params()
     return answer(
         twiml.dial(
@@ -63,7 +76,7 @@ def transfer(step: Route | ToOperator, *, tried: tuple[int, ...] = ()) -> Respon
                 "ivr.dial_result",
                 stage=TransferTarget.ASSOCIATION,
                 association=str(candidate.association_id),
-                attempt=str(attempt or ""),
+                attempt=str(attempt.number or ""),
                 tried=tried_param(plan.tried),
                 **params,
                 # The text after a referral needs them; the signed URL carries them, no lookup needed.
@@ -76,25 +89,36 @@ def transfer(step: Route | ToOperator, *, tried: tuple[int, ...] = ()) -> Respon
     )
 
 
-def _next_association(rt: Runtime, state: CallState, *, tried: tuple[int, ...]) -> Transfer:
-    """The directory's candidates for the request now, and the plan's choice among them."""
+def _candidates(rt: Runtime, state: CallState) -> Sequence[Candidate]:
+    """The directory's candidates for the request now."""
     with rt.sessions() as session:
-        candidates = route(session, category=state.category or "", commune_insee=state.insee, at=rt.clock())
-    return next_association(state, rt.config.prompts, tried=tried, candidates=candidates)
+        return route(session, category=state.category or "", commune_insee=state.insee, at=rt.clock())
 
 
 def _to_operators(rt: Runtime, state: CallState, texts: Sequence[str], *, reason: OperatorReason) -> Response:
-    attempt, call_id = _start_attempt(rt, state, candidate=None, reason=reason)
+    attempt = _start_attempt(rt, state, candidate=None, reason=reason)
     whisper = url_for(
-        "ivr.whisper", target=TransferTarget.OPERATORS, call=str(call_id or ""), **state.to_params()
+        "ivr.whisper", target=TransferTarget.OPERATORS, call=str(attempt.call_id or ""), **state.to_params()
     )
-    return answer(dial_operators(rt, texts, whisper=whisper, attempt=attempt))
+    return answer(dial_operators(rt, texts, whisper=whisper, attempt=attempt.number))
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """A transfer attempt as logged: its number, the call's id, the association it rings (None: operators).
+
+    When the log could not be written, the number and the call's id are None.
+    """
+
+    number: int | None
+    call_id: int | None
+    association_id: int | None
 
 
 def _start_attempt(
     rt: Runtime, state: CallState, *, candidate: Candidate | None, reason: str = ""
-) -> tuple[int | None, int | None]:
-    """Log a transfer attempt with what the journey collected; its number and the call's id, if logged."""
+) -> _Attempt:
+    """Log a transfer attempt with what the journey collected; a retried request gets the first one's."""
     association_id = candidate.association_id if candidate else None
     payload = {
         "target": TransferTarget.ASSOCIATION if candidate else TransferTarget.OPERATORS,
@@ -102,15 +126,23 @@ def _start_attempt(
         "category": state.category,
     } | ({"reason": reason} if reason else {})
 
-    def record(session: Session, call: Call) -> tuple[int, int]:
+    def record(session: Session, call: Call) -> _Attempt:
         attempt = start_transfer(session, call, association_id=association_id, now=rt.clock())
         # The journey's answers go on the call after the attempt is numbered, so that its query does
         # not flush them half-way.
         for name, value in observatory(state).items():
             setattr(call, name, value)
-        return attempt, call.id
+        return _Attempt(attempt, call.id, association_id)
 
-    return log_event(EventKind.TRANSFER, payload, then=record) or (None, None)
+    def recorded(session: Session, call: Call, event: CallEvent) -> _Attempt:
+        # Twilio retried a request that timed out: answer with the attempt the first one started.
+        logged = event.payload.get("association_id")
+        return _Attempt(
+            attempt_of(session, call, event), call.id, logged if isinstance(logged, int) else None
+        )
+
+    logged = log_event(EventKind.TRANSFER, payload, then=record, again=recorded)
+    return logged or _Attempt(None, None, association_id)
 
 
 def dial_operators(
@@ -137,7 +169,7 @@ def dial_result() -> Response:
         if request.args.get("stage") == TransferTarget.ASSOCIATION
         else TransferTarget.OPERATORS
     )
-    status = request.form.get("DialCallStatus", "")[:20]
+    status = result_of_dial(request.form.get("DialCallStatus", "")[:20], request.form.get("DialBridged"))
     duration = int_param(request.form.get("DialCallDuration"))
     attempt = int_param(request.args.get("attempt"))
     association_id = int_param(request.args.get("association"))

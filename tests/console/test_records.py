@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from call_log.models import Call, CallEvent, Referral
 from call_log.recording import find_call
 from ivr.simulator.call import CallSimulator
-from ivr.simulator.callers import DialOutcome, Keys, ScriptedCaller
+from ivr.simulator.callers import VOICEMAIL_PICKS_UP, DialOutcome, Keys, ScriptedCaller, Speech
 from tests.conftest import FakeClock
 from tests.console.conftest import Browser
 
@@ -365,3 +365,17 @@ def test_values_the_lists_do_not_name_stay_selectable(
         "radio_locale",
         "Entendu à la radio.",
     )
+
+
+def test_a_call_not_taken_at_the_whisper_shows_as_not_taken(
+    as_operator: Browser, simulator: CallSimulator, read_call: Callable[[str], Call]
+) -> None:
+    """The timeline says the first association's voicemail did not take the call, then the second answered."""
+    caller = ScriptedCaller(
+        [Keys("1"), Keys("36300"), Speech("Ciron"), Keys("1")],
+        dials=[VOICEMAIL_PICKS_UP, DialOutcome("completed", 60)],
+    )
+    call = read_call(simulator.place_call(caller).call_sid)
+    page = as_operator.text(f"/calls/{call.id}")
+    ends = re.findall(r'<span class="what">Fin du transfert</span> : ([^<\n]*)', page)
+    assert ends == ["a répondu", "n&#39;a pas pris l&#39;appel"]  # newest first
