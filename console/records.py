@@ -14,6 +14,7 @@ from call_log.codes import EventKind, TransferTarget
 from call_log.follow_up import follow_up_of
 from call_log.models import Call, CallEvent, Referral
 from call_log.privacy import stored_caller
+from call_log.recording import in_twilio_order
 from call_log.record import (
     TERRITORY_DEPARTEMENT,
     RecordConflictError,
@@ -218,7 +219,7 @@ def _history(events: list[CallEvent], names: DirectoryNames) -> list[HistoryEntr
     """The record's events in words, newest first."""
     by_field = names.by_field()
     entries = []
-    for event in reversed(events):
+    for event in reversed(in_twilio_order(events)):
         payload = event.payload
         who = str(payload.get("by") or "Serveur vocal")
         changes = [
