@@ -14,7 +14,6 @@ from call_log.codes import EventKind, TransferTarget
 from call_log.follow_up import follow_up_of
 from call_log.models import Call, CallEvent, Referral
 from call_log.privacy import stored_caller
-from call_log.recording import in_twilio_order
 from call_log.record import (
     TERRITORY_DEPARTEMENT,
     RecordConflictError,
@@ -23,6 +22,7 @@ from call_log.record import (
     open_manual_contact,
     update_record,
 )
+from call_log.recording import in_twilio_order
 from console import labels
 from console.access import current_account
 from console.context import DirectoryNames, now, tz, working_days
