@@ -113,7 +113,9 @@ def _association_choices(db: Session, call: Call) -> dict[str, dict[str, str]]:
     """Associations for a referral: the routing candidates for the call's service and commune first."""
     candidates = []
     if call.category_code:
-        candidates = route(db, category=call.category_code, commune_insee=call.commune_insee, at=now())
+        candidates = route(
+            db, category=call.category_code, commune_insee=call.commune_insee, at=now(), tz=tz()
+        )
     proposed = {candidate.association_id for candidate in candidates}
     others = db.scalars(
         select(Association)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,9 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from call_log.codes import EventKind
 from call_log.models import Call
 from call_log.recording import find_call, in_twilio_order
+from directory.routing import lock_rotation, record_offer, route
+from foundation.db import transaction
 from ivr.simulator.callers import HangUp, ScriptedCaller
 from ivr.simulator.run import new_sid
+from tests.directory_support import replace_directory
 from tests.test_calls import make_simulator
+from tests.test_directory_routing import TWO_EQUALS
 
 CALLER = "+33254370000"  # a landline of Le Blanc: the record gets an area
 WHO_CALLED = ("caller", "caller_country", "called", "caller_area", "caller_key", "after_hours")
@@ -118,3 +124,28 @@ def test_status_callback_racing_the_first_webhook(app: Flask, sessions: sessionm
     records = [read(sessions, call_sid) for call_sid in sids]
     assert [who_called(record) for record in records] == [expected] * len(sids)
     assert {in_twilio_order(record.events)[0].kind for record in records} == {EventKind.CALL_STARTED}
+
+
+def test_two_calls_at_once_are_offered_two_equals(sessions: sessionmaker[Session]) -> None:
+    """Two calls routed at the same moment for the same request go to two different equal associations."""
+    with transaction(sessions) as session:
+        replace_directory(session, TWO_EQUALS)
+    start = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    offered: list[list[str]] = []
+
+    def offer(at: datetime, names: list[str]) -> None:
+        with transaction(sessions) as session:
+            lock_rotation(session, category="MAISON")
+            [first, *_] = route(
+                session, category="MAISON", commune_insee="36018", at=at, tz=ZoneInfo("Europe/Paris")
+            )
+            record_offer(session, first.association_id, at=at)
+        names.append(first.name)
+
+    for round_ in range(8):
+        names: list[str] = []
+        moments = [start + timedelta(seconds=2 * round_ + n) for n in (0, 1)]
+        race(*(lambda at=at, names=names: offer(at, names) for at in moments))
+        offered.append(sorted(names))
+
+    assert offered == [["Alpha Ménage", "Bêta Ménage"]] * 8
