@@ -99,7 +99,7 @@ def leave_voicemail(
     callback_number: str,
     recording_url: str,
     recording_sid: str,
-    duration_s: int,
+    duration_s: int | None,
     now: datetime,
 ) -> None:
     """Record the caller's voicemail as a request for the operators to call back."""

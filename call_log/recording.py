@@ -7,6 +7,7 @@ is safe to repeat.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from call_log.codes import FINAL_STATUSES, CallStatus, Channel, Outcome
+from call_log.codes import FINAL_STATUSES, CallStatus, Channel, EventKind, Outcome
 from call_log.models import Call, CallEvent
 
 # Twilio call statuses in the order a call goes through them; all final ones share the last rank.
@@ -46,10 +47,14 @@ def open_call(
     called: str = "",
     channel: str = Channel.IVR,
 ) -> Call:
-    """The call with this CallSid, created if it is new (concurrent duplicates give one row)."""
+    """The call with this CallSid, created if it is new (concurrent duplicates give one row).
+
+    A status callback can reach us before the call's first webhook: the call it opened is then completed
+    here with what that webhook knows (who called, from where, which number), whichever came first.
+    """
     call = find_call(session, call_sid)
     if call is not None:
-        return call
+        return _completed(call, now=now, caller=caller, caller_country=caller_country, called=called)
     try:
         with session.begin_nested():
             call = Call(
@@ -68,6 +73,17 @@ def open_call(
         call = find_call(session, call_sid)
         if call is None:
             raise
+        return _completed(call, now=now, caller=caller, caller_country=caller_country, called=called)
+    return call
+
+
+def _completed(call: Call, *, now: datetime, **known: str) -> Call:
+    """The call with the fields it still lacks taken from `known`; it started at the earliest request."""
+    for name, value in known.items():
+        if value and not getattr(call, name):
+            setattr(call, name, value)
+    if now < call.started_at:
+        call.started_at = now
     return call
 
 
@@ -105,6 +121,27 @@ def find_event(session: Session, call: Call, dedup_key: str) -> CallEvent | None
     return session.scalar(
         select(CallEvent).where(CallEvent.call_id == call.id, CallEvent.dedup_key == dedup_key)
     )
+
+
+def in_twilio_order(events: Sequence[CallEvent]) -> list[CallEvent]:
+    """The call's events in the order Twilio sent them, whatever order they reached us in.
+
+    The call's first webhook starts it, so its event comes first even when a status callback beat it here;
+    status callbacks keep the places they arrived at but follow their SequenceNumber among themselves;
+    the journey's own webhooks, which Twilio sends one after the other, keep their order of arrival.
+    """
+    ordered = sorted(events, key=lambda event: (event.kind != EventKind.CALL_STARTED, event.seq))
+    places = [index for index, event in enumerate(ordered) if event.kind == EventKind.STATUS]
+    statuses = sorted((ordered[index] for index in places), key=_status_order)
+    for index, event in zip(places, statuses, strict=True):
+        ordered[index] = event
+    return ordered
+
+
+def _status_order(event: CallEvent) -> tuple[bool, int, int]:
+    """By SequenceNumber; a callback without one after those that have one, in order of arrival."""
+    sequence = event.payload.get("sequence")
+    return (not isinstance(sequence, int), sequence if isinstance(sequence, int) else 0, event.seq)
 
 
 def apply_status(

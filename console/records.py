@@ -22,6 +22,7 @@ from call_log.record import (
     open_manual_contact,
     update_record,
 )
+from call_log.recording import in_twilio_order
 from console import labels
 from console.access import current_account
 from console.context import DirectoryNames, now, tz, working_days
@@ -112,7 +113,9 @@ def _association_choices(db: Session, call: Call) -> dict[str, dict[str, str]]:
     """Associations for a referral: the routing candidates for the call's service and commune first."""
     candidates = []
     if call.category_code:
-        candidates = route(db, category=call.category_code, commune_insee=call.commune_insee, at=now())
+        candidates = route(
+            db, category=call.category_code, commune_insee=call.commune_insee, at=now(), tz=tz()
+        )
     proposed = {candidate.association_id for candidate in candidates}
     others = db.scalars(
         select(Association)
@@ -218,7 +221,7 @@ def _history(events: list[CallEvent], names: DirectoryNames) -> list[HistoryEntr
     """The record's events in words, newest first."""
     by_field = names.by_field()
     entries = []
-    for event in reversed(events):
+    for event in reversed(in_twilio_order(events)):
         payload = event.payload
         who = str(payload.get("by") or "Serveur vocal")
         changes = [

@@ -17,7 +17,8 @@ from directory.codes import ServiceStatus
 from directory.models import Association, Phone, Service, ServiceArea, ServiceCategory
 from foundation.config import is_within
 
-# Schedules and closures are kept in the helpline's local time.
+# Schedules and closures are kept in the helpline's local time (config.helpline.tz), which callers pass.
+# The voice menu's transfers (ivr/webhooks/transfers.py) do not pass it yet: until they do, they get this.
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -141,6 +142,29 @@ def phone_book(session: Session) -> dict[str, str]:
         .join(Association, Association.id == func.coalesce(Phone.association_id, Service.association_id))
     )
     return {row.number: row.name for row in rows}
+
+
+def lock_rotation(session: Session, *, category: str) -> None:
+    """Take the turn of the associations that may take `category` until the transaction ends.
+
+    Call it before `route` when the transaction then records the offer (`record_offer`): a concurrent call
+    for the same request waits here, then sees the offer and is offered the next equal. PostgreSQL locks
+    the associations' rows (in id order, so that two calls cannot deadlock); SQLite's write lock, taken
+    when the transaction begins, already serialises it.
+    """
+    found = session.get(ServiceCategory, category)
+    if found is None:
+        return
+    family = found.parent_code or found.code
+    codes = select(ServiceCategory.code).where(
+        (ServiceCategory.code == family) | (ServiceCategory.parent_code == family)
+    )
+    session.execute(
+        select(Association.id)
+        .where(Association.id.in_(select(Service.association_id).where(Service.category_code.in_(codes))))
+        .order_by(Association.id)
+        .with_for_update()
+    )
 
 
 def record_offer(session: Session, association_id: int, *, at: datetime) -> None:

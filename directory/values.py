@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from directory.codes import ServiceStatus
 from directory.entries import HoursEntry
 from foundation.config import DAY_NAMES_FR, DAYS, PhoneNumber, TimeRange
+from foundation.text import check_no_controls
 
 # The days in French, Monday first (as DAYS).
 # Days may also be written in French, in full or abbreviated to three letters (lun ... dim).
@@ -53,12 +54,12 @@ def parse_phone(value: Any) -> str:
 
 
 def parse_text(value: Any, *, max_length: int | None = None, one_line: bool = False) -> str:
-    """Free text, stripped; `one_line` forbids new lines and ';' (list separators in CSV cells)."""
+    """Free text, stripped, without control characters; `one_line` forbids new lines and ';' (CSV lists)."""
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"{value!r} is not text")
-    text = str(value).strip()
+    text = check_no_controls(str(value).strip())
     if max_length is not None and len(text) > max_length:
         raise ValueError(f"is {len(text)} characters long; at most {max_length} fit")
     if one_line and _LIST_SEPARATORS.search(text):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from twilio.twiml.voice_response import VoiceResponse
 
 from foundation.config import Config
+from foundation.text import without_controls
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,11 @@ class Voice:
 
 
 def _say(target: VoiceResponse, voice: Voice, texts: Sequence[str]) -> None:
+    """Say each text: every text the line speaks comes here, rid of what XML cannot carry."""
     for text in texts:
-        if text:
-            target.say(text, voice=voice.voice, language=voice.language)
+        spoken = without_controls(text)
+        if spoken:
+            target.say(spoken, voice=voice.voice, language=voice.language)
 
 
 def ask(
@@ -73,7 +76,7 @@ def ask(
 def _hints(phrases: Sequence[str], limit: int = 1000) -> str | None:
     """Whole phrases, comma-separated, within Twilio's length limit."""
     kept: list[str] = []
-    for phrase in phrases:
+    for phrase in map(without_controls, phrases):
         if len(", ".join([*kept, phrase])) > limit:
             break
         kept.append(phrase)

@@ -80,6 +80,8 @@ def _append_options(count: int) -> Edit:
     return edit
 
 
+CONTROL = "contient un caractère de contrôle invisible"
+CONTROL_ADVICE = "souvent collé depuis un tableur ou un traitement de texte : retapez le texte sans lui"
 MISTAKES = [
     pytest.param(
         _set("menu.options.3.key", "12"), "menu.options[3].key: '12' is not a single key 0-9", id="key"
@@ -159,6 +161,16 @@ MISTAKES = [
         _set("example_directory.1.communes", ["Ciron"]),
         "example_directory[1].communes: 'Ciron' is not an INSEE commune code such as '36018'",
         id="insee",
+    ),
+    pytest.param(
+        _set("menu.prompt", "Un conseiller,\vtapez 0."),
+        f"menu.prompt: {CONTROL} (U+000B), {CONTROL_ADVICE}",
+        id="control-in-prompt",
+    ),
+    pytest.param(
+        _set("menu.options.0.say", "Pour le ménage,\x1ftapez 1."),
+        f"menu.options[0].say: {CONTROL} (U+001F), {CONTROL_ADVICE}",
+        id="control-in-option",
     ),
     pytest.param(
         _set("helpline.voice", "Brigitte"),

@@ -70,6 +70,11 @@ def yaml_of(association: str) -> str:
             "line 6, associations[1].name: a name is required",
         ),
         (
+            '  - name: "Brenne\\vServices"\n',
+            "line 6, associations[1].name: contient un caractère de contrôle invisible (U+000B), "
+            "souvent collé depuis un tableur ou un traitement de texte : retapez le texte sans lui",
+        ),
+        (
             "  - name: Valide\n",
             "line 6, associations[1].name: duplicate: association 'Valide' is already on line 2",
         ),

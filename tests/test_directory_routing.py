@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +16,7 @@ from directory.routing import Candidate, record_offer, route
 from directory.storage import entry_of, load_associations
 from tests.directory_support import replace_directory
 
+PARIS = ZoneInfo("Europe/Paris")
 # Tuesday 24 November 2026, 10:00 in Paris (UTC+1).
 TUESDAY_10H = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 TUESDAY_13H = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -139,6 +141,46 @@ def test_opening_hours_in_paris_time(
     """Only services open at that moment (local time, by their hours or their association's) are offered."""
     replace_directory(session, HOURS)
     assert routed(session, category, at=at) == expected
+
+
+@pytest.mark.parametrize(
+    ("timezone", "expected"),
+    [("Europe/Paris", ["Sans horaires"]), ("America/Cayenne", ["Matin", "Sans horaires"])],
+)
+def test_hours_are_read_in_the_helplines_timezone(
+    session: Session, timezone: str, expected: list[str]
+) -> None:
+    """Tuesday 17:30 UTC is 18:30 in Paris (all closed) but 14:30 in Cayenne (ironing open at Matin)."""
+    replace_directory(session, HOURS)
+    at = datetime(2026, 11, 24, 17, 30, tzinfo=UTC)
+    found = route(session, category="MAISON.LINGE", commune_insee="36018", at=at, tz=ZoneInfo(timezone))
+    assert names(found) == expected
+
+
+NIGHT = """
+associations:
+  - name: Veille de nuit
+    phones: [{number: "+33261912101", ivr: true}]
+    hours: {mon: "20:00-24:00", tue: "00:00-02:00"}
+    services: [{name: Garde de nuit, category: AUTONOMIE, communes: all}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("local", "expected"),
+    [
+        (datetime(2026, 11, 23, 19, 59), []),
+        (datetime(2026, 11, 23, 23, 59, 59, 999999), ["Veille de nuit"]),
+        (datetime(2026, 11, 24, 0, 0), ["Veille de nuit"]),
+        (datetime(2026, 11, 24, 1, 59), ["Veille de nuit"]),
+        (datetime(2026, 11, 24, 2, 0), []),
+    ],
+)
+def test_hours_past_midnight(session: Session, local: datetime, expected: list[str]) -> None:
+    """A night written as Monday until 24:00 then Tuesday from 00:00 is open across midnight, only then."""
+    replace_directory(session, NIGHT)
+    at = local.replace(tzinfo=PARIS)
+    assert names(route(session, category="AUTONOMIE", commune_insee=None, at=at, tz=PARIS)) == expected
 
 
 def test_the_service_open_now_is_the_one_offered(session: Session) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -32,11 +33,27 @@ from directory.values import (
     parse_website,
 )
 from foundation.config import DAY_NAMES_FR, DAYS
+from foundation.text import check_no_controls, without_controls
 
 # The hours editor's fields: one per day, with its French name.
 _EDITOR_DAYS = [(day, name.capitalize()) for day, name in zip(DAYS, DAY_NAMES_FR, strict=True)]
 # Blank rows offered after the existing ones, to add phones and closures.
 _NEW_ROWS = 2
+
+# The fields' labels on the pages, for messages that name the field.
+_LABELS = {
+    "name": "Nom",
+    "description": "Description",
+    "notes": "Notes internes",
+    "fees": "Tarifs",
+    "eligibility": "Pour qui (conditions)",
+    "street_address": "Adresse",
+    "city": "Commune",
+    "email": "Courriel",
+    "website": "Site web",
+    "phone-N-description": "Description du numéro",
+    "closure-N-reason": "Motif de la fermeture",
+}
 
 Errors = dict[str, str]
 # What has a phones, an hours and a closures section: an association or a service.
@@ -51,8 +68,13 @@ class EntryForm:
         self.errors: Errors = {}
 
     def get(self, name: str) -> str:
-        """The field's value, stripped ('' if it was not sent)."""
-        return self.data.get(name, "").strip()
+        """The field's value, stripped ('' if not sent); a control character in it is the field's error."""
+        value = self.data.get(name, "").strip()
+        try:
+            return check_no_controls(value)
+        except ValueError as exc:
+            self.errors.setdefault(name, f"Le champ « {_label(name)} » {exc}.")
+            return without_controls(value)
 
     def check(self, name: str, parse: Callable[[str], Any], message: str, default: Any = "") -> Any:
         """The field's value through `parse`; on a ValueError, `message` becomes the field's error."""
@@ -131,6 +153,11 @@ class EntryForm:
 
     def _rows(self, prefix: str) -> int:
         return int(self.get(f"{prefix}-rows") or 0) if self.get(f"{prefix}-rows").isdigit() else 0
+
+
+def _label(field: str) -> str:
+    """The words the page shows for a field ('phone-0-description': the phone's description)."""
+    return _LABELS.get(re.sub(r"-\d+-", "-N-", field), field)
 
 
 def general(entry: AssociationEntry, form: EntryForm) -> AssociationEntry:

@@ -8,7 +8,7 @@ from typing import Any, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from foundation.config.values import ConfigModel
+from foundation.config.values import ConfigModel, SpokenText
 
 MAX_SPOKEN_OPTIONS = 6
 # Keys the menu engine keeps for itself at every menu: operator, repeat, back.
@@ -19,7 +19,7 @@ class MenuOption(ConfigModel):
     """One key of a menu: it routes to a service category, opens a sub-menu or reaches an operator."""
 
     key: str
-    say: str = Field(min_length=1)
+    say: SpokenText = Field(min_length=1)
     category: str | None = None
     operator: bool = False
     options: list[MenuOption] | None = None
@@ -63,8 +63,8 @@ def _check_options(options: list[MenuOption]) -> None:
 class Menu(ConfigModel):
     """The main voice menu and how forgiving it is."""
 
-    greeting: str = Field(min_length=1)
-    prompt: str = "Faites votre choix."
+    greeting: SpokenText = Field(min_length=1)
+    prompt: SpokenText = "Faites votre choix."
     options: list[MenuOption]
     max_wrong_keys: int = Field(default=2, ge=1, le=5)
     max_silences: int = Field(default=2, ge=1, le=5)
@@ -83,47 +83,47 @@ class Prompts(ConfigModel):
     Placeholders in braces are filled in by the voice menu.
     """
 
-    speech_hint: str = "Dites ce que vous cherchez, ou tapez :"
-    wrong_key: str = "Cette touche ne correspond à aucun choix."
-    silence: str = "Je n'ai rien entendu."
-    not_understood: str = "Je n'ai pas compris."
-    speech_confirm: str = "Vous cherchez : {label} ? Si oui, tapez 1. Sinon, tapez 2."
-    postal_code: str = "Le code postal de la commune concernée ?"
-    postal_code_invalid: str = "Ce code postal n'est pas reconnu."
-    commune_name: str = "Le nom de la commune ?"
-    commune_name_again: str = "Je n'ai pas reconnu la commune. Dites seulement son nom, lentement."
-    beneficiary: str = "Pour vous, tapez 1. Pour un proche, tapez 2."
-    heard_from: str = "Comment avez-vous connu le 1001 services ?"
-    connecting_association: str = "Je vous passe {name}."
-    next_association: str = "Cette association ne répond pas. J'essaie {name}."
-    no_association: str = (
+    speech_hint: SpokenText = "Dites ce que vous cherchez, ou tapez :"
+    wrong_key: SpokenText = "Cette touche ne correspond à aucun choix."
+    silence: SpokenText = "Je n'ai rien entendu."
+    not_understood: SpokenText = "Je n'ai pas compris."
+    speech_confirm: SpokenText = "Vous cherchez : {label} ? Si oui, tapez 1. Sinon, tapez 2."
+    postal_code: SpokenText = "Le code postal de la commune concernée ?"
+    postal_code_invalid: SpokenText = "Ce code postal n'est pas reconnu."
+    commune_name: SpokenText = "Le nom de la commune ?"
+    commune_name_again: SpokenText = "Je n'ai pas reconnu la commune. Dites seulement son nom, lentement."
+    beneficiary: SpokenText = "Pour vous, tapez 1. Pour un proche, tapez 2."
+    heard_from: SpokenText = "Comment avez-vous connu le 1001 services ?"
+    connecting_association: SpokenText = "Je vous passe {name}."
+    next_association: SpokenText = "Cette association ne répond pas. J'essaie {name}."
+    no_association: SpokenText = (
         "Aucune association ne propose encore ce service dans votre commune. Un conseiller va vous répondre."
     )
-    out_of_territory: str = (
+    out_of_territory: SpokenText = (
         "Le 1001 services oriente vers les associations du Parc de la Brenne. Un conseiller va vous répondre."
     )
-    no_association_closed: str = "Aucune association ne propose encore ce service dans votre commune."
-    connecting_operator: str = "Un conseiller va vous répondre. Restez en ligne."
-    association_unavailable: str = "L'association ne répond pas. Un conseiller va vous répondre."
-    whisper_association: str = "Appel du 1001 services : {request}. Tapez 1 pour prendre l'appel."
-    whisper_operator: str = (
+    no_association_closed: SpokenText = "Aucune association ne propose encore ce service dans votre commune."
+    connecting_operator: SpokenText = "Un conseiller va vous répondre. Restez en ligne."
+    association_unavailable: SpokenText = "L'association ne répond pas. Un conseiller va vous répondre."
+    whisper_association: SpokenText = "Appel du 1001 services : {request}. Tapez 1 pour prendre l'appel."
+    whisper_operator: SpokenText = (
         "Appel du 1001 services, appel numéro {call}. {request}. Tapez 1 pour prendre l'appel."
     )
-    operators_busy: str = "Nos conseillers sont tous occupés."
-    callback_number: str = (
+    operators_busy: SpokenText = "Nos conseillers sont tous occupés."
+    callback_number: SpokenText = (
         "Nous vous rappellerons au {number}. Tapez 1 pour confirmer, ou tapez un autre numéro suivi de dièse."
     )
-    callback_number_missing: str = "Tapez le numéro où vous rappeler, suivi de dièse."
-    voicemail: str = "Laissez votre nom et votre demande après le bip, puis tapez dièse."
-    no_message: str = "Nous n'avons pas reçu de message. Merci de rappeler plus tard. Au revoir."
-    thanks_message: str = "Merci, votre message est enregistré. Nous vous rappellerons. Au revoir."
-    goodbye: str = "Merci d'avoir appelé le 1001 services. Au revoir."
-    technical_problem: str = "Nous rencontrons un problème technique. Un conseiller va vous répondre."
-    closed_night: str = "Le 1001 services est fermé en ce moment."
-    closed_weekend: str = "Le 1001 services est fermé le week-end."
-    closed_holiday: str = "Le 1001 services est fermé aujourd'hui, jour férié."
-    closed_override: str = "Le 1001 services est exceptionnellement fermé."
-    opening_hours: str = "Nous sommes ouverts {hours}."
+    callback_number_missing: SpokenText = "Tapez le numéro où vous rappeler, suivi de dièse."
+    voicemail: SpokenText = "Laissez votre nom et votre demande après le bip, puis tapez dièse."
+    no_message: SpokenText = "Nous n'avons pas reçu de message. Merci de rappeler plus tard. Au revoir."
+    thanks_message: SpokenText = "Merci, votre message est enregistré. Nous vous rappellerons. Au revoir."
+    goodbye: SpokenText = "Merci d'avoir appelé le 1001 services. Au revoir."
+    technical_problem: SpokenText = "Nous rencontrons un problème technique. Un conseiller va vous répondre."
+    closed_night: SpokenText = "Le 1001 services est fermé en ce moment."
+    closed_weekend: SpokenText = "Le 1001 services est fermé le week-end."
+    closed_holiday: SpokenText = "Le 1001 services est fermé aujourd'hui, jour férié."
+    closed_override: SpokenText = "Le 1001 services est exceptionnellement fermé."
+    opening_hours: SpokenText = "Nous sommes ouverts {hours}."
 
 
 class HeardFromOption(ConfigModel):
@@ -131,7 +131,7 @@ class HeardFromOption(ConfigModel):
 
     key: str
     value: str = Field(pattern=r"^[a-z_]{2,40}$")
-    say: str = Field(min_length=1)
+    say: SpokenText = Field(min_length=1)
 
     @field_validator("key", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ from typing import Any, Literal, Self
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from foundation.config.menu import Menu, Prompts, Questions, Speech, walk_options
-from foundation.config.values import ConfigModel, EmailAddress, OpeningHours, PhoneNumber
+from foundation.config.values import ConfigModel, EmailAddress, OpeningHours, PhoneNumber, SpokenText
 
 
 class Operator(ConfigModel):
@@ -41,7 +41,7 @@ class Closure(ConfigModel):
     start: date
     end: date
     reason: str = Field(min_length=1)
-    message: str = Field(min_length=1)
+    message: SpokenText = Field(min_length=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:

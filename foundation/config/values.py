@@ -13,6 +13,8 @@ from typing import Annotated, Any
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from foundation.text import check_no_controls
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # The same days as users read and hear them.
 DAY_NAMES_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -128,3 +130,5 @@ def _email(value: str) -> str:
 
 
 EmailAddress = Annotated[str, AfterValidator(_email)]
+# A text the line says: no control character, which would make its TwiML malformed (see foundation.text).
+SpokenText = Annotated[str, AfterValidator(check_no_controls)]

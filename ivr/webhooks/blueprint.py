@@ -31,7 +31,10 @@ def answer(response: VoiceResponse) -> Response:
 
 def int_param(value: str | None) -> int | None:
     """A whole number from Twilio's form or our own URL, or None when it is missing or not one."""
-    return int(value) if value is not None and value.isdigit() and len(value) < 10 else None
+    # ASCII digits only: str.isdigit() is also true of '²', which int() refuses.
+    return (
+        int(value) if value is not None and value.isascii() and value.isdigit() and len(value) < 10 else None
+    )
 
 
 def caller_number() -> str:

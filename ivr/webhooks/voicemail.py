@@ -92,13 +92,14 @@ def voicemail() -> Response:
     """A voicemail was recorded: a callback request for the operators; thank the caller and hang up."""
     rt = runtime()
     form = request.form
-    duration = int_param(form.get("RecordingDuration")) or 0
+    duration = int_param(form.get("RecordingDuration"))
+    url, sid = form.get("RecordingUrl", "")[:500], form.get("RecordingSid", "")[:64]
     voice = twiml.Voice.of(rt.config)
-    if duration <= 0:
-        log_event(EventKind.VOICEMAIL_EMPTY, {"recording_sid": form.get("RecordingSid", "")[:64]})
+    # An unreadable duration with a recording is still a message: the caller was about to be thanked.
+    if duration == 0 or (duration is None and not url):
+        log_event(EventKind.VOICEMAIL_EMPTY, {"recording_sid": sid})
         return answer(twiml.goodbye(voice, [rt.config.prompts.no_message]))
     closed = bool(request.args.get("closed"))
-    url, sid = form.get("RecordingUrl", "")[:500], form.get("RecordingSid", "")[:64]
     log_event(
         EventKind.VOICEMAIL,
         {"recording_url": url, "recording_sid": sid, "duration_s": duration},

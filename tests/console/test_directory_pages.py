@@ -232,6 +232,28 @@ def test_two_associations_cannot_share_a_name(as_staff: Browser, sessions: sessi
     assert "Une autre association porte déjà ce nom." in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("field", "label", "value", "code"),
+    [
+        ("name", "Nom", "Brenne\vAide à Domicile", "U+000B"),
+        ("description", "Description", "Aide\x1fà domicile", "U+001F"),
+    ],
+)
+def test_a_control_character_is_refused_by_the_field(
+    as_staff: Browser, sessions: sessionmaker[Session], field: str, label: str, value: str, code: str
+) -> None:
+    """A control character pasted in a name or a description: 400, a French message naming the field."""
+    page = f"/directory/{association_id(sessions, 'Brenne Aide à Domicile')}"
+    form = {"section": "general", "name": "Brenne Aide à Domicile", "priority": "100"} | {field: value}
+    response = as_staff.post(page, form, token_from=page)
+    assert response.status_code == 400
+    assert (
+        f"Le champ « {label} » contient un caractère de contrôle invisible ({code}), "
+        "souvent collé depuis un tableur ou un traitement de texte : retapez le texte sans lui."
+    ) in response.get_data(as_text=True)
+    assert changes(sessions) == []
+
+
 def test_coverage_page_and_csv(as_staff: Browser) -> None:
     """The matrix shows the gaps; the CSV has a BOM for spreadsheets and one row per commune."""
     html = as_staff.text("/directory/coverage")
