@@ -89,6 +89,7 @@ def main() -> None:
                         category="MAISON.MENAGE",
                         commune_insee=commune,
                         at=at + timedelta(minutes=call),
+                        tz=config.helpline.tz,
                     )
                     timings.append(time.perf_counter() - started)
             print(

@@ -67,7 +67,7 @@ def fill(engine: Engine, config: Config, calls: int) -> None:
     months = [shift_month("2026-11", -offset) for offset in range(MONTHS, 0, -1)]
     started = time.perf_counter()
     with transaction(sessions) as session:
-        directory = DemoDirectory.load(session, at=datetime(2026, 11, 17, 9, 0, tzinfo=UTC))
+        directory = DemoDirectory.load(session, at=datetime(2026, 11, 17, 9, 0, tzinfo=UTC), tz=PARIS)
         connection = session.connection()
         generator = DemoGenerator(
             directory, hours=config.hours, tz=PARIS, now=NOW, seed=1001, first_ids=next_ids(connection)

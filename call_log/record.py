@@ -21,6 +21,7 @@ from call_log.models import OBSERVATORY_FIELDS, PLACE_FIELDS, Call, CallEvent, R
 from call_log.recording import add_event
 from directory.models import Association, Commune, ServiceCategory
 from directory.territory import name_key
+from foundation.text import is_ascii_digits
 
 # The fields of a call an operator completes; everything else comes from the voice menu and Twilio.
 RECORD_FIELDS = ("category_code", *OBSERVATORY_FIELDS, "outcome", "notes")
@@ -203,7 +204,7 @@ def find_communes(session: Session, query: str) -> list[Commune]:
     if text.endswith(")") and "(" in text:
         text, _, postal = text[:-1].rpartition("(")
         text, postal = text.strip(), postal.strip()
-    elif text.isdigit():
+    elif is_ascii_digits(text):
         text, postal = "", text
     communes = list(session.scalars(select(Commune).order_by(Commune.name)))
     if postal is not None:

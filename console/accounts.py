@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from foundation.db import Base, UTCDateTime
+from foundation.text import is_ascii_digits
 
 # Each role has the rights of the roles before it: staff do what operators do, admins what staff do.
 ROLES = ("operator", "staff", "admin")
@@ -174,7 +175,7 @@ def session_token(user: User) -> str:
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user a session token belongs to, or None if the account or its password changed."""
     user_id, _, _ = token.partition(":")
-    if not user_id.isdigit():
+    if not is_ascii_digits(user_id):
         return None
     user = session.get(User, int(user_id))
     if user is None or not user.active or session_token(user) != token:

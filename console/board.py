@@ -11,6 +11,7 @@ from call_log.follow_up import count_overdue_referrals
 from console.access import current_account
 from console.context import DirectoryNames, now, opening_hours, working_days
 from foundation.runtime import runtime
+from foundation.text import is_ascii_digits
 
 bp = Blueprint("board", __name__)
 
@@ -48,7 +49,7 @@ def rows() -> ResponseReturnValue:
 def go() -> ResponseReturnValue:
     """Open a call's record by its number (the one the operator's whisper says)."""
     number = request.args.get("call", "").strip().lstrip("#n°").strip()
-    if not number.isdigit():
+    if not is_ascii_digits(number):
         flash("Tapez le numéro de l'appel, par exemple 42.", "error")
         return redirect(url_for("console.board.index"))
     return redirect(url_for("console.records.view", call_id=int(number)))

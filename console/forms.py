@@ -26,6 +26,7 @@ from call_log.models import Call
 from call_log.record import Place, find_communes
 from console import labels
 from console.accounts import MIN_PASSWORD_LENGTH, ROLES
+from foundation.text import is_ascii_digits
 
 # Départements of France, as the observatory records them ("outside the territory": where the person lives).
 _DEPARTEMENT = re.compile(r"0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-6]")
@@ -139,7 +140,7 @@ class RecordForm(_FrenchForm):
     def seen(self) -> int | None:
         """The last event the editor had seen, if the form carried it."""
         value = self.seen_seq.data or ""
-        return int(value) if value.isdigit() else None
+        return int(value) if is_ascii_digits(value) else None
 
 
 def _keeping(options: Mapping[str, str], value: str | None) -> dict[str, str]:

@@ -17,10 +17,6 @@ from directory.codes import ServiceStatus
 from directory.models import Association, Phone, Service, ServiceArea, ServiceCategory
 from foundation.config import is_within
 
-# Schedules and closures are kept in the helpline's local time (config.helpline.tz), which callers pass.
-# The voice menu's transfers (ivr/webhooks/transfers.py) do not pass it yet: until they do, they get this.
-PARIS = ZoneInfo("Europe/Paris")
-
 
 @dataclass(frozen=True)
 class Candidate:
@@ -40,7 +36,7 @@ def route(
     category: str,
     commune_insee: str | None,
     at: datetime,
-    tz: ZoneInfo = PARIS,
+    tz: ZoneInfo,
 ) -> list[Candidate]:
     """Associations that can take a request for `category` in the commune at `at`, best first.
 

@@ -1,4 +1,4 @@
-"""Control characters: what the voice (XML 1.0) cannot carry and what staff must not type in names.
+"""Text from outside: control characters the voice (XML 1.0) cannot carry, and digits that int() reads.
 
 A vertical tab pasted from a spreadsheet into an association's name made the TwiML that says it malformed.
 XML 1.0 refuses every C0 control but tab, line feed and carriage return (and U+FFFE, U+FFFF, surrogates);
@@ -29,3 +29,8 @@ def check_no_controls(text: str) -> str:
             "un tableur ou un traitement de texte : retapez le texte sans lui"
         )
     return text
+
+
+def is_ascii_digits(text: str) -> bool:
+    """Whether `text` is digits 0-9 only: str.isdigit() is also true of '²' or '٣', which int() refuses."""
+    return text.isascii() and text.isdigit()

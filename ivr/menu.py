@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from call_log.codes import Beneficiary
 from foundation.config import Config, HeardFromOption, MenuOption
+from foundation.text import is_ascii_digits
 from ivr.places import TERRITORIES, is_postal_code, match_commune, place_from_postal_code
 from ivr.speech import SpeechMatcher, beneficiary_in
 
@@ -140,7 +141,7 @@ class CallState:
 
         def count(key: str) -> int:
             value = params.get(key, "0")
-            return int(value) if value.isdigit() and len(value) < 3 else 0
+            return int(value) if is_ascii_digits(value) and len(value) < 3 else 0
 
         phase = params.get("phase", "menu")
         node = params.get("node", ROOT)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import phonenumbers
 from phonenumbers import geocoder
 
+from foundation.text import is_ascii_digits
+
 
 def caller_place(number: str, country: str) -> tuple[str, str]:
     """Where the caller is: country code, and for French landlines the area the number belongs to."""
@@ -44,4 +46,4 @@ def typed_number(digits: str) -> str | None:
 
 def usable_number(number: str) -> str:
     """`number` if it is an E.164 number we can call back, else '' (withheld, garbage)."""
-    return number if number.startswith("+") and number[1:].isdigit() and len(number) <= 16 else ""
+    return number if number.startswith("+") and is_ascii_digits(number[1:]) and len(number) <= 16 else ""

@@ -12,6 +12,7 @@ from typing import Literal
 from call_log.record import Place
 from directory.reference import CommuneRow, territory_communes
 from directory.territory import name_key
+from foundation.text import is_ascii_digits
 
 # La Poste's list: these postal codes also cover communes outside the park, so the code alone does not
 # tell whether the person lives in the territory (see DESIGN.md, reference data).
@@ -110,4 +111,4 @@ def spoken_forms(name: str) -> set[str]:
 
 def is_postal_code(digits: str) -> bool:
     """Five digits, in the range of French postal codes."""
-    return len(digits) == 5 and digits.isdigit() and "01000" <= digits <= "98999"
+    return len(digits) == 5 and is_ascii_digits(digits) and "01000" <= digits <= "98999"

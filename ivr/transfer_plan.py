@@ -23,6 +23,7 @@ from call_log.codes import (
 from call_log.record import Place
 from directory.routing import Candidate
 from foundation.config import Prompts
+from foundation.text import is_ascii_digits
 from ivr.menu import CallState, Flow, Route, ToOperator
 from ivr.places import communes_for, in_territory
 
@@ -142,7 +143,7 @@ def tried_param(tried: tuple[int, ...]) -> str:
 
 def parse_tried(param: str) -> tuple[int, ...]:
     """The associations already rung, read back from the action URL (at most MAX_TRIED)."""
-    return tuple(int(part) for part in param.split(",") if part.isdigit())[:MAX_TRIED]
+    return tuple(int(part) for part in param.split(",") if is_ascii_digits(part))[:MAX_TRIED]
 
 
 def observatory(state: CallState) -> dict[str, Any]:

@@ -46,7 +46,7 @@ def routed(
     session: Session, category: str = "MAISON", commune: str | None = "36018", at: datetime = TUESDAY_10H
 ) -> list[str]:
     """Names of the candidates for a request."""
-    return names(route(session, category=category, commune_insee=commune, at=at))
+    return names(route(session, category=category, commune_insee=commune, at=at, tz=PARIS))
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ associations:
     services: [{name: Ménage, category: MAISON, communes: all}]
 """,
     )
-    candidates = route(session, category="MAISON", commune_insee="36018", at=TUESDAY_10H)
+    candidates = route(session, category="MAISON", commune_insee="36018", at=TUESDAY_10H, tz=PARIS)
     assert [(c.name, c.phone, c.priority, c.service_name) for c in candidates] == [
         ("Zzz Premier par la priorité", "+33261912102", 5, "Ménage"),
         ("Aaa Premier par le nom", "+33261912101", 50, "Ménage"),
@@ -87,14 +87,14 @@ def test_equals_take_turns_and_the_turn_survives_a_new_session(
     session.commit()
     assert routed(session) == ["Alpha Ménage", "Bêta Ménage"]
 
-    first = route(session, category="MAISON", commune_insee="36018", at=TUESDAY_10H)[0]
+    first = route(session, category="MAISON", commune_insee="36018", at=TUESDAY_10H, tz=PARIS)[0]
     record_offer(session, first.association_id, at=TUESDAY_10H)
     session.commit()
     with sessions() as later:
         assert routed(later) == ["Bêta Ménage", "Alpha Ménage"]
         record_offer(
             later,
-            route(later, category="MAISON", commune_insee=None, at=TUESDAY_10H)[0].association_id,
+            route(later, category="MAISON", commune_insee=None, at=TUESDAY_10H, tz=PARIS)[0].association_id,
             at=TUESDAY_13H,
         )
         later.commit()
@@ -186,9 +186,9 @@ def test_hours_past_midnight(session: Session, local: datetime, expected: list[s
 def test_the_service_open_now_is_the_one_offered(session: Session) -> None:
     """Of an association's services for a request, the one open at that moment is the candidate."""
     replace_directory(session, HOURS)
-    [matin, _] = route(session, category="MAISON.LINGE", commune_insee="36018", at=TUESDAY_13H)
+    [matin, _] = route(session, category="MAISON.LINGE", commune_insee="36018", at=TUESDAY_13H, tz=PARIS)
     assert matin.service_name == "Repassage"
-    [matin, _] = route(session, category="MAISON.LINGE", commune_insee="36018", at=TUESDAY_10H)
+    [matin, _] = route(session, category="MAISON.LINGE", commune_insee="36018", at=TUESDAY_10H, tz=PARIS)
     # At 10:00 the ironing service is closed (its own hours start at 12:30): the association's service of
     # the parent category, open by the association's hours, is offered instead.
     assert matin.service_name == "Ménage"
@@ -320,7 +320,7 @@ def test_an_edit_counts_from_the_next_request(session: Session, sessions: sessio
 def test_route_refuses_a_naive_moment(session: Session) -> None:
     """A moment without timezone is a bug in the caller: it would be read in the machine's timezone."""
     with pytest.raises(ValueError, match="aware"):
-        route(session, category="MAISON", commune_insee=None, at=datetime(2026, 11, 24, 10, 0))
+        route(session, category="MAISON", commune_insee=None, at=datetime(2026, 11, 24, 10, 0), tz=PARIS)
 
 
 def test_example_directory_routes_each_menu_category(session: Session) -> None:
@@ -337,6 +337,6 @@ def test_example_directory_routes_each_menu_category(session: Session) -> None:
         "TRANSPORT": [("Mobilité Solidaire Brenne", "+33261912005")],
     }
     for category, candidates in expected.items():
-        found = route(session, category=category, commune_insee="36018", at=TUESDAY_10H)
+        found = route(session, category=category, commune_insee="36018", at=TUESDAY_10H, tz=PARIS)
         assert [(c.name, c.phone) for c in found] == candidates
-    assert route(session, category="EXTERIEUR", commune_insee="36010", at=TUESDAY_10H) == []
+    assert route(session, category="EXTERIEUR", commune_insee="36010", at=TUESDAY_10H, tz=PARIS) == []

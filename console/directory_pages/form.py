@@ -33,7 +33,7 @@ from directory.values import (
     parse_website,
 )
 from foundation.config import DAY_NAMES_FR, DAYS
-from foundation.text import check_no_controls, without_controls
+from foundation.text import check_no_controls, is_ascii_digits, without_controls
 
 # The hours editor's fields: one per day, with its French name.
 _EDITOR_DAYS = [(day, name.capitalize()) for day, name in zip(DAYS, DAY_NAMES_FR, strict=True)]
@@ -152,7 +152,7 @@ class EntryForm:
         return None
 
     def _rows(self, prefix: str) -> int:
-        return int(self.get(f"{prefix}-rows") or 0) if self.get(f"{prefix}-rows").isdigit() else 0
+        return int(self.get(f"{prefix}-rows") or 0) if is_ascii_digits(self.get(f"{prefix}-rows")) else 0
 
 
 def _label(field: str) -> str:

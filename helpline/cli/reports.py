@@ -121,7 +121,7 @@ def demo_data(calls: int, months: int, seed: int | None) -> None:
             # Who covers what is asked of the routing on a Tuesday morning, when associations are open.
             local = now.astimezone(tz).replace(hour=10, minute=0, second=0, microsecond=0)
             tuesday = local - timedelta(days=(local.weekday() - 1) % 7 or 7)
-            directory = demo.DemoDirectory.load(session, at=tuesday)
+            directory = demo.DemoDirectory.load(session, at=tuesday, tz=config.helpline.tz)
             connection = session.connection()
             generator = demo.DemoGenerator(
                 directory, hours=config.hours, tz=tz, now=now, seed=seed, first_ids=demo.next_ids(connection)

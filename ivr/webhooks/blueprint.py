@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
+from foundation.text import is_ascii_digits
 from ivr.menu import Flow
 from ivr.phone import usable_number
 from ivr.sms import SmsSender
@@ -31,10 +32,7 @@ def answer(response: VoiceResponse) -> Response:
 
 def int_param(value: str | None) -> int | None:
     """A whole number from Twilio's form or our own URL, or None when it is missing or not one."""
-    # ASCII digits only: str.isdigit() is also true of '²', which int() refuses.
-    return (
-        int(value) if value is not None and value.isascii() and value.isdigit() and len(value) < 10 else None
-    )
+    return int(value) if value is not None and is_ascii_digits(value) and len(value) < 10 else None
 
 
 def caller_number() -> str:

@@ -92,7 +92,13 @@ def transfer(step: Route | ToOperator, *, tried: tuple[int, ...] = ()) -> Respon
 def _candidates(rt: Runtime, state: CallState) -> Sequence[Candidate]:
     """The directory's candidates for the request now."""
     with rt.sessions() as session:
-        return route(session, category=state.category or "", commune_insee=state.insee, at=rt.clock())
+        return route(
+            session,
+            category=state.category or "",
+            commune_insee=state.insee,
+            at=rt.clock(),
+            tz=rt.config.helpline.tz,
+        )
 
 
 def _to_operators(rt: Runtime, state: CallState, texts: Sequence[str], *, reason: OperatorReason) -> Response:

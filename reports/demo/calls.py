@@ -65,7 +65,7 @@ class DemoDirectory:
     any_association: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, session: Session, *, at: datetime) -> DemoDirectory:
+    def load(cls, session: Session, *, at: datetime, tz: ZoneInfo) -> DemoDirectory:
         """Read the directory, asking the routing function who covers each category in each commune."""
         communes = list(session.execute(select(Commune.insee, Commune.postal_code).order_by(Commune.insee)))
         subcategories: dict[str, list[str]] = {code: [] for code in CATEGORIES}
@@ -77,7 +77,8 @@ class DemoDirectory:
         for category in CATEGORIES:
             for insee, _postal in communes:
                 found = [
-                    c.association_id for c in route(session, category=category, commune_insee=insee, at=at)
+                    c.association_id
+                    for c in route(session, category=category, commune_insee=insee, at=at, tz=tz)
                 ]
                 coverage[(category, insee)] = found
                 anywhere.setdefault(category, [])

@@ -10,6 +10,7 @@ import io
 from collections.abc import Callable
 from datetime import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
@@ -24,6 +25,8 @@ from foundation.db import transaction
 from tests.conftest import FakeClock
 from tests.console.browser import sign_in
 from tests.report_dataset import insert_dataset
+
+PARIS = ZoneInfo("Europe/Paris")
 
 Shot = Callable[[Page, str], None]
 
@@ -167,7 +170,9 @@ def test_staff_add_a_service_with_its_communes(
         offered = {
             insee: [
                 c.name
-                for c in route(session, category="EXTERIEUR.JARDINAGE", commune_insee=insee, at=clock())
+                for c in route(
+                    session, category="EXTERIEUR.JARDINAGE", commune_insee=insee, at=clock(), tz=PARIS
+                )
             ]
             for insee in ("36053", "36173", "36018")
         }

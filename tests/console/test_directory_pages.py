@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +19,8 @@ from directory.storage import entry_of, load_associations
 from directory.yaml_file import read_yaml
 from tests.console.conftest import Browser
 
+PARIS = ZoneInfo("Europe/Paris")
+
 # The test clock: Tuesday 24 November 2026, 10:00 in Paris.
 TUESDAY_10H = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 TUESDAY_15H = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
@@ -28,7 +31,10 @@ def routed(
 ) -> list[tuple[str, str]]:
     """(name, number dialled) of the candidates routing gives now, from a fresh session (as the next call)."""
     with sessions() as session:
-        return [(c.name, c.phone) for c in route(session, category=category, commune_insee=commune, at=at)]
+        return [
+            (c.name, c.phone)
+            for c in route(session, category=category, commune_insee=commune, at=at, tz=PARIS)
+        ]
 
 
 def changes(sessions: sessionmaker[Session]) -> list[tuple[str, str, str, str]]:
