@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 import pytest
 
-from foundation.config import Calendar, Closure, Config, OpeningHours
+from foundation.config import DAYS, Calendar, Closure, Config, OpeningHours
 from ivr.hours import (
     LineStatus,
     Override,
@@ -156,3 +156,60 @@ def test_times_are_said_the_french_way(moment: time, said: str) -> None:
 def test_weekly_hours_name_two_days_and_longer_runs(days: dict[str, list[str]], said: str) -> None:
     """Two consecutive days with the same hours read 'le lundi et le mardi', three or more 'du ... au ...'."""
     assert describe_hours(OpeningHours.model_validate(days)) == said
+
+
+@pytest.mark.parametrize(
+    ("moment", "status"),
+    [
+        (paris(2026, 11, 24, 10, 0), LineStatus(open=True, reason="open")),
+        (paris(2026, 11, 24, 18, 0), LineStatus(False, "night", reopens_at=paris(2026, 11, 25, 9, 0))),
+        (paris(2026, 11, 28, 10, 0), LineStatus(False, "weekend", reopens_at=paris(2026, 11, 30, 9, 0))),
+        (paris(2026, 11, 11, 10, 0), LineStatus(False, "holiday", reopens_at=paris(2026, 11, 12, 9, 0))),
+    ],
+)
+def test_the_whole_status_of_the_line(config: Config, moment: datetime, status: LineStatus) -> None:
+    """Only closures and overrides carry a message of their own; night, weekend and holiday have none."""
+    assert line_status(config, moment) == status
+
+
+def test_an_opening_override_says_open(config: Config) -> None:
+    """Staff opening the line on a Sunday give the same status as the hours would."""
+    assert line_status(config, paris(2026, 11, 29, 10, 0), override=Override("open")) == LineStatus(
+        open=True, reason="open"
+    )
+
+
+@pytest.mark.parametrize(("horizon", "found"), [(2, None), (3, paris(2026, 11, 30, 9, 0))])
+def test_next_opening_looks_that_many_days_ahead(
+    config: Config, horizon: int, found: datetime | None
+) -> None:
+    """From a Friday evening, Monday's opening is three days ahead: found with a horizon of 3, not of 2."""
+    assert next_opening(config, paris(2026, 11, 27, 18, 0), horizon_days=horizon) == found
+
+
+def test_next_opening_looks_sixty_days_ahead_by_default(config: Config) -> None:
+    """By default an opening 60 days ahead is found, one 61 days ahead is not (None: unknown)."""
+    every_day = with_hours(config, **{day: ["09:00-12:00"] for day in DAYS})
+
+    def closed_until(last: date) -> Config:
+        closure = Closure(start=date(2026, 11, 3), end=last, reason="Travaux", message="Fermé.")
+        calendar = Calendar(closed_on_holidays=False, closures=[closure])
+        return every_day.model_copy(update={"calendar": calendar})
+
+    # From Monday 2 November 2026, 1 January 2027 is 60 days ahead and 2 January 61.
+    now = paris(2026, 11, 2, 18, 0)
+    assert next_opening(closed_until(date(2026, 12, 31)), now) == paris(2027, 1, 1, 9, 0)
+    assert next_opening(closed_until(date(2027, 1, 1)), now) is None
+    assert next_opening(closed_until(date(2027, 1, 1)), now, horizon_days=61) == paris(2027, 1, 2, 9, 0)
+
+
+def test_next_opening_is_after_now(config: Config) -> None:
+    """At the very moment of an opening, the next opening is the following one."""
+    assert next_opening(config, paris(2026, 11, 24, 9, 0)) == paris(2026, 11, 24, 13, 30)
+
+
+def test_days_are_counted_in_the_helplines_timezone(config: Config) -> None:
+    """At 00:30 in Paris (still the day before in UTC) today's opening is 'today', and the next one."""
+    just_after_midnight = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)  # Tuesday 24, 00:30 in Paris
+    assert next_opening(config, just_after_midnight, horizon_days=0) == paris(2026, 11, 24, 9, 0)
+    assert say_reopening(paris(2026, 11, 24, 9, 0), just_after_midnight, config) == "aujourd'hui à 9 h"

@@ -319,3 +319,106 @@ def test_speech_off_is_not_understood(example_config: Config) -> None:
     assert play(flow, Said("repassage"), Said("ménage")) == ToOperator(
         "not_understood", CallState(wrong=2, path="~ ~")
     )
+
+
+# What compile_flow takes from config.yaml
+
+
+def test_the_flow_keeps_the_configured_sentences_and_labels(flow: Flow) -> None:
+    """The flow keeps the config's greeting and reminder of the reserved keys, and the taxonomy's labels."""
+    assert (flow.greeting, flow.prompt) == ("Bonjour, ici le 1001 services.", "Un conseiller, tapez 0.")
+    assert flow.labels["MAISON.LINGE"] == "Repassage et blanchissage"
+    assert menu_lines(flow, "")[-1] == "Un conseiller, tapez 0."
+
+
+# Counters and answers between phases
+
+
+def test_a_silence_at_the_menu_does_not_count_at_the_questions(flow: Flow, deep: Flow) -> None:
+    """Moving to another menu or question starts its silence and wrong-key counts afresh."""
+    assert play(flow, NoInput(), Keys("1")) == Ask(CallState(phase="postal", category="MAISON", path="1"))
+    assert play(deep, NoInput(), Keys("8"), Keys("1")) == Ask(CallState(node="1", path="8 1"))
+
+
+def test_silence_at_the_commune_name_keeps_the_postal_code(flow: Flow) -> None:
+    """No name said after a shared postal code: the code is kept and the next question is asked."""
+    assert play(flow, Keys("1"), Keys("36300"), NoInput()) == Ask(
+        CallState(
+            phase="who", category="MAISON", path="1 36300", postal_code="36300", territory="unknown",
+            departement="36",
+        )
+    )  # fmt: skip
+
+
+# The state in the URLs the app writes into its own TwiML
+
+
+def test_to_params_writes_what_is_known_and_always_the_counters() -> None:
+    """Empty answers are left out of the URL; the node and both counters are always written."""
+    assert CallState().to_params() == {"phase": "menu", "node": "", "wrong": "0", "silent": "0"}
+    assert CallState(phase="who", category="MAISON", path="1").to_params() == {
+        "phase": "who", "node": "", "wrong": "0", "silent": "0", "path": "1", "cat": "MAISON",
+    }  # fmt: skip
+
+
+def test_no_parameters_read_as_the_start_of_a_call() -> None:
+    """A URL without state is the first step of a call."""
+    assert CallState.from_params({}) == CallState()
+
+
+@pytest.mark.parametrize(
+    ("node", "read"),
+    [
+        ("../../etc", ""),
+        ("X", ""),
+        ("1.x", ""),
+        ("1.2.3.4.5.6.7.8.9.12", "1.2.3.4.5.6.7.8.9.12"),  # 20 characters, the longest kept
+        ("1.2.3.4.5.6.7.8.9.123", ""),
+    ],
+)
+def test_a_menu_node_from_a_url_is_digits_and_dots_of_limited_length(node: str, read: str) -> None:
+    """A node that is not digits 1-9 joined by dots, or longer than 20 characters, reads as the main menu."""
+    assert CallState.from_params({"node": node}).node == read
+
+
+@pytest.mark.parametrize(("value", "read"), [("0", 0), ("99", 99), ("100", 0), ("-1", 0), ("1x", 0)])
+def test_counters_from_a_url_are_at_most_two_digits(value: str, read: int) -> None:
+    """A wrong-key or silence count is read only as a number of one or two digits."""
+    state = CallState.from_params({"wrong": value, "silent": value})
+    assert (state.wrong, state.silent) == (read, read)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "kept"),
+    [
+        ("cat", "A" * 60, True),
+        ("cat", "A" * 61, False),
+        ("cp", "36300", True),
+        ("cp", "363000", False),
+        ("cp", "3630X", False),
+        ("insee", "2A004", True),  # Corsica
+        ("insee", "2a004", False),
+        ("insee", "360531", False),
+        ("insee", "3605X", False),
+        ("terr", "unknown", True),
+        ("terr", "unknownn", False),
+        ("terr", "X", False),
+        ("dep", "2B", True),
+        ("dep", "2b", False),
+        ("dep", "9740", False),
+        ("dep", "3X", False),
+        ("heard", "a" * 40, True),
+        ("heard", "a" * 41, False),
+        ("heard", "X", False),
+    ],
+)
+def test_answers_from_a_url_are_checked_for_length_and_characters(key: str, value: str, kept: bool) -> None:
+    """Each answer read from a URL keeps to its length and alphabet; anything else reads as unknown."""
+    params = CallState(
+        category="MAISON", postal_code="36300", insee="36053", territory="in", departement="36",
+        heard_from="press",
+    ).to_params()  # fmt: skip
+    names = {"cat": "category", "cp": "postal_code", "insee": "insee", "terr": "territory",
+             "dep": "departement", "heard": "heard_from"}  # fmt: skip
+    read = getattr(CallState.from_params({**params, key: value}), names[key])
+    assert read == (value if kept else None)

@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from directory.routing import route
+from directory.models import Service
+from directory.routing import record_offer, route
 from tests.directory_support import replace_directory
+from tests.test_directory_routing import TWO_EQUALS
 
 # Tuesday 24 November 2026, 10:00 in Paris (UTC+1).
 TUESDAY_10H = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -63,6 +65,9 @@ def test_the_exact_category_is_offered_before_its_parent_or_child(
     replace_directory(session, EXACT_FIRST)
     found = route(session, category=category, commune_insee="36018", at=TUESDAY_10H)
     assert [(c.name, c.service_name) for c in found] == services
+    assert [session.get_one(Service, c.service_id).name for c in found if c.service_id] == [
+        s for _, s in services
+    ]
 
 
 @pytest.mark.parametrize(
@@ -82,3 +87,36 @@ def test_a_service_is_offered_from_its_opening_minute(
     replace_directory(session, OPENING)
     found = route(session, category="MAISON", commune_insee="36018", at=at)
     assert [c.name for c in found] == expected
+
+
+def test_of_two_services_in_the_same_category_the_first_by_name_is_offered(session: Session) -> None:
+    """An association with two open services in the requested category is offered with the first by name."""
+    replace_directory(
+        session,
+        """
+associations:
+  - name: Deux services
+    phones: [{number: "+33261912101", ivr: true}]
+    services:
+      - {name: Zzz Ménage, category: MAISON, communes: all}
+      - {name: Aaa Ménage, category: MAISON, communes: all}
+""",
+    )
+    found = route(session, category="MAISON", commune_insee="36018", at=TUESDAY_10H)
+    assert [(c.name, c.service_name) for c in found] == [("Deux services", "Aaa Ménage")]
+
+
+def test_among_equals_offered_before_the_one_offered_longest_ago_comes_first(session: Session) -> None:
+    """Equal priorities are ordered by when each was last offered, oldest first, whatever their names."""
+    replace_directory(session, TWO_EQUALS)
+    alpha, beta = route(session, category="MAISON", commune_insee=None, at=TUESDAY_10H)
+    record_offer(session, beta.association_id, at=datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
+    record_offer(session, alpha.association_id, at=datetime(2026, 11, 24, 8, 30, tzinfo=UTC))
+    found = route(session, category="MAISON", commune_insee=None, at=TUESDAY_10H)
+    assert [c.name for c in found] == ["Bêta Ménage", "Alpha Ménage"]
+
+
+def test_a_naive_moment_is_refused_with_a_sentence(session: Session) -> None:
+    """route() refuses a moment without timezone, saying what it needs."""
+    with pytest.raises(ValueError, match=r"^route\(\) needs an aware datetime$"):
+        route(session, category="MAISON", commune_insee=None, at=datetime(2026, 11, 24, 10, 0))
