@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from directory.models import Service
@@ -98,10 +99,14 @@ associations:
   - name: Deux services
     phones: [{number: "+33261912101", ivr: true}]
     services:
-      - {name: Zzz Ménage, category: MAISON, communes: all}
-      - {name: Aaa Ménage, category: MAISON, communes: all}
+      - {name: Ménage 1, category: MAISON, communes: all}
+      - {name: Ménage 2, category: MAISON, communes: all}
 """,
     )
+    # Names in the opposite order of the rows', so that the order of storage cannot pass for the rule.
+    first, second = session.scalars(select(Service).order_by(Service.id))
+    first.name, second.name = "Zzz Ménage", "Aaa Ménage"
+    session.flush()
     found = route(session, category="MAISON", commune_insee="36018", at=TUESDAY_10H)
     assert [(c.name, c.service_name) for c in found] == [("Deux services", "Aaa Ménage")]
 
