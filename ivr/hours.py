@@ -113,7 +113,8 @@ def say_reopening(moment: datetime, now: datetime, config: Config) -> str:
         return f"demain {at}"
     if days < 7:
         return f"{DAY_NAMES_FR[local.weekday()]} {at}"
-    return f"le {local.day} {MONTH_NAMES_FR[local.month - 1]} {at}"
+    day = "1er" if local.day == 1 else str(local.day)
+    return f"le {day} {MONTH_NAMES_FR[local.month - 1]} {at}"
 
 
 def closed_texts(config: Config, status: LineStatus, now: datetime) -> list[str]:

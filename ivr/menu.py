@@ -21,6 +21,9 @@ from ivr.speech import SpeechMatcher, beneficiary_in
 ROOT = ""
 OPERATOR_KEY, REPEAT_KEY, BACK_KEY = "0", "*", "#"
 MAX_PATH_LENGTH = 60
+# A spoken match is clear when it leads the runner-up by this much (compared rounded: 0.85 - 0.65 is
+# 0.19999999999999996 in floating point).
+SPEECH_MARGIN = 0.2
 Phase = Literal["menu", "confirm", "postal", "commune", "who", "heard"]
 PHASES: tuple[Phase, ...] = ("menu", "confirm", "postal", "commune", "who", "heard")
 Hint = Literal["wrong_key", "silence", "not_understood"]
@@ -288,7 +291,7 @@ def _in_menu(flow: Flow, state: CallState, given: Input) -> Step:
             return _wrong(flow, state, "not_understood")
         # "Du repassage pour ma mère" already says for whom: that question is not asked.
         state = replace(state, beneficiary=beneficiary_in(given.text) or state.beneficiary)
-        clear = match.score >= flow.accept and match.score - match.runner_up_score >= 0.2
+        clear = match.score >= flow.accept and round(match.score - match.runner_up_score, 6) >= SPEECH_MARGIN
         if clear and given.confidence >= 0.4:
             return _chosen(flow, state, match.category)
         return Ask(replace(state.in_phase("confirm"), category=match.category))

@@ -110,6 +110,7 @@ def test_override_open_on_a_sunday(config: Config) -> None:
         (paris(2026, 11, 24, 18, 0), paris(2026, 11, 25, 9, 0), "demain à 9 h"),
         (paris(2026, 11, 27, 18, 0), paris(2026, 11, 30, 9, 0), "lundi à 9 h"),
         (paris(2026, 12, 20, 18, 0), paris(2027, 1, 4, 9, 0), "le 4 janvier à 9 h"),
+        (paris(2026, 11, 20, 18, 0), paris(2026, 12, 1, 9, 0), "le 1er décembre à 9 h"),
     ],
 )
 def test_reopening_is_said_in_french(config: Config, now: datetime, reopens: datetime, said: str) -> None:
