@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from directory.models import Service
 from directory.routing import record_offer, route
 from tests.directory_support import replace_directory
-from tests.test_directory_routing import TWO_EQUALS
+from tests.test_directory_routing import PARIS, TWO_EQUALS
 
 # Tuesday 24 November 2026, 10:00 in Paris (UTC+1).
 TUESDAY_10H = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -64,7 +64,7 @@ def test_the_exact_category_is_offered_before_its_parent_or_child(
 ) -> None:
     """Of an association's open services for a request, the one in the requested category is offered."""
     replace_directory(session, EXACT_FIRST)
-    found = route(session, category=category, commune_insee="36018", at=TUESDAY_10H)
+    found = route(session, category=category, commune_insee="36018", at=TUESDAY_10H, tz=PARIS)
     assert [(c.name, c.service_name) for c in found] == services
     assert [session.get_one(Service, c.service_id).name for c in found if c.service_id] == [
         s for _, s in services
@@ -86,7 +86,7 @@ def test_a_service_is_offered_from_its_opening_minute(
 ) -> None:
     """A service opening at 09:00 (its own hours or its association's) is offered at 09:00, not at 08:59."""
     replace_directory(session, OPENING)
-    found = route(session, category="MAISON", commune_insee="36018", at=at)
+    found = route(session, category="MAISON", commune_insee="36018", at=at, tz=PARIS)
     assert [c.name for c in found] == expected
 
 
@@ -107,21 +107,21 @@ associations:
     first, second = session.scalars(select(Service).order_by(Service.id))
     first.name, second.name = "Zzz Ménage", "Aaa Ménage"
     session.flush()
-    found = route(session, category="MAISON", commune_insee="36018", at=TUESDAY_10H)
+    found = route(session, category="MAISON", commune_insee="36018", at=TUESDAY_10H, tz=PARIS)
     assert [(c.name, c.service_name) for c in found] == [("Deux services", "Aaa Ménage")]
 
 
 def test_among_equals_offered_before_the_one_offered_longest_ago_comes_first(session: Session) -> None:
     """Equal priorities are ordered by when each was last offered, oldest first, whatever their names."""
     replace_directory(session, TWO_EQUALS)
-    alpha, beta = route(session, category="MAISON", commune_insee=None, at=TUESDAY_10H)
+    alpha, beta = route(session, category="MAISON", commune_insee=None, at=TUESDAY_10H, tz=PARIS)
     record_offer(session, beta.association_id, at=datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
     record_offer(session, alpha.association_id, at=datetime(2026, 11, 24, 8, 30, tzinfo=UTC))
-    found = route(session, category="MAISON", commune_insee=None, at=TUESDAY_10H)
+    found = route(session, category="MAISON", commune_insee=None, at=TUESDAY_10H, tz=PARIS)
     assert [c.name for c in found] == ["Bêta Ménage", "Alpha Ménage"]
 
 
 def test_a_naive_moment_is_refused_with_a_sentence(session: Session) -> None:
     """route() refuses a moment without timezone, saying what it needs."""
     with pytest.raises(ValueError, match=r"^route\(\) needs an aware datetime$"):
-        route(session, category="MAISON", commune_insee=None, at=datetime(2026, 11, 24, 10, 0))
+        route(session, category="MAISON", commune_insee=None, at=datetime(2026, 11, 24, 10, 0), tz=PARIS)
