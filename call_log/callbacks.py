@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from call_log.codes import CallbackState, EventKind
 from call_log.models import CallbackRequest
+from call_log.privacy import mask_numbers
 from call_log.recording import add_event
 from call_log.working_time import WorkingCalendar
 
@@ -131,5 +132,5 @@ def _change(
         "attempts": request.attempts,
     }
     if notes.strip():
-        payload["notes"] = notes.strip()
+        payload["notes"] = mask_numbers(notes.strip())
     add_event(session, request.call, EventKind.CALLBACK_UPDATED, payload, now=now)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from call_log.codes import EventKind, FollowUpState
 from call_log.models import Call, Referral
+from call_log.privacy import mask_numbers
 from call_log.recording import add_event
 from call_log.working_time import WorkingCalendar
 
@@ -139,7 +140,7 @@ def set_follow_up(
     call = session.get_one(Call, referral.call_id)
     payload: dict[str, Any] = {"by": by, "referral_id": referral.id, "changes": changes}
     if notes.strip():
-        payload["notes"] = notes.strip()
+        payload["notes"] = mask_numbers(notes.strip())
     add_event(session, call, EventKind.REFERRAL_FOLLOW_UP, payload, now=now)
     return True
 

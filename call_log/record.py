@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from call_log.codes import MANUAL_CHANNELS, CallStatus, EventKind, FollowUpState, ReferralSource
 from call_log.models import OBSERVATORY_FIELDS, PLACE_FIELDS, Call, CallEvent, Referral
+from call_log.privacy import mask_numbers
 from call_log.recording import add_event
 from directory.models import Association, Commune, ServiceCategory
 from directory.territory import name_key
@@ -107,7 +108,7 @@ def update_record(
             continue
         if name in seen_before:
             who, seen = seen_before[name]
-            if value == seen:
+            if in_history(value) == seen:
                 continue  # the editor left it as they saw it: the newer change stands
             conflicts[name] = (who, current)
             continue
@@ -118,7 +119,19 @@ def update_record(
         return None
     for name, change in changes.items():
         setattr(call, name, change["after"])
-    return add_event(session, call, EventKind.RECORD_UPDATED, {"by": by, "changes": changes}, now=now)
+    history = {
+        name: {side: in_history(value) for side, value in change.items()} for name, change in changes.items()
+    }
+    return add_event(session, call, EventKind.RECORD_UPDATED, {"by": by, "changes": history}, now=now)
+
+
+def in_history(value: FieldValue) -> FieldValue:
+    """A value as the record's history keeps it: a phone number typed in a note is masked.
+
+    The history is compared in that form too (see `update_record`): an editor who changed only the hidden
+    digits of a number that someone else changed meanwhile keeps the other's change.
+    """
+    return mask_numbers(value) if isinstance(value, str) else value
 
 
 def _changed_since(session: Session, call: Call, seq: int) -> dict[str, tuple[str, FieldValue]]:

@@ -130,6 +130,22 @@ def dial_number(service: Service) -> str | None:
     return None
 
 
+def reached(session: Session, *, association_id: int, service_id: int | None) -> tuple[str, str] | None:
+    """The name of the association a transfer rang and the number it dialed for the service, if known.
+
+    What the caller is texted after a referral is looked up here, so that no URL has to carry it.
+    """
+    service = session.get(Service, service_id) if service_id is not None else None
+    if service is not None and service.association_id == association_id:
+        phone = dial_number(service)
+        return (service.association.name, phone) if phone else None
+    association = session.get(Association, association_id)
+    if association is None:
+        return None
+    phones = sorted(association.phones, key=lambda phone: not phone.ivr)
+    return (association.name, phones[0].number) if phones else None
+
+
 def phone_book(session: Session) -> dict[str, str]:
     """Whose phone each number of the directory is: number -> association name."""
     rows = session.execute(

@@ -39,6 +39,7 @@ OperatorReason = Literal[
     "out_of_territory",
     "unmet",
     "associations_unavailable",
+    "directory_unavailable",
 ]
 AfterDial = Literal["connected", "caller_left", "next_association", "voicemail"]
 

@@ -147,8 +147,8 @@ def test_no_answer_then_next_association_then_operators_then_voicemail(
     assert [d.numbers for d in call.dialled] == [["+33261912001"], ["+33261912004"], OPERATORS]
     assert call.heard[-7:] == [
         "Je vous passe Brenne Aide à Domicile.",
-        "Cette association ne répond pas. J'essaie Repas et Courses en Brenne.",
-        "L'association ne répond pas. Un conseiller va vous répondre.",
+        "Cette association n'est pas disponible. J'essaie Repas et Courses en Brenne.",
+        "L'association n'est pas disponible. Un conseiller va vous répondre.",
         "Nos conseillers sont tous occupés.",
         "Nous vous rappellerons au 06 39 98 00 01. "
         "Tapez 1 pour confirmer, ou tapez un autre numéro suivi de dièse.",
@@ -359,7 +359,15 @@ def test_broken_directory_still_reaches_an_operator(
     assert "Nous rencontrons un problème technique. Un conseiller va vous répondre." in call.heard
     assert [d.numbers for d in call.dialled] == [OPERATORS]
     record = logged(call.call_sid)
-    assert "webhook_error" in kinds(record)
+    transfers = [e.payload for e in record.events if e.kind == "transfer"]
+    assert transfers == [
+        {
+            "target": "operators",
+            "association_id": None,
+            "category": "MAISON",
+            "reason": "directory_unavailable",
+        }
+    ]
     assert record.outcome == "connected_operator"
 
 

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
 from call_log.codes import EventKind
 from call_log.models import Call
 from call_log.recording import find_call, in_twilio_order
-from directory.routing import lock_rotation, record_offer, route
+from directory.routing import Candidate, lock_rotation, record_offer, route
 from foundation.db import transaction
+from ivr.simulator.call import SimulatedCall
 from ivr.simulator.callers import HangUp, ScriptedCaller
 from ivr.simulator.run import new_sid
+from ivr.webhooks import transfers
+from tests.conftest import FakeClock
 from tests.directory_support import replace_directory
-from tests.test_calls import make_simulator
+from tests.test_calls import ANSWER, journey, make_simulator
 from tests.test_directory_routing import TWO_EQUALS
 
 CALLER = "+33254370000"  # a landline of Le Blanc: the record gets an area
@@ -149,3 +155,39 @@ def test_two_calls_at_once_are_offered_two_equals(sessions: sessionmaker[Session
         offered.append(sorted(names))
 
     assert offered == [["Alpha Ménage", "Bêta Ménage"]] * 8
+
+
+def test_two_whole_calls_at_once_ring_two_equals(
+    app: Flask, sessions: sessionmaker[Session], clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two callers for the same request whose transfers are decided at the same moment ring two equals.
+
+    Both requests are held just after reading the directory, for as long as the other one lets them: a
+    rotation that reads in one transaction and records the offer in another rings the same association
+    twice.
+    """
+    with transaction(sessions) as session:
+        replace_directory(session, TWO_EQUALS)
+    meeting = threading.Barrier(2, timeout=0.5)
+
+    def held_route(*args: Any, **kwargs: Any) -> list[Candidate]:
+        found = route(*args, **kwargs)
+        # A broken meeting: the other call waits for this one's transaction, the rotation holds.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meeting.wait()
+        return found
+
+    monkeypatch.setattr(transfers, "route", held_route)
+    dialled: list[list[str]] = []
+    for _round in range(3):
+        clock.advance(60)
+        meeting.reset()
+        calls: list[SimulatedCall] = []
+
+        def place(calls: list[SimulatedCall] = calls) -> None:
+            calls.append(make_simulator(app).place_call(ScriptedCaller(journey("1"), dials=[ANSWER])))
+
+        race(place, place)
+        dialled.append(sorted(call.dialled[0].numbers[0] for call in calls))
+
+    assert dialled == [["+33261912101", "+33261912102"]] * 3

@@ -113,7 +113,7 @@ def test_not_taken_at_the_whisper_goes_to_the_next_association(line: Line, refus
         "connected_association",
     )
     assert len(record.referrals) == 1
-    assert "Cette association ne répond pas. J'essaie Repas et Courses en Brenne." in result.heard
+    assert "Cette association n'est pas disponible. J'essaie Repas et Courses en Brenne." in result.heard
 
 
 @REFUSALS

@@ -102,7 +102,7 @@ def test_first_and_next_association() -> None:
     assert first == RingAssociation(ONE, "Je vous passe Brenne Services.", (3,))
     second = next_association(CIRON, PROMPTS, tried=(3,), candidates=[ONE, TWO])
     assert second == RingAssociation(
-        TWO, "Cette association ne répond pas. J'essaie Mobilité Solidaire.", (3, 7)
+        TWO, "Cette association n'est pas disponible. J'essaie Mobilité Solidaire.", (3, 7)
     )
 
 

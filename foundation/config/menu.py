@@ -95,7 +95,7 @@ class Prompts(ConfigModel):
     beneficiary: SpokenText = "Pour vous, tapez 1. Pour un proche, tapez 2."
     heard_from: SpokenText = "Comment avez-vous connu le 1001 services ?"
     connecting_association: SpokenText = "Je vous passe {name}."
-    next_association: SpokenText = "Cette association ne répond pas. J'essaie {name}."
+    next_association: SpokenText = "Cette association n'est pas disponible. J'essaie {name}."
     no_association: SpokenText = (
         "Aucune association ne propose encore ce service dans votre commune. Un conseiller va vous répondre."
     )
@@ -104,7 +104,7 @@ class Prompts(ConfigModel):
     )
     no_association_closed: SpokenText = "Aucune association ne propose encore ce service dans votre commune."
     connecting_operator: SpokenText = "Un conseiller va vous répondre. Restez en ligne."
-    association_unavailable: SpokenText = "L'association ne répond pas. Un conseiller va vous répondre."
+    association_unavailable: SpokenText = "L'association n'est pas disponible. Un conseiller va vous répondre."
     whisper_association: SpokenText = "Appel du 1001 services : {request}. Tapez 1 pour prendre l'appel."
     whisper_operator: SpokenText = (
         "Appel du 1001 services, appel numéro {call}. {request}. Tapez 1 pour prendre l'appel."

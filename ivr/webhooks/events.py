@@ -27,7 +27,7 @@ T = TypeVar("T")
 
 def log_event(
     kind: str,
-    payload: dict[str, Any],
+    payload: dict[str, Any] | Callable[[Session, Call], dict[str, Any] | None],
     *,
     opening: dict[str, str] | None = None,
     summary: dict[str, Any] | None = None,
@@ -40,6 +40,10 @@ def log_event(
     The summary is only updated, and `then` only run, when the event is new, so that a retried request
     changes nothing; a retry runs `again` instead, with the event the first request logged, so that it can
     answer what the first one answered. Returns what `then` (or `again`) returned, or None.
+
+    `payload` can be decided in the same transaction, by a function of the session and the call: what it
+    reads and what `then` writes cannot be interleaved with a concurrent request (the rotation among
+    equal associations relies on it). If it returns None, no event is logged and `then` is not run.
     """
     call_sid = call_sid if call_sid is not None else request.form.get("CallSid", "")
     if not call_sid.startswith("CA") or len(call_sid) > 64:
@@ -52,7 +56,10 @@ def log_event(
             now = rt.clock()
             call = open_call(session, call_sid=call_sid, now=now, **(opening or {}))
             dedup_key = _dedup_key(kind)
-            event = add_event(session, call, kind, payload, now=now, dedup_key=dedup_key)
+            decided = payload(session, call) if callable(payload) else payload
+            if decided is None:
+                return None
+            event = add_event(session, call, kind, decided, now=now, dedup_key=dedup_key)
             if event is None:
                 logged = find_event(session, call, dedup_key) if again is not None else None
                 return again(session, call, logged) if again is not None and logged is not None else None

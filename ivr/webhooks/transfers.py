@@ -19,7 +19,7 @@ from call_log.codes import EventKind, TransferTarget
 from call_log.journey import attempt_of, end_transfer, start_transfer
 from call_log.models import Call, CallEvent
 from call_log.privacy import mask_numbers
-from directory.routing import Candidate, route
+from directory.routing import Candidate, lock_rotation, reached, route
 from foundation.runtime import Runtime, runtime
 from ivr import twiml
 from ivr.menu import CallState, Route, ToOperator
@@ -47,66 +47,35 @@ logger = logging.getLogger(__name__)
 def transfer(step: Route | ToOperator, *, tried: tuple[int, ...] = ()) -> Response:
     """Ring the next association that can take the request, else the operators."""
     rt = runtime()
-    prompts = rt.config.prompts
     state = step.state
-    candidates: Sequence[Candidate] = ()
-    plan: Transfer | None = operators_first(step, prompts, tried=tried)
-    if plan is None:
-        candidates = _candidates(rt, state)
-        plan = next_association(state, prompts, tried=tried, candidates=candidates)
+    first = operators_first(step, rt.config.prompts, tried=tried)
+    plan = _ring_next_association(rt, state, tried=tried) if first is None else first
     if isinstance(plan, RingOperators):
         if plan.event is not None:
             log_event(plan.event.kind, plan.event.payload, summary=plan.event.summary)
         return _to_operators(rt, state, plan.texts, reason=plan.reason)
-    attempt = _start_attempt(rt, state, candidate=plan.candidate)
-    if attempt.association_id != plan.candidate.association_id:
-        # A retry, after the first request gave the next turn in the rotation to an equal: ring whom the
-        # first one rang, so that the answer is the same.
-        first = [c for c in candidates if c.association_id == attempt.association_id]
-        replan = next_association(state, prompts, tried=tried, candidates=first) if first else plan
-        plan = replan if isinstance(replan, RingAssociation) else plan
-    candidate = plan.candidate
+    ringing, attempt = plan
+    candidate = ringing.candidate
     params: dict[str, Any] = state.to_params()
     return answer(
         twiml.dial(
             twiml.Voice.of(rt.config),
-            [plan.text],
+            [ringing.text],
             [candidate.phone],
             action=url_for(
                 "ivr.dial_result",
                 stage=TransferTarget.ASSOCIATION,
                 association=str(candidate.association_id),
+                service=str(candidate.service_id or ""),
                 attempt=str(attempt.number or ""),
-                tried=tried_param(plan.tried),
+                tried=tried_param(ringing.tried),
                 **params,
-                # The text after a referral needs them; the signed URL carries them, no lookup needed.
-                **(_referral_params(candidate) if sms_sender() else {}),
             ),
             caller_id=rt.config.helpline.number,
             timeout_s=rt.config.transfer.association_timeout_s,
             whisper=url_for("ivr.whisper", target=TransferTarget.ASSOCIATION, **params),
         )
     )
-
-
-def _candidates(rt: Runtime, state: CallState) -> Sequence[Candidate]:
-    """The directory's candidates for the request now."""
-    with rt.sessions() as session:
-        return route(
-            session,
-            category=state.category or "",
-            commune_insee=state.insee,
-            at=rt.clock(),
-            tz=rt.config.helpline.tz,
-        )
-
-
-def _to_operators(rt: Runtime, state: CallState, texts: Sequence[str], *, reason: OperatorReason) -> Response:
-    attempt = _start_attempt(rt, state, candidate=None, reason=reason)
-    whisper = url_for(
-        "ivr.whisper", target=TransferTarget.OPERATORS, call=str(attempt.call_id or ""), **state.to_params()
-    )
-    return answer(dial_operators(rt, texts, whisper=whisper, attempt=attempt.number))
 
 
 @dataclass(frozen=True)
@@ -121,34 +90,95 @@ class _Attempt:
     association_id: int | None
 
 
-def _start_attempt(
-    rt: Runtime, state: CallState, *, candidate: Candidate | None, reason: str = ""
-) -> _Attempt:
-    """Log a transfer attempt with what the journey collected; a retried request gets the first one's."""
-    association_id = candidate.association_id if candidate else None
-    payload = {
-        "target": TransferTarget.ASSOCIATION if candidate else TransferTarget.OPERATORS,
-        "association_id": association_id,
-        "category": state.category,
-    } | ({"reason": reason} if reason else {})
+def _ring_next_association(
+    rt: Runtime, state: CallState, *, tried: tuple[int, ...]
+) -> tuple[RingAssociation, _Attempt] | RingOperators:
+    """Choose the association to ring and log the attempt, in one transaction; else the operators' plan.
+
+    Equal associations take turns: the rotation is locked, the directory read and the offer recorded in
+    the same transaction, so two calls at once for the same request are offered two equals. A retried
+    request rings whom the first one rang, so that the answer is the same.
+    """
+    prompts = rt.config.prompts
+    decided: list[Transfer] = []
+    candidates: list[Candidate] = []
+
+    def choose(session: Session, call: Call) -> dict[str, Any] | None:
+        lock_rotation(session, category=state.category or "")
+        candidates[:] = route(
+            session,
+            category=state.category or "",
+            commune_insee=state.insee,
+            at=rt.clock(),
+            tz=rt.config.helpline.tz,
+        )
+        plan = next_association(state, prompts, tried=tried, candidates=candidates)
+        decided.append(plan)
+        if not isinstance(plan, RingAssociation):
+            return None  # the operators' plan logs its own transfer
+        return _transfer_payload(state, plan.candidate.association_id)
 
     def record(session: Session, call: Call) -> _Attempt:
-        attempt = start_transfer(session, call, association_id=association_id, now=rt.clock())
-        # The journey's answers go on the call after the attempt is numbered, so that its query does
-        # not flush them half-way.
-        for name, value in observatory(state).items():
-            setattr(call, name, value)
-        return _Attempt(attempt, call.id, association_id)
+        ringing = decided[-1]
+        assert isinstance(ringing, RingAssociation)
+        return _record_attempt(rt, session, call, state, association_id=ringing.candidate.association_id)
 
     def recorded(session: Session, call: Call, event: CallEvent) -> _Attempt:
-        # Twilio retried a request that timed out: answer with the attempt the first one started.
-        logged = event.payload.get("association_id")
-        return _Attempt(
-            attempt_of(session, call, event), call.id, logged if isinstance(logged, int) else None
-        )
+        return _attempt_again(session, call, event)
 
-    logged = log_event(EventKind.TRANSFER, payload, then=record, again=recorded)
-    return logged or _Attempt(None, None, association_id)
+    attempt = log_event(EventKind.TRANSFER, choose, then=record, again=recorded)
+    if not decided:
+        # The directory could not be read: the operators can still orient the caller.
+        return RingOperators((prompts.technical_problem,), reason="directory_unavailable")
+    plan = decided[-1]
+    if not isinstance(plan, RingAssociation):
+        return plan
+    if attempt is None:
+        return plan, _Attempt(None, None, plan.candidate.association_id)
+    if attempt.association_id != plan.candidate.association_id:
+        first = [c for c in candidates if c.association_id == attempt.association_id]
+        replan = next_association(state, prompts, tried=tried, candidates=first) if first else plan
+        plan = replan if isinstance(replan, RingAssociation) else plan
+    return plan, attempt
+
+
+def _to_operators(rt: Runtime, state: CallState, texts: Sequence[str], *, reason: OperatorReason) -> Response:
+    def record(session: Session, call: Call) -> _Attempt:
+        return _record_attempt(rt, session, call, state, association_id=None)
+
+    payload = _transfer_payload(state, None) | {"reason": reason}
+    logged = log_event(EventKind.TRANSFER, payload, then=record, again=_attempt_again)
+    attempt = logged or _Attempt(None, None, None)
+    whisper = url_for(
+        "ivr.whisper", target=TransferTarget.OPERATORS, call=str(attempt.call_id or ""), **state.to_params()
+    )
+    return answer(dial_operators(rt, texts, whisper=whisper, attempt=attempt.number))
+
+
+def _transfer_payload(state: CallState, association_id: int | None) -> dict[str, Any]:
+    return {
+        "target": TransferTarget.ASSOCIATION if association_id is not None else TransferTarget.OPERATORS,
+        "association_id": association_id,
+        "category": state.category,
+    }
+
+
+def _record_attempt(
+    rt: Runtime, session: Session, call: Call, state: CallState, *, association_id: int | None
+) -> _Attempt:
+    """Log a transfer attempt with what the journey collected (and the association's turn)."""
+    attempt = start_transfer(session, call, association_id=association_id, now=rt.clock())
+    # The journey's answers go on the call after the attempt is numbered, so that its query does not
+    # flush them half-way.
+    for name, value in observatory(state).items():
+        setattr(call, name, value)
+    return _Attempt(attempt, call.id, association_id)
+
+
+def _attempt_again(session: Session, call: Call, event: CallEvent) -> _Attempt:
+    """Twilio retried a request that timed out: the attempt the first one started."""
+    logged = event.payload.get("association_id")
+    return _Attempt(attempt_of(session, call, event), call.id, logged if isinstance(logged, int) else None)
 
 
 def dial_operators(
@@ -207,16 +237,23 @@ def dial_result() -> Response:
     return answer(ask_callback_number(rt, closed=False, texts=[rt.config.prompts.operators_busy]))
 
 
-def _referral_params(candidate: Candidate) -> dict[str, Any]:
-    return {"name": candidate.name, "phone": candidate.phone}
-
-
 def _text_the_referral(rt: Runtime) -> None:
     """Text the caller the association's name and number, if enabled; a failure only costs the text."""
     sender, to = sms_sender(), caller_number()
-    name, phone = request.args.get("name", ""), request.args.get("phone", "")
-    if sender is None or not (name and phone) or not can_receive_sms(to):
+    association_id = int_param(request.args.get("association"))
+    if sender is None or association_id is None or not can_receive_sms(to):
         return
+    try:
+        with rt.sessions() as session:
+            found = reached(
+                session, association_id=association_id, service_id=int_param(request.args.get("service"))
+            )
+    except Exception:
+        log_failure(logger, "Could not look up the association to text the caller")
+        return
+    if found is None:
+        return
+    name, phone = found
     try:
         sid = sender.send(to=to, body=referral_text(rt.config.sms.text, name=name, phone=phone))
     except Exception as exc:

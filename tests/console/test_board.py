@@ -12,7 +12,15 @@ from call_log.models import Call
 from call_log.record import open_manual_contact
 from call_log.recording import open_call
 from ivr.simulator.call import CallSimulator
-from ivr.simulator.callers import DialOutcome, DialRequest, HangUp, Keys, ScriptedCaller, Speech
+from ivr.simulator.callers import (
+    VOICEMAIL_PICKS_UP,
+    DialOutcome,
+    DialRequest,
+    HangUp,
+    Keys,
+    ScriptedCaller,
+    Speech,
+)
 from tests.conftest import FakeClock
 from tests.console.conftest import Browser
 
@@ -102,3 +110,15 @@ def test_lost_calls_and_manual_entries_stay_off_the_board(
         open_manual_contact(session, channel="visit", started_at=clock(), caller="", by="olivia", now=clock())
         recent_id = recent.id
     assert list(board_rows(as_operator)) == [recent_id]
+
+
+def test_an_operator_phone_answered_by_its_voicemail_is_not_a_taken_call(
+    as_operator: Browser, simulator: CallSimulator
+) -> None:
+    """The operators' voicemail took the screened call: the board does not say an operator took it."""
+    placed = simulator.place_call(ScriptedCaller([Keys("0"), HangUp()], dials=[VOICEMAIL_PICKS_UP]))
+    [ended] = board_rows(as_operator).values()
+    assert 'class="ended"' in ended
+    assert "Pris par un conseiller" not in ended
+    assert "Personne n&#39;a répondu" in ended
+    assert "Nos conseillers sont tous occupés." in placed.heard

@@ -88,14 +88,14 @@ def test_take_retry_then_done(
     clock.advance(300)
     retried = as_operator.post(
         f"/callbacks/{request_id}/result",
-        {"result": "retry", "notes": "Messagerie pleine."},
+        {"result": "retry", "notes": "Messagerie pleine. Essayer le 02 54 37 00 17."},
         token_from="/callbacks",
     )
     assert retried.status_code == 302
     with sessions() as session:
         request = session.get_one(CallbackRequest, request_id)
         assert (request.state, request.assigned_to, request.attempts) == ("retry", None, 1)
-        assert request.notes == "Messagerie pleine."
+        assert request.notes == "Messagerie pleine. Essayer le 02 54 37 00 17."
     assert "À réessayer" in as_operator.text("/callbacks")
 
     colleague.post(f"/callbacks/{request_id}/take", {}, token_from="/callbacks")
@@ -129,8 +129,15 @@ def test_take_retry_then_done(
         ("sam", {"before": "retry", "after": "in_progress"}),
         ("sam", {"before": "in_progress", "after": "done"}),
     ]
+    # The request keeps the number typed; the call's history masks it.
+    assert [e.payload.get("notes") for e in events] == [
+        None,
+        "Messagerie pleine. Essayer le 025*****17.",
+        None,
+        None,
+    ]
     history = as_operator.text(f"/calls/{call.id}")
-    assert "Messagerie pleine." in history
+    assert "Messagerie pleine. Essayer le 025*****17." in history
     assert "État : <del>À réessayer</del> → <ins>En cours</ins>" in history
 
 

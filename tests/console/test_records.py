@@ -171,6 +171,42 @@ def test_concurrent_edits_keep_both_or_report_the_conflict(
     assert read_call(call.call_sid).category_code == "TRANSPORT"
 
 
+def test_a_number_typed_in_the_notes_stays_out_of_the_history(
+    as_operator: Browser,
+    browser_factory: Callable[[str], Browser],
+    simulator: CallSimulator,
+    read_call: Callable[[str], Call],
+    sessions: sessionmaker[Session],
+) -> None:
+    """The record keeps the number an operator typed; its history masks it, and still tells edits apart."""
+    call = operator_call(simulator, read_call)
+    kept = {**EMPTY_RECORD, "outcome": "connected_operator"}
+    noted = "Rappeler sa fille au 06 39 98 00 17 après 18 h."
+    assert as_operator.post(f"/calls/{call.id}", {**kept, "notes": noted}).status_code == 302
+    seen = seen_seq(as_operator.text(f"/calls/{call.id}"))
+    colleague = browser_factory("sam")
+    changed = "Rappeler sa fille au 06 39 98 00 18 après 18 h."
+    assert colleague.post(f"/calls/{call.id}", {**kept, "notes": changed}).status_code == 302
+
+    # Olivia, from her page of before Sam's change, only picks a category: Sam's notes stand.
+    category = {**kept, "category_code": "ENFANTS", "notes": noted, "seen_seq": seen}
+    assert as_operator.post(f"/calls/{call.id}", category).status_code == 302
+
+    record = read_call(call.call_sid)
+    assert (record.category_code, record.notes) == ("ENFANTS", changed)
+    history = [event.payload["changes"] for event in record_events(sessions, call.id)]
+    assert history == [
+        {"notes": {"before": "", "after": "Rappeler sa fille au 063*****17 après 18 h."}},
+        {
+            "notes": {
+                "before": "Rappeler sa fille au 063*****17 après 18 h.",
+                "after": "Rappeler sa fille au 063*****18 après 18 h.",
+            }
+        },
+        {"category_code": {"before": None, "after": "ENFANTS"}},
+    ]
+
+
 @pytest.mark.parametrize(
     ("commune", "departement", "status", "expected"),
     [
