@@ -104,7 +104,9 @@ class Prompts(ConfigModel):
     )
     no_association_closed: SpokenText = "Aucune association ne propose encore ce service dans votre commune."
     connecting_operator: SpokenText = "Un conseiller va vous répondre. Restez en ligne."
-    association_unavailable: SpokenText = "L'association n'est pas disponible. Un conseiller va vous répondre."
+    association_unavailable: SpokenText = (
+        "L'association n'est pas disponible. Un conseiller va vous répondre."
+    )
     whisper_association: SpokenText = "Appel du 1001 services : {request}. Tapez 1 pour prendre l'appel."
     whisper_operator: SpokenText = (
         "Appel du 1001 services, appel numéro {call}. {request}. Tapez 1 pour prendre l'appel."
