@@ -70,10 +70,23 @@ def end_transfer(
     connected: bool,
     now: datetime,
 ) -> None:
-    """Record how transfer `attempt` ended; an association that took the call gets the referral."""
-    transfer = session.scalar(
-        select(TransferAttempt).where(TransferAttempt.call_id == call.id, TransferAttempt.attempt == attempt)
-    )
+    """Record how transfer `attempt` ended; an association that took the call gets the referral.
+
+    Without its number (the attempt waited in the journal, so the dial's URL could not carry it), it is
+    the call's latest attempt to that target that has not ended: Twilio rings one after the other.
+    """
+    query = select(TransferAttempt).where(TransferAttempt.call_id == call.id)
+    if attempt is not None:
+        query = query.where(TransferAttempt.attempt == attempt)
+    else:
+        query = query.where(
+            TransferAttempt.target == target,
+            TransferAttempt.association_id.is_(None)
+            if association_id is None
+            else TransferAttempt.association_id == association_id,
+            TransferAttempt.result.is_(None),
+        )
+    transfer = session.scalar(query.order_by(TransferAttempt.attempt.desc()).limit(1))
     if transfer is not None:
         transfer.result, transfer.duration_s = result, duration_s
     if connected and target == TransferTarget.ASSOCIATION:

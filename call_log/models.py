@@ -60,7 +60,10 @@ class Call(Base):
 
     association: Mapped[Association | None] = relationship()
     events: Mapped[list[CallEvent]] = relationship(
-        back_populates="call", order_by="CallEvent.seq", cascade="all, delete-orphan"
+        # In the order they happened: a write replayed from the journal comes in later than it was made.
+        back_populates="call",
+        order_by="[CallEvent.at, CallEvent.seq]",
+        cascade="all, delete-orphan",
     )
     transfers: Mapped[list[TransferAttempt]] = relationship(
         back_populates="call", order_by="TransferAttempt.attempt", cascade="all, delete-orphan"

@@ -128,9 +128,10 @@ def in_twilio_order(events: Sequence[CallEvent]) -> list[CallEvent]:
 
     The call's first webhook starts it, so its event comes first even when a status callback beat it here;
     status callbacks keep the places they arrived at but follow their SequenceNumber among themselves;
-    the journey's own webhooks, which Twilio sends one after the other, keep their order of arrival.
+    the journey's own webhooks, which Twilio sends one after the other, keep their order in time (a write
+    replayed from the journal reaches the database after later ones, but keeps the time it was made).
     """
-    ordered = sorted(events, key=lambda event: (event.kind != EventKind.CALL_STARTED, event.seq))
+    ordered = sorted(events, key=lambda event: (event.kind != EventKind.CALL_STARTED, event.at, event.seq))
     places = [index for index, event in enumerate(ordered) if event.kind == EventKind.STATUS]
     statuses = sorted((ordered[index] for index in places), key=_status_order)
     for index, event in zip(places, statuses, strict=True):

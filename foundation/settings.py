@@ -18,6 +18,26 @@ def default_config_path(cwd: Path | None = None) -> Path:
     return here if here.is_file() or not checkout.is_file() else checkout
 
 
+class SettingsError(ValueError):
+    """An environment variable holds a value the helpline cannot use; the message names it."""
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        between = f"{low:g} et {high:g}".replace(".", ",")
+        raise SettingsError(
+            f"{name} doit être un nombre de secondes entre {between} (valeur reçue : « {raw} »)"
+        )
+    return value
+
+
 def default_database_url(config_path: Path) -> str:
     """The embedded database: var/helpline.sqlite3 beside config.yaml, wherever the command is run from."""
     return f"sqlite:///{config_path.resolve().parent / 'var' / 'helpline.sqlite3'}"
@@ -36,6 +56,22 @@ class Settings:
     caller_hash_secret: str | None = None
     secret_key: str | None = None
     smtp_password: str | None = None
+    # The database time a voice webhook may spend in all; past it the caller goes on without the database.
+    database_budget_s: float = 1.5
+    # Where writes wait when the database cannot take them (None: beside the database, see journal_path).
+    journal_dir: Path | None = None
+    # How often a server process replays the journal into the database.
+    journal_replay_s: float = 5.0
+
+    def journal_path(self) -> Path:
+        """The journal's directory: HELPLINE_JOURNAL_DIR, else beside the SQLite file, else beside config."""
+        if self.journal_dir is not None:
+            return self.journal_dir
+        url = self.database_url
+        if url.startswith("sqlite:///") and ":memory:" not in url:
+            database = Path(url.removeprefix("sqlite:///").removeprefix("file:").split("?")[0])
+            return database.parent / "journal"
+        return self.config_path.resolve().parent / "var" / "journal"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -52,4 +88,7 @@ class Settings:
             caller_hash_secret=env.get("HELPLINE_CALLER_HASH_SECRET") or None,
             secret_key=env.get("HELPLINE_SECRET_KEY") or None,
             smtp_password=env.get("HELPLINE_SMTP_PASSWORD") or None,
+            database_budget_s=_seconds(env, "HELPLINE_DB_BUDGET_S", 1.5, low=0.2, high=10),
+            journal_dir=Path(env["HELPLINE_JOURNAL_DIR"]) if env.get("HELPLINE_JOURNAL_DIR") else None,
+            journal_replay_s=_seconds(env, "HELPLINE_JOURNAL_REPLAY_S", 5.0, low=0.1, high=3600),
         )

@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, Response, jsonify
-from sqlalchemy import text
+from flask import Flask
 
 from directory.reference import category_codes
 from foundation.clock import Clock, system_clock
 from foundation.config import Config
+from foundation.gate import DatabaseGate
+from foundation.journal import Journal
 from foundation.runtime import Runtime
 from foundation.settings import Settings
 from helpline.config import ConfigError, load_config
-from helpline.db import make_engine, make_session_factory
+from helpline.db import budgeted, make_engine, make_session_factory
+from helpline.health import LOCK_SHARE, register_health
+from helpline.replay import start_replayer
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +33,24 @@ def load_helpline_config(settings: Settings) -> Config:
     return config
 
 
+def build_runtime(settings: Settings, config: Config, *, clock: Clock = system_clock) -> Runtime:
+    """The database, its gate and the journal, as the app and the commands share them."""
+    engine = make_engine(settings.database_url)
+    # A lock is waited for a little less than the budget: the wait ends in the lock's error, not the gate's.
+    budget = settings.database_budget_s * LOCK_SHARE
+    return Runtime(
+        settings=settings,
+        config=config,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        clock=clock,
+        gate=DatabaseGate(),
+        journal=Journal(settings.journal_path()),
+        voice_writes=make_session_factory(budgeted(engine, budget)),
+        voice_reads=make_session_factory(budgeted(engine, budget, read_only=True)),
+    )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -39,19 +60,18 @@ def create_app(
 ) -> Flask:
     """Build the helpline's Flask app; raises ConfigError if config.yaml is not usable.
 
-    `start_jobs` starts the monthly report scheduler (the server does; tests and commands do not).
+    `start_jobs` starts the monthly report scheduler and the journal's replay (the server does; tests
+    and commands do not).
     """
     import console.web
     import ivr.webhooks
 
     settings = settings or Settings.from_env()
     config = config or load_helpline_config(settings)
-    engine = make_engine(settings.database_url)
     app = Flask(__name__)
     app.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
-    app.extensions["helpline"] = Runtime(
-        settings=settings, config=config, engine=engine, sessions=make_session_factory(engine), clock=clock
-    )
+    rt = build_runtime(settings, config, clock=clock)
+    app.extensions["helpline"] = rt
     ivr.webhooks.init_app(app)
     console.web.init_app(app)
     if start_jobs and config.reports.schedule_enabled and not app.testing:
@@ -61,15 +81,9 @@ def create_app(
             app.extensions["helpline"].sessions, config, clock=clock, smtp_password=settings.smtp_password
         )
 
-    @app.get("/health")
-    def health() -> tuple[Response, int]:
-        """Liveness and database reachability, for load balancers and monitoring."""
-        try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception as exc:
-            return jsonify(status="degraded", database=str(exc.__class__.__name__)), 503
-        return jsonify(status="ok", database="ok"), 200
+    if start_jobs and not app.testing:
+        app.extensions["helpline.replayer"] = start_replayer(rt)
+    register_health(app, rt)
 
     if settings.skip_signature_check:
         logger.warning(

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -19,11 +19,20 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database.removeprefix("file:"))
 
 
+# Execution options of the sessions a voice webhook uses (see `budgeted`).
+BUDGET_OPTION = "helpline_budget_s"
+READ_ONLY_OPTION = "helpline_read_only"
+# How long an ordinary transaction (console, commands) waits for SQLite's write lock.
+SQLITE_BUSY_TIMEOUT_S = 15
+
+
 def make_engine(url: str, *, create: bool = False, **options: Any) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout.
 
     A SQLite file is opened only if it exists, unless `create`: a mistyped or deleted database then fails
-    loudly instead of coming back empty.
+    loudly instead of coming back empty. Connections with the BUDGET_OPTION wait for locks at most that
+    long (SQLite's busy timeout; PostgreSQL's statement and lock timeouts); with READ_ONLY_OPTION, a
+    SQLite transaction does not take the write lock.
     """
     # A failed statement's error shows its SQL, not its values: callers' numbers stay out of the logs.
     options.setdefault("hide_parameters", True)
@@ -31,13 +40,42 @@ def make_engine(url: str, *, create: bool = False, **options: Any) -> Engine:
     if path is not None:
         if not create and not url.startswith("sqlite:///file:"):
             url = f"sqlite:///file:{quote(str(path))}?mode=rw&uri=true"
-        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 15}, **options)
+        engine = create_engine(
+            url, poolclass=NullPool, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, **options
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling breaks SAVEPOINTs; IMMEDIATE takes the write lock up front so
-        # that two writers wait for each other (busy timeout) instead of failing on lock upgrade.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, **options)
+    engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5}, **options)
+    event.listen(engine, "begin", _postgresql_begin)
+    return engine
+
+
+def budgeted(engine: Engine, seconds: float, *, read_only: bool = False) -> Engine:
+    """The engine whose transactions wait for locks at most `seconds` (and, read-only, take none)."""
+    return engine.execution_options(**{BUDGET_OPTION: seconds, READ_ONLY_OPTION: read_only})
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    options = connection.get_execution_options()
+    budget = options.get(BUDGET_OPTION)
+    if budget:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(float(budget) * 1000)}")
+    # pysqlite's own transaction handling breaks SAVEPOINTs; IMMEDIATE takes the write lock up front so
+    # that two writers wait for each other (busy timeout) instead of failing on lock upgrade. A read-only
+    # transaction takes no lock: with WAL it reads while another process writes.
+    connection.exec_driver_sql("BEGIN" if options.get(READ_ONLY_OPTION) else "BEGIN IMMEDIATE")
+
+
+def _postgresql_begin(connection: Connection) -> None:
+    budget = connection.get_execution_options().get(BUDGET_OPTION)
+    if budget:
+        milliseconds = str(max(1, int(float(budget) * 1000)))
+        # One round trip; both end with the transaction.
+        connection.exec_driver_sql(
+            "SELECT set_config('statement_timeout', %(ms)s, true), set_config('lock_timeout', %(ms)s, true)",
+            {"ms": milliseconds},
+        )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

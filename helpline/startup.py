@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from foundation.config import Config
-from foundation.settings import Settings
+from foundation.settings import Settings, SettingsError
 from helpline.config import ConfigError
 
 T = TypeVar("T")
@@ -30,10 +30,10 @@ def settings_and_config() -> tuple[Settings, Config]:
     """Settings from the environment and the validated config.yaml; exits with the error otherwise."""
     from helpline.app import load_helpline_config
 
-    settings = Settings.from_env()
     try:
+        settings = Settings.from_env()
         return settings, load_helpline_config(settings)
-    except ConfigError as exc:
+    except (ConfigError, SettingsError) as exc:
         fail(str(exc))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from foundation.config import Config
 from foundation.db import transaction
+from foundation.journal import Replayed
 from foundation.settings import Settings
 from helpline.app import create_app, load_helpline_config
 from helpline.db import make_engine, make_session_factory
 from helpline.migrate import upgrade_database
+from helpline.replay import replay_journal
 from tests.report_dataset import insert_dataset
 from tests.report_mail import Mailbox, SmtpServer
 
@@ -110,14 +112,24 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    """Settings of a production-like app: signatures checked against a known token."""
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings of a production-like app: signatures checked against a known token, its own journal."""
     return Settings(
         config_path=EXAMPLE_CONFIG,
         database_url=database_url,
         twilio_auth_token=AUTH_TOKEN,
         public_url=PUBLIC_URL,
+        journal_dir=tmp_path / "journal",
+        # Generous, so that a loaded test machine does not send writes to the journal; the tests of the
+        # budget itself set their own.
+        database_budget_s=10.0,
     )
+
+
+@pytest.fixture
+def replay(app: Flask) -> Callable[[], Replayed]:
+    """Replay the app's journal into its database now (the server does it every few seconds)."""
+    return lambda: replay_journal(app.extensions["helpline"])
 
 
 @pytest.fixture

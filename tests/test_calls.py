@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from call_log.models import Call, CallEvent
 from call_log.recording import find_call
 from foundation.config import Config
+from foundation.journal import Journal, Replayed
 from foundation.settings import Settings
 from helpline.app import create_app
 from ivr.simulator.call import CallSimulator, SimulatedCall
@@ -371,16 +373,24 @@ def test_broken_directory_still_reaches_an_operator(
     assert record.outcome == "connected_operator"
 
 
+@pytest.mark.parametrize("journal", ["usable", "refused"])
 def test_broken_database_never_fails_the_caller(
-    example_config: Config, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    example_config: Config, clock: FakeClock, caplog: pytest.LogCaptureFixture, tmp_path: Path, journal: str
 ) -> None:
-    """With no usable database at all, the caller still gets the menu, the operators and the voicemail."""
+    """With no usable database at all, the caller still gets the menu, the operators and the voicemail.
+
+    What could not be written waits in the journal; if even the journal refuses it, the log line holds
+    the voicemail's recording for replay by hand.
+    """
+    (tmp_path / "not-a-directory").write_text("")
     settings = Settings(
-        database_url="sqlite:////nonexistent-directory/helpline.sqlite3",
+        database_url=f"sqlite:///{tmp_path / 'missing' / 'helpline.sqlite3'}",
         twilio_auth_token=AUTH_TOKEN,
         public_url=PUBLIC_URL,
+        journal_dir=tmp_path / ("journal" if journal == "usable" else "not-a-directory"),
     )
-    simulator = make_simulator(create_app(settings, config=example_config, clock=clock))
+    app = create_app(settings, config=example_config, clock=clock)
+    simulator = make_simulator(app)
 
     with caplog.at_level(logging.ERROR):
         call = simulator.place_call(
@@ -394,13 +404,23 @@ def test_broken_database_never_fails_the_caller(
     assert [d.numbers for d in call.dialled] == [OPERATORS]
     assert call.heard[-1] == "Merci, votre message est enregistré. Nous vous rappellerons. Au revoir."
     assert call.status_callback_status == 204
-    assert "Could not log voicemail" in caplog.text  # the recording's URL is in the log line for replay
+    if journal == "refused":
+        assert "The journal refused voicemail for call" in caplog.text
+        assert "https://api.twilio.com/" in caplog.text  # the recording's URL, for replay by hand
+        return
+    kinds = [entry.data["kind"] for entry in Journal(settings.journal_path()).entries()]
+    assert kinds[0] == "call_started"
+    assert kinds.count("voicemail") == 1
+    assert kinds[-1] == "status"
 
 
 def test_fallback_url_answers_with_the_operators(
-    simulator: CallSimulator, logged: Callable[[str], Call], caplog: pytest.LogCaptureFixture
+    simulator: CallSimulator,
+    logged: Callable[[str], Call],
+    caplog: pytest.LogCaptureFixture,
+    replay: Callable[[], Replayed],
 ) -> None:
-    """Twilio's fallback URL logs the error and rings the operators."""
+    """Twilio's fallback URL rings the operators at once; its event reaches the log through the journal."""
     sid = "CA" + "3" * 32
     with caplog.at_level(logging.ERROR, logger="ivr.webhooks"):
         response = simulator.post(
@@ -417,6 +437,7 @@ def test_fallback_url_answers_with_the_operators(
     assert response.content_type.startswith("text/xml")
     assert "<Number>+33261911001</Number><Number>+33261911002</Number>" in response.body
     assert "Twilio reported error 11200" in caplog.text
+    assert replay() == Replayed(written=1, rejected=0, left=0)
     assert logged(sid).events[0].payload == {"code": "11200", "url": f"{PUBLIC_URL}/ivr/voice"}
 
 

@@ -20,6 +20,7 @@ from foundation.config import Config, Privacy
 from foundation.settings import Settings
 from helpline.app import create_app
 from helpline.db import make_engine
+from helpline.replay import replay_journal
 from ivr.simulator.call import CallSimulator, SimulatedCall
 from ivr.simulator.callers import DialOutcome, Keys, RecordOutcome, ScriptedCaller, Silence, Speech
 from ivr.simulator.transports import FlaskClientTransport
@@ -130,11 +131,14 @@ def test_refused_signature_logs_a_masked_url(
 
 
 def test_twilio_error_payload_masks_numbers(simulator: CallSimulator, full_numbers_app: Flask) -> None:
-    """Twilio's ErrorUrl is kept in the twilio_error event with any number in it masked."""
+    """Twilio's ErrorUrl is kept in the twilio_error event (through the journal) with any number masked."""
     sid = "CA" + "8" * 32
     error_url = f"{PUBLIC_URL}/ivr/voicemail?cb=%2B33639980001&closed="
     simulator.post("/ivr/voice", simulator.base_params(sid, "ringing", CALLER, simulator.to, "inbound"))
     simulator.post("/ivr/fallback", {"CallSid": sid, "ErrorCode": "11200", "ErrorUrl": error_url})
+    journaled = [entry.data["payload"] for entry in full_numbers_app.extensions["helpline"].journal.entries()]
+    assert journaled == [{"code": "11200", "url": f"{PUBLIC_URL}/ivr/voicemail?cb=%2B336******01&closed="}]
+    replay_journal(full_numbers_app.extensions["helpline"])
     sessions: sessionmaker[Session] = full_numbers_app.extensions["helpline"].sessions
     with sessions() as session:
         record = find_call(session, sid)

@@ -13,6 +13,7 @@ import click
 
 from foundation.config import Config
 from helpline.cli.directory import directory
+from helpline.cli.journal import journal
 from helpline.cli.line import line
 from helpline.cli.reports import demo_data, report
 from helpline.cli.users import users
@@ -184,6 +185,7 @@ def calls_export(month: str, fmt: str) -> None:
 
 main.add_command(users)
 main.add_command(line)
+main.add_command(journal)
 main.add_command(directory)
 main.add_command(report)
 main.add_command(demo_data)

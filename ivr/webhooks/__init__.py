@@ -3,7 +3,7 @@
 Thin adapters: the menu engine and the transfer plan decide, `twiml` renders, `call_log` and `directory`
 record and route. Two rules hold everywhere: a voice webhook always answers valid TwiML that leads to a
 human, a voicemail or a spoken goodbye (`safety_net`), and writing the call log never delays or breaks the
-call (`events`: a failed write is logged and the caller goes on).
+call (`events`: the database gets a budget of time, and what it cannot take waits in the journal).
 
 One blueprint under /ivr: `security` checks every request's signature, `journey` answers a new call and
 each step of the menu, `transfers` rings the associations then the operators, `screening` is what they hear
@@ -18,6 +18,7 @@ from flask import Flask
 
 from directory.reference import taxonomy
 from foundation.config import Config
+from ivr.journey_writes import journey_actions
 from ivr.menu import compile_flow
 from ivr.sms import TwilioSms
 
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
         speech_phrases={row.code: [row.label, *(row.synonyms if row.parent_code else ())] for row in rows},
     )
     settings = app.extensions["helpline"].settings
+    app.extensions["ivr.actions"] = journey_actions(caller_hash_secret=settings.caller_hash_secret)
     app.extensions["ivr.sms"] = None
     if config.sms.enabled:
         if settings.twilio_account_sid and settings.twilio_auth_token:

@@ -13,15 +13,17 @@ from flask import Response, request, url_for
 
 from call_log.codes import EventKind, Outcome
 from call_log.privacy import mask_numbers, mask_spoken, stored_caller
+from foundation.gate import DatabaseUnavailableError
 from foundation.runtime import Runtime, runtime
 from ivr import twiml
 from ivr.hours import LineStatus, closed_texts, line_status
-from ivr.line import current_override, pseudonymise
+from ivr.journey_writes import JourneyAction
+from ivr.line import current_override
 from ivr.menu import Ask, CallState, Input, Keys, NoInput, Said, next_step, start
 from ivr.phone import caller_place
 from ivr.questions import question
 from ivr.webhooks.blueprint import answer, bp, flow
-from ivr.webhooks.events import log_event
+from ivr.webhooks.events import log_event, read_database
 from ivr.webhooks.transfers import transfer
 from ivr.webhooks.voicemail import ask_callback_number
 
@@ -32,7 +34,6 @@ logger = logging.getLogger(__name__)
 def voice() -> Response:
     """A new call: log it, then the main menu, or, when the line is closed, say so and take a message."""
     rt = runtime()
-    now = rt.clock()
     form = request.form
     number = form.get("From", "")
     status = _line_status(rt)
@@ -47,7 +48,8 @@ def voice() -> Response:
         opening={"caller": caller, "caller_country": country, "called": form.get("To", "")[:20]},
         summary={"caller_area": area, "after_hours": not status.open}
         | ({} if status.open else {"outcome": Outcome.AFTER_HOURS_NO_MESSAGE}),
-        then=lambda session, call: pseudonymise(session, call, number, secret=secret, now=now),
+        action=JourneyAction.PSEUDONYMISE,
+        args={"number": number},
     )
     if not status.open:
         texts = closed_texts(rt.config, status, rt.clock())
@@ -59,8 +61,10 @@ def _line_status(rt: Runtime) -> LineStatus:
     """Open or closed now; an unreadable schedule or override fails open (callers reach the menu)."""
     now = rt.clock()
     try:
-        with rt.sessions() as session:
-            override = current_override(session)
+        override = read_database(current_override)
+    except DatabaseUnavailableError as unavailable:
+        logger.warning("Could not read the line's override (%s); using the hours alone", unavailable)
+        override = None
     except Exception:
         logger.exception("Could not read the line's override; using the hours alone")
         override = None

@@ -64,6 +64,7 @@ def fallback() -> Response:
         "url": mask_numbers(request.form.get("ErrorUrl", "")[:500]),
     }
     logger.error("Twilio reported error %(code)s on %(url)s; answering from the fallback URL", error)
-    log_event(EventKind.TWILIO_ERROR, error)
+    # The answer waits for nothing: the event goes to the journal, replayed into the log within seconds.
+    log_event(EventKind.TWILIO_ERROR, error, database=False)
     rt = runtime()
     return answer(dial_operators(rt, [rt.config.prompts.technical_problem], whisper=None))

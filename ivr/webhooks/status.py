@@ -5,9 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from call_log.codes import EventKind
-from call_log.journey import finish_recording
-from call_log.recording import apply_status
-from foundation.runtime import runtime
+from ivr.journey_writes import JourneyAction
 from ivr.webhooks.blueprint import bp, int_param
 from ivr.webhooks.events import log_event
 
@@ -23,9 +21,8 @@ def recording_status() -> tuple[str, int]:
     log_event(
         EventKind.RECORDING_STATUS,
         {"status": recording_state, "recording_sid": sid, "recording_url": url, "duration_s": duration},
-        then=lambda session, _call: finish_recording(
-            session, recording_sid=sid, status=recording_state, recording_url=url, duration_s=duration
-        ),
+        action=JourneyAction.FINISH_RECORDING,
+        args={"recording_sid": sid, "status": recording_state, "recording_url": url, "duration_s": duration},
     )
     return "", 204
 
@@ -37,12 +34,10 @@ def status() -> tuple[str, int]:
     call_status = form.get("CallStatus", "")[:20]
     sequence = int_param(form.get("SequenceNumber"))
     duration = int_param(form.get("CallDuration"))
-    now = runtime().clock()
     log_event(
         EventKind.STATUS,
         {"status": call_status, "sequence": sequence, "duration_s": duration},
-        then=lambda _session, call: apply_status(
-            call, status=call_status, sequence=sequence, duration_s=duration, now=now
-        ),
+        action=JourneyAction.APPLY_STATUS,
+        args={"status": call_status, "sequence": sequence, "duration_s": duration},
     )
     return "", 204

@@ -16,12 +16,14 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from call_log.codes import EventKind, TransferTarget
-from call_log.journey import attempt_of, end_transfer, start_transfer
+from call_log.journey import attempt_of
 from call_log.models import Call, CallEvent
 from call_log.privacy import mask_numbers
+from call_log.writes import Applied
 from directory.routing import Candidate, lock_rotation, reached, route
 from foundation.runtime import Runtime, runtime
 from ivr import twiml
+from ivr.journey_writes import JourneyAction
 from ivr.menu import CallState, Route, ToOperator
 from ivr.sms import can_receive_sms, referral_text
 from ivr.transfer_plan import (
@@ -38,7 +40,7 @@ from ivr.transfer_plan import (
     tried_param,
 )
 from ivr.webhooks.blueprint import answer, bp, caller_number, int_param, sms_sender
-from ivr.webhooks.events import log_event, log_failure
+from ivr.webhooks.events import log_event, log_failure, read_database
 from ivr.webhooks.voicemail import ask_callback_number
 
 logger = logging.getLogger(__name__)
@@ -97,7 +99,9 @@ def _ring_next_association(
 
     Equal associations take turns: the rotation is locked, the directory read and the offer recorded in
     the same transaction, so two calls at once for the same request are offered two equals. A retried
-    request rings whom the first one rang, so that the answer is the same.
+    request rings whom the first one rang, so that the answer is the same. When that transaction cannot
+    be made (the database is locked or down), the directory is read on its own, without the rotation's
+    lock, and the attempt waits in the journal.
     """
     prompts = rt.config.prompts
     decided: list[Transfer] = []
@@ -105,36 +109,22 @@ def _ring_next_association(
 
     def choose(session: Session, call: Call) -> dict[str, Any] | None:
         lock_rotation(session, category=state.category or "")
-        candidates[:] = route(
-            session,
-            category=state.category or "",
-            commune_insee=state.insee,
-            at=rt.clock(),
-            tz=rt.config.helpline.tz,
-        )
+        candidates[:] = _route(rt, session, state)
         plan = next_association(state, prompts, tried=tried, candidates=candidates)
         decided.append(plan)
         if not isinstance(plan, RingAssociation):
             return None  # the operators' plan logs its own transfer
         return _transfer_payload(state, plan.candidate.association_id)
 
-    def record(session: Session, call: Call) -> _Attempt:
-        ringing = decided[-1]
-        assert isinstance(ringing, RingAssociation)
-        return _record_attempt(rt, session, call, state, association_id=ringing.candidate.association_id)
-
-    def recorded(session: Session, call: Call, event: CallEvent) -> _Attempt:
-        return _attempt_again(session, call, event)
-
-    attempt = log_event(EventKind.TRANSFER, choose, then=record, again=recorded)
+    applied = log_event(
+        EventKind.TRANSFER, choose, action=JourneyAction.START_TRANSFER, args=_start_args(state), again=_again
+    )
     if not decided:
-        # The directory could not be read: the operators can still orient the caller.
-        return RingOperators((prompts.technical_problem,), reason="directory_unavailable")
+        return _ring_without_rotation(rt, state, tried=tried)
     plan = decided[-1]
     if not isinstance(plan, RingAssociation):
         return plan
-    if attempt is None:
-        return plan, _Attempt(None, None, plan.candidate.association_id)
+    attempt = _attempt(applied, plan.candidate.association_id)
     if attempt.association_id != plan.candidate.association_id:
         first = [c for c in candidates if c.association_id == attempt.association_id]
         replan = next_association(state, prompts, tried=tried, candidates=first) if first else plan
@@ -142,13 +132,49 @@ def _ring_next_association(
     return plan, attempt
 
 
-def _to_operators(rt: Runtime, state: CallState, texts: Sequence[str], *, reason: OperatorReason) -> Response:
-    def record(session: Session, call: Call) -> _Attempt:
-        return _record_attempt(rt, session, call, state, association_id=None)
+def _ring_without_rotation(
+    rt: Runtime, state: CallState, *, tried: tuple[int, ...]
+) -> tuple[RingAssociation, _Attempt] | RingOperators:
+    """The directory read in a read-only transaction; the attempt journaled if the log cannot take it."""
+    prompts = rt.config.prompts
+    try:
+        candidates = read_database(lambda session: _route(rt, session, state))
+    except Exception:
+        log_failure(logger, "Could not read the directory; the operators take the call")
+        return RingOperators((prompts.technical_problem,), reason="directory_unavailable")
+    plan = next_association(state, prompts, tried=tried, candidates=candidates)
+    if not isinstance(plan, RingAssociation):
+        return plan
+    association_id = plan.candidate.association_id
+    applied = log_event(
+        EventKind.TRANSFER,
+        _transfer_payload(state, association_id),
+        action=JourneyAction.START_TRANSFER,
+        args=_start_args(state),
+        again=_again,
+    )
+    return plan, _attempt(applied, association_id)
 
-    payload = _transfer_payload(state, None) | {"reason": reason}
-    logged = log_event(EventKind.TRANSFER, payload, then=record, again=_attempt_again)
-    attempt = logged or _Attempt(None, None, None)
+
+def _route(rt: Runtime, session: Session, state: CallState) -> list[Candidate]:
+    return route(
+        session,
+        category=state.category or "",
+        commune_insee=state.insee,
+        at=rt.clock(),
+        tz=rt.config.helpline.tz,
+    )
+
+
+def _to_operators(rt: Runtime, state: CallState, texts: Sequence[str], *, reason: OperatorReason) -> Response:
+    applied = log_event(
+        EventKind.TRANSFER,
+        _transfer_payload(state, None) | {"reason": reason},
+        action=JourneyAction.START_TRANSFER,
+        args=_start_args(state),
+        again=_again,
+    )
+    attempt = _attempt(applied, None)
     whisper = url_for(
         "ivr.whisper", target=TransferTarget.OPERATORS, call=str(attempt.call_id or ""), **state.to_params()
     )
@@ -163,22 +189,25 @@ def _transfer_payload(state: CallState, association_id: int | None) -> dict[str,
     }
 
 
-def _record_attempt(
-    rt: Runtime, session: Session, call: Call, state: CallState, *, association_id: int | None
-) -> _Attempt:
-    """Log a transfer attempt with what the journey collected (and the association's turn)."""
-    attempt = start_transfer(session, call, association_id=association_id, now=rt.clock())
-    # The journey's answers go on the call after the attempt is numbered, so that its query does not
-    # flush them half-way.
-    for name, value in observatory(state).items():
-        setattr(call, name, value)
-    return _Attempt(attempt, call.id, association_id)
+def _start_args(state: CallState) -> dict[str, Any]:
+    """What the attempt's action puts on the call: the journey's answers."""
+    return {"observatory": observatory(state)}
 
 
-def _attempt_again(session: Session, call: Call, event: CallEvent) -> _Attempt:
+def _again(session: Session, call: Call, event: CallEvent) -> _Attempt:
     """Twilio retried a request that timed out: the attempt the first one started."""
     logged = event.payload.get("association_id")
     return _Attempt(attempt_of(session, call, event), call.id, logged if isinstance(logged, int) else None)
+
+
+def _attempt(applied: Applied | None, association_id: int | None) -> _Attempt:
+    """The attempt as logged: new, a retry's first one, or unnumbered (journaled)."""
+    if applied is None:
+        return _Attempt(None, None, association_id)
+    if isinstance(applied.result, _Attempt):
+        return applied.result
+    number = applied.result if isinstance(applied.result, int) else None
+    return _Attempt(number, applied.call_id, association_id)
 
 
 def dial_operators(
@@ -214,17 +243,15 @@ def dial_result() -> Response:
     log_event(
         EventKind.DIAL_RESULT,
         payload | ({"association_id": association_id} if stage == TransferTarget.ASSOCIATION else {}),
-        then=lambda session, call: end_transfer(
-            session,
-            call,
-            target=stage,
-            attempt=attempt,
-            result=status,
-            duration_s=duration,
-            association_id=association_id,
-            connected=after == "connected",
-            now=rt.clock(),
-        ),
+        action=JourneyAction.END_TRANSFER,
+        args={
+            "target": stage,
+            "attempt": attempt,
+            "result": status,
+            "duration_s": duration,
+            "association_id": association_id,
+            "connected": after == "connected",
+        },
     )
     voice = twiml.Voice.of(rt.config)
     if after == "connected" and stage == TransferTarget.ASSOCIATION:
@@ -243,11 +270,11 @@ def _text_the_referral(rt: Runtime) -> None:
     association_id = int_param(request.args.get("association"))
     if sender is None or association_id is None or not can_receive_sms(to):
         return
+    service_id = int_param(request.args.get("service"))
     try:
-        with rt.sessions() as session:
-            found = reached(
-                session, association_id=association_id, service_id=int_param(request.args.get("service"))
-            )
+        found = read_database(
+            lambda session: reached(session, association_id=association_id, service_id=service_id)
+        )
     except Exception:
         log_failure(logger, "Could not look up the association to text the caller")
         return

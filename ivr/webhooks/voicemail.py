@@ -10,9 +10,9 @@ from flask import Response, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
 from call_log.codes import EventKind
-from call_log.journey import leave_voicemail
 from foundation.runtime import Runtime, runtime
 from ivr import twiml
+from ivr.journey_writes import JourneyAction
 from ivr.phone import say_number, typed_number
 from ivr.webhooks.blueprint import answer, bp, caller_number, int_param
 from ivr.webhooks.events import log_event
@@ -51,7 +51,8 @@ def callback_number() -> Response:
             "typed": typed is not None,
             "unusable": bool(digits) and digits != "1" and typed is None,
         },
-        then=lambda _session, call: setattr(call, "callback_number", typed),
+        action=JourneyAction.CALLBACK_NUMBER,
+        args={"typed": typed},
     )
     return answer(
         record_message(
@@ -103,15 +104,13 @@ def voicemail() -> Response:
     log_event(
         EventKind.VOICEMAIL,
         {"recording_url": url, "recording_sid": sid, "duration_s": duration},
-        then=lambda session, call: leave_voicemail(
-            session,
-            call,
-            after_hours=closed,
-            callback_number=call.callback_number or caller_number(),
-            recording_url=url,
-            recording_sid=sid,
-            duration_s=duration,
-            now=rt.clock(),
-        ),
+        action=JourneyAction.LEAVE_VOICEMAIL,
+        args={
+            "after_hours": closed,
+            "caller_number": caller_number(),
+            "recording_url": url,
+            "recording_sid": sid,
+            "duration_s": duration,
+        },
     )
     return answer(twiml.goodbye(voice, [rt.config.prompts.thanks_message]))

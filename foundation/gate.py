@@ -1,0 +1,139 @@
+"""The database gate: database work that must not keep a caller waiting, bounded in time.
+
+A webhook has a budget of database time. Its work runs on the gate's threads and the webhook waits at most
+what is left of its budget: a database that is locked, slow or hung then costs the caller that long and no
+longer, whatever the driver does (a hung PostgreSQL answers no query, and no client timeout would fire).
+After a failure the gate stays shut for a moment, so that the callers that follow are answered at once
+instead of each waiting out its budget; then one request at a time tries again, and its success opens it.
+Reads and writes have their own state: a SQLite file locked by a writer can still be read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# What says the database itself is unusable (locked, read-only, gone, timed out), not a bug of ours.
+UNUSABLE_ERRORS = (OperationalError, InterfaceError, PoolTimeout, OSError)
+
+
+class Access(StrEnum):
+    """What the work does: reads only, or writes."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+def _is_schema_error(error: BaseException) -> bool:
+    """A table or column that is not there: a schema to upgrade, not a database that is down."""
+    return "no such table" in str(error) or "no such column" in str(error)
+
+
+class DatabaseUnavailableError(Exception):
+    """The database did not do the work within the budget, or is known to be unusable right now."""
+
+
+@dataclass
+class _State:
+    shut_until: float = 0.0
+    failing: bool = False
+    probing: bool = False
+
+
+class DatabaseGate:
+    """Runs database work on its own threads, waiting at most a given time for it."""
+
+    def __init__(self, *, threads: int = 8, pause_s: float = 3.0) -> None:
+        """`threads` bounds the work in flight; after a failure the gate stays shut `pause_s` seconds."""
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="database-gate")
+        self._pause_s = pause_s
+        self._lock = threading.Lock()
+        self._states = {access: _State() for access in Access}
+
+    def run(self, work: Callable[[], T], *, timeout: float, access: Access = Access.WRITE) -> T:
+        """What `work` returns, if it finishes within `timeout` seconds; else DatabaseUnavailableError.
+
+        An error that says the database is unusable shuts the gate and becomes DatabaseUnavailableError; any
+        other error is raised as it is. Work that timed out may still finish later: it must be idempotent.
+        """
+        self._admit(access)
+        return self._wait(work, timeout=timeout, access=access)
+
+    def probe(self, work: Callable[[], T], *, timeout: float, access: Access = Access.WRITE) -> T:
+        """Like `run`, even while the gate is shut (a health check): a success opens the gate."""
+        return self._wait(work, timeout=timeout, access=access)
+
+    def is_failing(self, access: Access = Access.WRITE) -> bool:
+        """Whether the last attempt of this kind failed."""
+        with self._lock:
+            return self._states[access].failing
+
+    def opened(self) -> None:
+        """The database took work again (a replay succeeded): let every request through."""
+        with self._lock:
+            for state in self._states.values():
+                state.shut_until, state.failing, state.probing = 0.0, False, False
+
+    def _admit(self, access: Access) -> None:
+        with self._lock:
+            state = self._states[access]
+            if not state.failing:
+                return
+            if time.monotonic() < state.shut_until or state.probing:
+                raise DatabaseUnavailableError(f"the database failed recently ({access})")
+            state.probing = True  # this request tries again; the others wait for its outcome
+
+    def _wait(self, work: Callable[[], T], *, timeout: float, access: Access) -> T:
+        if timeout <= 0:
+            self._settle(access, ok=False, release_only=True)
+            raise DatabaseUnavailableError("no database time left for this request")
+        future = self._executor.submit(work)
+        try:
+            result = future.result(timeout=timeout)
+        except FutureTimeout:
+            self._settle(access, ok=False)
+            raise DatabaseUnavailableError(f"the database did not answer within {timeout:.2f} s") from None
+        except UNUSABLE_ERRORS as error:
+            if _is_schema_error(error):
+                self._settle(access, ok=True)
+                raise
+            self._settle(access, ok=False)
+            raise DatabaseUnavailableError(
+                f"the database refused the work: {error.__class__.__name__}"
+            ) from error
+        except BaseException:
+            self._settle(access, ok=True)
+            raise
+        self._settle(access, ok=True)
+        return result
+
+    def _settle(self, access: Access, *, ok: bool, release_only: bool = False) -> None:
+        with self._lock:
+            state = self._states[access]
+            state.probing = False
+            if release_only:
+                return
+            if ok:
+                state.failing, state.shut_until = False, 0.0
+            else:
+                if not state.failing:
+                    logger.warning("Database %s failed: the gate shuts for %.1f s", access, self._pause_s)
+                state.failing, state.shut_until = True, time.monotonic() + self._pause_s
+
+    def shutdown(self) -> None:
+        """Stop taking work (work in flight is abandoned, not awaited)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)

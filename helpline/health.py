@@ -1,0 +1,113 @@
+"""/health: whether the database is there, answers, and takes writes; and what waits in the journal.
+
+For a load balancer or a monitor: 200 only when the database is usable, else 503, always within the
+voice webhooks' database budget, and always with a JSON body that says which of these it is:
+missing (a SQLite file that is not there: never re-created here), read_only, locked (another writer
+holds it), unreachable (refused or gone), timeout (no answer in time), error (anything else).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask import Flask, Response, jsonify
+from sqlalchemy import Engine, text
+
+from foundation.gate import DatabaseUnavailableError
+from foundation.runtime import Runtime
+from helpline.db import budgeted, sqlite_file
+
+# The share of a budget spent waiting for a lock.
+LOCK_SHARE = 0.8
+
+
+class DatabaseState(StrEnum):
+    """What /health says of the database."""
+
+    OK = "ok"
+    MISSING = "missing"
+    READ_ONLY = "read_only"
+    LOCKED = "locked"
+    UNREACHABLE = "unreachable"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+
+def register_health(app: Flask, rt: Runtime) -> None:
+    """Add GET /health to the app."""
+
+    @app.get("/health")
+    def health() -> tuple[Response, int]:
+        """The database's state and the journal's backlog; 503 when the database is not usable."""
+        state = database_state(rt)
+        backlog = rt.journal.backlog()
+        now = rt.clock()
+        age = backlog.age_s(now)
+        body = {
+            "status": "ok" if state == DatabaseState.OK else "degraded",
+            "database": state.value,
+            "journal": {
+                "pending": backlog.pending,
+                "oldest_age_s": None if age is None else round(age, 1),
+                "stale": backlog.is_stale(now),
+            },
+        }
+        return jsonify(body), 200 if state == DatabaseState.OK else 503
+
+
+def database_state(rt: Runtime) -> DatabaseState:
+    """Try a write that is rolled back, within the budget; what it says of the database."""
+    path = sqlite_file(rt.settings.database_url)
+    if path is not None and not path.exists():
+        return DatabaseState.MISSING
+    # Locks are waited for a little less than the budget, so that a lock is told from no answer at all.
+    engine = budgeted(rt.engine, rt.settings.database_budget_s * LOCK_SHARE)
+    probe = _sqlite_probe if path is not None else _postgresql_probe
+    try:
+        rt.gate.probe(lambda: probe(engine), timeout=rt.settings.database_budget_s)
+    except DatabaseUnavailableError as unavailable:
+        return _state_of(unavailable)
+    except Exception as error:
+        return _state_of(error)
+    return DatabaseState.OK
+
+
+def _sqlite_probe(engine: Engine) -> None:
+    # The transaction is rolled back when the connection closes.
+    with engine.connect() as connection:
+        # BEGIN IMMEDIATE (see helpline.db) waits for the write lock; rewriting a header field with its
+        # own value is a write that a read-only file refuses.
+        version = connection.exec_driver_sql("PRAGMA user_version").scalar_one()
+        connection.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
+
+
+def _postgresql_probe(engine: Engine) -> None:
+    with engine.connect() as connection:
+        if connection.execute(text("SHOW transaction_read_only")).scalar_one() == "on":
+            raise PermissionError("read_only")
+        # The lock every insert into the log takes: refused at once if someone holds the tables.
+        connection.execute(text("LOCK TABLE call, call_event IN ROW EXCLUSIVE MODE NOWAIT"))
+
+
+def _state_of(error: BaseException) -> DatabaseState:
+    """The state an error says, from its message and its cause's (driver errors are strings)."""
+    causes: list[BaseException] = [error]
+    while causes[-1].__cause__ is not None and len(causes) < 5:
+        causes.append(causes[-1].__cause__)
+    said = " ".join(f"{cause.__class__.__name__} {cause}" for cause in causes).lower()
+    if isinstance(error, PermissionError) or any(isinstance(c, PermissionError) for c in causes):
+        return DatabaseState.READ_ONLY
+    checks = (
+        (("readonly", "read-only", "read only"), DatabaseState.READ_ONLY),
+        (("locked", "locknotavailable", "could not obtain lock", "lock timeout"), DatabaseState.LOCKED),
+        (("did not answer", "timeout", "timed out", "canceling statement"), DatabaseState.TIMEOUT),
+        (("unable to open", "no such table"), DatabaseState.MISSING),
+        (
+            ("connection", "refused", "could not connect", "server closed", "terminating"),
+            DatabaseState.UNREACHABLE,
+        ),
+    )
+    for words, state in checks:
+        if any(word in said for word in words):
+            return state
+    return DatabaseState.ERROR

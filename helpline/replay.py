@@ -1,0 +1,127 @@
+"""Replaying the journal into the database: at start, every few seconds, and by `helpline journal replay`.
+
+What the voice webhooks could not write waits in the journal (see `ivr.webhooks.events`). Each server
+process replays every file nobody writes, as soon as the database takes writes again; a replayed write
+that the database already has adds nothing. A backlog that waits too long is said: in /health, on the
+console, and once by e-mail to the staff when SMTP is configured.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import formatdate
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from call_log.writes import JOURNAL_KIND, CallWrite, apply_write
+from foundation.gate import DatabaseUnavailableError
+from foundation.journal import Backlog, DatabaseStillUnavailableError, Entry, Replayed
+from foundation.runtime import Runtime
+from helpline.db import budgeted, make_session_factory
+from ivr.journey_writes import journey_actions
+from reports.mailer import MailError, send_message
+
+logger = logging.getLogger(__name__)
+
+# How long one replayed write may take before the replay stops and waits for the next round.
+WRITE_TIMEOUT_S = 10.0
+REPLAY_JOB_ID = "journal-replay"
+
+
+def replay_journal(rt: Runtime) -> Replayed:
+    """Write what waits in the journal into the database, oldest first; stops at the first refusal."""
+    actions = journey_actions(caller_hash_secret=rt.settings.caller_hash_secret)
+    sessions = make_session_factory(budgeted(rt.engine, WRITE_TIMEOUT_S))
+
+    def apply(entry: Entry) -> None:
+        if entry.kind != JOURNAL_KIND:
+            raise ValueError(f"not a journal entry of the call log: {entry.kind!r}")
+        write = CallWrite.from_data(entry.data, at=entry.at)
+
+        def make() -> None:
+            with sessions() as session, session.begin():
+                apply_write(session, write, actions)
+
+        try:
+            rt.gate.probe(make, timeout=WRITE_TIMEOUT_S)
+        except DatabaseUnavailableError as unavailable:
+            raise DatabaseStillUnavailableError(str(unavailable)) from unavailable
+
+    replayed = rt.journal.replay(apply)
+    if replayed.written:
+        rt.gate.opened()
+        logger.info("Journal: %d writes replayed into the database", replayed.written)
+    if replayed.left:
+        logger.warning("Journal: the database still refuses writes; %d wait", replayed.left)
+    return replayed
+
+
+def replay_round(rt: Runtime) -> None:
+    """One scheduled round: replay, then say a backlog that waits too long (once per backlog)."""
+    try:
+        replay_journal(rt)
+        backlog = rt.journal.backlog()
+        if backlog.is_stale(rt.clock()):
+            _alert_once(rt, backlog)
+    except Exception:
+        logger.exception("Journal replay failed; the next round tries again")
+
+
+def start_replayer(rt: Runtime) -> BackgroundScheduler:
+    """Replay now, then every `journal_replay_s` seconds, in this process's background."""
+    scheduler = BackgroundScheduler()
+    scheduler.add_job(
+        replay_round,
+        IntervalTrigger(seconds=rt.settings.journal_replay_s),
+        args=[rt],
+        id=REPLAY_JOB_ID,
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now().astimezone(),
+    )
+    scheduler.start()
+    return scheduler
+
+
+def _alert_once(rt: Runtime, backlog: Backlog) -> None:
+    """E-mail the staff about this backlog, once across processes (a marker file per oldest entry)."""
+    reports = rt.config.reports
+    if backlog.oldest is None or not reports.recipients or reports.smtp.sender is None:
+        return
+    marker = rt.journal.directory / f"alerted-{backlog.oldest.strftime('%Y%m%dT%H%M%S%f')}"
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return
+    try:
+        send_message(backlog_message(rt, backlog), reports.smtp, password=rt.settings.smtp_password)
+    except MailError:
+        logger.exception("Could not e-mail the staff about the journal's backlog")
+        marker.unlink(missing_ok=True)
+
+
+def backlog_message(rt: Runtime, backlog: Backlog) -> EmailMessage:
+    """The staff's e-mail: calls are answered, but the log waits for the database."""
+    reports, name = rt.config.reports, rt.config.helpline.name
+    since = backlog.oldest.astimezone(rt.config.helpline.tz) if backlog.oldest else rt.clock()
+    message = EmailMessage()
+    message["Subject"] = f"{name} : le journal des appels n'est plus enregistré dans la base"
+    message["From"] = str(reports.smtp.sender)
+    message["To"] = ", ".join(str(address) for address in reports.recipients)
+    message["Date"] = formatdate(localtime=False)
+    message.set_content(
+        "Bonjour,\n\n"
+        f"Depuis le {since:%d/%m/%Y à %H:%M}, la base de données du {name} n'accepte plus "
+        f"d'enregistrement : {backlog.pending} enregistrement(s) d'appels attendent dans le journal "
+        "de secours.\n\n"
+        "Les appelants sont toujours orientés (vers les conseillers ou la messagerie) et rien n'est "
+        "perdu : tout sera recopié dans la base dès qu'elle répondra. En attendant, les appels récents "
+        "et les rappels à faire n'apparaissent pas dans la console.\n\n"
+        "À faire : prévenir la personne qui s'occupe du serveur (état sur la page /health, commande "
+        "« helpline journal status »).\n\nCe message est envoyé automatiquement, une fois.\n"
+    )
+    return message
