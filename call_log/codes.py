@@ -174,6 +174,7 @@ class EventKind(Code):
     VOICEMAIL_EMPTY = "voicemail_empty", "Message vide"
     RECORDING_STATUS = "recording_status", "Enregistrement"
     STATUS = "status", "Statut de l'appel"
+    STATUS_MISSING = "status_missing", "Statut final jamais reçu de Twilio"
     WEBHOOK_ERROR = "webhook_error", "Erreur du serveur vocal"
     TWILIO_ERROR = "twilio_error", "Erreur signalée par Twilio"
     MANUAL_ENTRY = "manual_entry", "Saisie manuelle"

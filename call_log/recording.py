@@ -151,7 +151,8 @@ def apply_status(
     """Apply a status callback unless it is older than what the call already shows; True if applied.
 
     A status never goes back (a late 'ringing' after 'completed' is ignored); between two callbacks of the
-    same rank, the higher SequenceNumber wins.
+    same rank, the higher SequenceNumber wins. A final status that comes after the sweep closed the call
+    is applied all the same (status, duration, outcome); the call keeps the end the sweep gave it.
     """
     new_rank = _STATUS_RANK.get(status, _FINAL_RANK if status in FINAL_STATUSES else None)
     if new_rank is None:
@@ -164,12 +165,16 @@ def apply_status(
     )
     if same_rank_not_newer:
         return False
+    # Closed by `call_log.sweep` before this final status came: the outcome it gave was only a guess.
+    swept = (
+        call.ended_at is not None and current_rank < _FINAL_RANK and call.outcome == Outcome.ABANDONED_IN_MENU
+    )
     call.status = status
     call.status_sequence = sequence
     if new_rank == _FINAL_RANK:
         call.ended_at = call.ended_at or now
         if duration_s is not None:
             call.duration_s = duration_s
-        if call.outcome is None:
+        if call.outcome is None or swept:
             call.outcome = Outcome.FAILED if status == CallStatus.FAILED else Outcome.ABANDONED_IN_MENU
     return True

@@ -22,7 +22,7 @@ def _board_context() -> dict[str, object]:
         waiting, late = queue_counts(db, now=moment, calendar=opening_hours())
         staff = current_account().can("staff")
         return {
-            "rows": live_board(db, now=moment),
+            "board": live_board(db, now=moment),
             "names": DirectoryNames.load(db),
             "callbacks_waiting": waiting,
             "callbacks_overdue": late,

@@ -30,6 +30,7 @@ from console.access import (
 )
 from console.context import tz
 from foundation.runtime import Runtime
+from foundation.text import french_number
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ def init_app(app: Flask) -> None:
         require_role(app, f"console.{module.bp.name}", role)
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["duration"] = duration
+    app.jinja_env.filters["number"] = french_number
     app.context_processor(lambda: {"labels": labels, "me": current_user_or_none()})
     # Unknown URLs have no blueprint.
     app.register_error_handler(404, error_page)

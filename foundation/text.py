@@ -1,4 +1,5 @@
-"""Text from outside: control characters the voice (XML 1.0) cannot carry, and digits that int() reads.
+"""Text from outside: control characters the voice (XML 1.0) cannot carry, and digits that int() reads;
+numbers written as French readers read them.
 
 A vertical tab pasted from a spreadsheet into an association's name made the TwiML that says it malformed.
 XML 1.0 refuses every C0 control but tab, line feed and carriage return (and U+FFFE, U+FFFF, surrogates);
@@ -34,3 +35,8 @@ def check_no_controls(text: str) -> str:
 def is_ascii_digits(text: str) -> bool:
     """Whether `text` is digits 0-9 only: str.isdigit() is also true of '²' or '٣', which int() refuses."""
     return text.isascii() and text.isdigit()
+
+
+def french_number(value: int) -> str:
+    """`value` as French prints it: 3250 is '3\u202f250', thousands apart by a narrow no-break space."""
+    return f"{value:,}".replace(",", "\u202f")

@@ -12,6 +12,7 @@ import secrets
 import click
 
 from foundation.config import Config
+from helpline.cli.calls import sweep
 from helpline.cli.directory import directory
 from helpline.cli.journal import journal
 from helpline.cli.line import line
@@ -183,6 +184,7 @@ def calls_export(month: str, fmt: str) -> None:
         engine.dispose()
 
 
+calls.add_command(sweep)
 main.add_command(users)
 main.add_command(line)
 main.add_command(journal)
