@@ -74,17 +74,23 @@ def live_server(
     ready_timeout: float = 30.0,
     log_path: Path,
     user: str | None = None,
+    obey_file_modes: bool = False,
 ) -> Iterator[LiveServer]:
     """Start `helpline serve` with `env`, wait until /health answers (any status), stop it at the end.
 
     The public URL is the server's own address, so that simulated Twilio requests are signed for it.
     With `user`, the server runs as that system user (root only): for faults root would not see, such
-    as a file made read-only.
+    as a file made read-only. That user must be able to read the interpreter, the virtualenv and the
+    checkout, which a venv made from a Python under /root (pyenv) or a clone in a private folder
+    (mktemp -d) does not allow. `obey_file_modes` reaches the same faults without another user: the
+    server stays root but without the capabilities that let root ignore file modes.
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     full_env = dict(env) | {"HELPLINE_PUBLIC_URL": url}
     command = [HELPLINE, "serve", "--port", str(port), "--workers", str(workers)]
+    if obey_file_modes:
+        command = [*root_obeying_file_modes(), *command]
     if user is not None:
         runuser = shutil.which("runuser")
         assert runuser is not None, "runuser is needed to run the server as another user"
@@ -99,6 +105,19 @@ def live_server(
         yield server
     finally:
         _stop(process)
+
+
+def root_obeying_file_modes() -> list[str]:
+    """The command prefix that runs a program as root without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH.
+
+    Such a process is refused what file modes refuse its owner (root), e.g. writing a file chmodded 0444,
+    while it still reads everything root owns. The capabilities leave the bounding set too, so that no
+    child process (gunicorn's workers) gets them back.
+    """
+    setpriv = shutil.which("setpriv")
+    assert setpriv is not None, "setpriv (util-linux) is needed to run the server bound by file modes"
+    dropped = "-dac_override,-dac_read_search"
+    return [setpriv, f"--inh-caps={dropped}", f"--bounding-set={dropped}", "--"]
 
 
 def _wait_ready(server: LiveServer, timeout: float) -> None:
