@@ -39,8 +39,10 @@ def start_transfer(session: Session, call: Call, *, association_id: int | None, 
     if association_id is not None:
         record_offer(session, association_id, at=now)
         call.association_id = association_id
-    if call.outcome != Outcome.UNMET:
-        call.outcome = Outcome.MISSED  # what it stays if nobody answers and no message is left
+    if call.outcome in (None, Outcome.ABANDONED_IN_MENU):
+        # What it stays if nobody answers and no message is left. An outcome set already is not undone:
+        # an attempt that reaches the log late (a write held up by a hung database) is not the last word.
+        call.outcome = Outcome.MISSED
     return attempt
 
 

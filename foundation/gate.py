@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from enum import StrEnum
@@ -63,6 +63,7 @@ class DatabaseGate:
         self._pause_s = pause_s
         self._lock = threading.Lock()
         self._states = {access: _State() for access in Access}
+        self._abandoned: list[Future[object]] = []
 
     def run(self, work: Callable[[], T], *, timeout: float, access: Access = Access.WRITE) -> T:
         """What `work` returns, if it finishes within `timeout` seconds; else DatabaseUnavailableError.
@@ -76,6 +77,15 @@ class DatabaseGate:
     def probe(self, work: Callable[[], T], *, timeout: float, access: Access = Access.WRITE) -> T:
         """Like `run`, even while the gate is shut (a health check): a success opens the gate."""
         return self._wait(work, timeout=timeout, access=access)
+
+    def abandoned_work(self) -> int:
+        """Work that timed out and is still running (held by a hung database): it may still finish.
+
+        A replay waits for it to end, so that a write held up does not land after later ones.
+        """
+        with self._lock:
+            self._abandoned = [future for future in self._abandoned if not future.done()]
+            return len(self._abandoned)
 
     def is_failing(self, access: Access = Access.WRITE) -> bool:
         """Whether the last attempt of this kind failed."""
@@ -105,6 +115,8 @@ class DatabaseGate:
         try:
             result = future.result(timeout=timeout)
         except FutureTimeout:
+            with self._lock:
+                self._abandoned.append(future)  # type: ignore[arg-type]
             self._settle(access, ok=False)
             raise DatabaseUnavailableError(f"the database did not answer within {timeout:.2f} s") from None
         except UNUSABLE_ERRORS as error:

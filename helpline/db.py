@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +26,34 @@ BUDGET_OPTION = "helpline_budget_s"
 READ_ONLY_OPTION = "helpline_read_only"
 # How long an ordinary transaction (console, commands) waits for SQLite's write lock.
 SQLITE_BUSY_TIMEOUT_S = 15
+
+
+def heal_sqlite_companions(url: str) -> list[Path]:
+    """Give the WAL and shared-memory files of a SQLite database its mode back, if they lost write.
+
+    Made while the database file was read-only, they keep that mode; SQLite then stays read-only after
+    the file is made writable again, until someone notices. Returns the files healed.
+    """
+    database = sqlite_file(url)
+    if database is None:
+        return []
+    try:
+        mode = database.stat().st_mode & 0o777
+    except OSError:
+        return []
+    if not mode & stat.S_IWUSR:
+        return []
+    healed = []
+    for suffix in ("-wal", "-shm"):
+        companion = database.with_name(database.name + suffix)
+        try:
+            found = companion.stat()
+            if not found.st_mode & stat.S_IWUSR and found.st_uid == os.geteuid():
+                companion.chmod(mode)
+                healed.append(companion)
+        except OSError:
+            continue
+    return healed
 
 
 def make_engine(url: str, *, create: bool = False, **options: Any) -> Engine:

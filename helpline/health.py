@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 
 from foundation.gate import DatabaseUnavailableError
 from foundation.runtime import Runtime
-from helpline.db import budgeted, sqlite_file
+from helpline.db import budgeted, heal_sqlite_companions, sqlite_file
 
 # The share of a budget spent waiting for a lock.
 LOCK_SHARE = 0.8
@@ -61,6 +61,7 @@ def database_state(rt: Runtime) -> DatabaseState:
     if path is not None and not path.exists():
         return DatabaseState.MISSING
     # Locks are waited for a little less than the budget, so that a lock is told from no answer at all.
+    heal_sqlite_companions(rt.settings.database_url)
     engine = budgeted(rt.engine, rt.settings.database_budget_s * LOCK_SHARE)
     probe = _sqlite_probe if path is not None else _postgresql_probe
     try:

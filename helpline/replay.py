@@ -21,7 +21,7 @@ from call_log.writes import JOURNAL_KIND, CallWrite, apply_write
 from foundation.gate import DatabaseUnavailableError
 from foundation.journal import Backlog, DatabaseStillUnavailableError, Entry, Replayed
 from foundation.runtime import Runtime
-from helpline.db import budgeted, make_session_factory
+from helpline.db import budgeted, heal_sqlite_companions, make_session_factory
 from ivr.journey_writes import journey_actions
 from reports.mailer import MailError, send_message
 
@@ -33,7 +33,14 @@ REPLAY_JOB_ID = "journal-replay"
 
 
 def replay_journal(rt: Runtime) -> Replayed:
-    """Write what waits in the journal into the database, oldest first; stops at the first refusal."""
+    """Write what waits in the journal into the database, oldest first; stops at the first refusal.
+
+    Nothing is replayed while this process still has writes held up by the database (they may land
+    yet, and must not land after the writes that followed them).
+    """
+    if rt.gate.abandoned_work():
+        return Replayed(0, 0, rt.journal.backlog().pending)
+    heal_sqlite_companions(rt.settings.database_url)
     actions = journey_actions(caller_hash_secret=rt.settings.caller_hash_secret)
     sessions = make_session_factory(budgeted(rt.engine, WRITE_TIMEOUT_S))
 
