@@ -29,6 +29,7 @@ from console.access import (
     require_role,
 )
 from console.context import tz
+from foundation.journal import Backlog
 from foundation.runtime import Runtime
 from foundation.text import french_number
 
@@ -88,7 +89,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["number"] = french_number
-    app.context_processor(lambda: {"labels": labels, "me": current_user_or_none()})
+    app.context_processor(
+        lambda: {"labels": labels, "me": current_user_or_none(), "backlog": stale_backlog(rt)}
+    )
     # Unknown URLs have no blueprint.
     app.register_error_handler(404, error_page)
     app.after_request(security_headers)
@@ -97,6 +100,14 @@ def init_app(app: Flask) -> None:
             "HELPLINE_SECRET_KEY is not set: console sessions end when the server restarts and are not "
             "shared between server processes; set it to a long random secret."
         )
+
+
+def stale_backlog(rt: Runtime) -> Backlog | None:
+    """The journal's backlog when it has waited too long for the database (shown on every page)."""
+    if current_user_or_none() is None:
+        return None
+    backlog = rt.journal.backlog()
+    return backlog if backlog.is_stale(rt.clock()) else None
 
 
 def local_time(moment: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:

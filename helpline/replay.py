@@ -17,6 +17,7 @@ from email.utils import formatdate
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from call_log.sweep import close_unfinished
 from call_log.writes import JOURNAL_KIND, CallWrite, apply_write
 from foundation.gate import DatabaseUnavailableError
 from foundation.journal import Backlog, DatabaseStillUnavailableError, Entry, Replayed
@@ -30,6 +31,9 @@ logger = logging.getLogger(__name__)
 # How long one replayed write may take before the replay stops and waits for the next round.
 WRITE_TIMEOUT_S = 10.0
 REPLAY_JOB_ID = "journal-replay"
+SWEEP_JOB_ID = "unfinished-calls-sweep"
+# How often calls whose final status never came are looked for (see call_log.sweep).
+SWEEP_EVERY_S = 15 * 60
 
 
 def replay_journal(rt: Runtime) -> Replayed:
@@ -78,9 +82,23 @@ def replay_round(rt: Runtime) -> None:
         logger.exception("Journal replay failed; the next round tries again")
 
 
+def sweep_round(rt: Runtime) -> None:
+    """Close the calls whose final status never came from Twilio; a failure waits for the next round."""
+    try:
+        with rt.sessions() as session, session.begin():
+            closed = close_unfinished(session, now=rt.clock())
+        if closed:
+            logger.info("Closed %d calls whose final status never came from Twilio", closed)
+    except Exception:
+        logger.exception("The sweep of unfinished calls failed; the next round tries again")
+
+
 def start_replayer(rt: Runtime) -> BackgroundScheduler:
-    """Replay now, then every `journal_replay_s` seconds, in this process's background."""
+    """Replay now, then every `journal_replay_s` seconds; sweep unfinished calls every 15 minutes."""
     scheduler = BackgroundScheduler()
+    scheduler.add_job(
+        sweep_round, IntervalTrigger(seconds=SWEEP_EVERY_S), args=[rt], id=SWEEP_JOB_ID, max_instances=1
+    )
     scheduler.add_job(
         replay_round,
         IntervalTrigger(seconds=rt.settings.journal_replay_s),

@@ -29,11 +29,12 @@ from foundation.settings import Settings
 from helpline.app import create_app
 from helpline.cli import main
 from helpline.db import budgeted, make_session_factory, sqlite_file
-from helpline.replay import replay_journal
+from helpline.replay import replay_journal, replay_round
 from ivr.simulator.call import CallSimulator, SimulatedCall
 from ivr.simulator.callers import GatherPrompt, HangUp, Keys, RecordOutcome, ScriptedCaller, Silence, Speech
 from ivr.simulator.transports import FlaskClientTransport
 from tests.conftest import AUTH_TOKEN, EXAMPLE_CONFIG, PUBLIC_URL, FakeClock
+from tests.report_mail import RECIPIENTS, Mailbox, mailing_config
 from tests.test_calls import ANSWER, NO_ANSWER, OPERATORS, journey
 
 BUDGET_S = 0.5
@@ -357,3 +358,43 @@ def test_a_budget_that_is_not_a_number_is_named(sqlite_url: str) -> None:
         "helpline: HELPLINE_DB_BUDGET_S doit être un nombre de secondes entre 0,2 et 10 "
         "(valeur reçue : « vite »)\n"
     )
+
+
+def test_a_backlog_waiting_too_long_is_e_mailed_once(
+    engine: object,
+    settings: Settings,
+    sqlite_url: str,
+    example_config: Config,
+    clock: FakeClock,
+    mailbox: Mailbox,
+    tmp_path: Path,
+    write_lock: Callable[[], WriteLock],
+) -> None:
+    """Past 5 minutes of backlog, the staff get one e-mail, however many replay rounds fail after."""
+    config = mailing_config(example_config, port=mailbox.port, output_dir=tmp_path / "reports")
+    app = create_app(replace(settings, database_budget_s=BUDGET_S), config=config, clock=clock)
+    rt = app.extensions["helpline"]
+    simulator = CallSimulator(
+        FlaskClientTransport(app.test_client()), base_url=PUBLIC_URL, auth_token=AUTH_TOKEN
+    )
+    lock = write_lock()
+    simulator.place_call(ScriptedCaller([HangUp()]))
+    replay_round(rt)
+    assert mailbox.messages == []  # a fresh backlog is not news yet
+    clock.advance(301)
+    replay_round(rt)
+    replay_round(rt)
+    [received] = mailbox.wait(1)
+    assert received.rcpt_tos == RECIPIENTS
+    assert received.message["Subject"] == (
+        "1001 services : le journal des appels n'est plus enregistré dans la base"
+    )
+    body = received.message.get_content()
+    assert "Depuis le 24/11/2026 à 10:00, la base de données du 1001 services" in body
+    assert "2 enregistrement(s) d'appels attendent" in body
+    time.sleep(0.5)
+    assert len(mailbox.messages) == 1
+    lock.release()
+    replay_round(rt)
+    assert rt.journal.backlog().pending == 0
+    app.extensions["helpline"].engine.dispose()

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -180,3 +181,18 @@ def test_a_flood_of_calls_without_final_status_is_capped(
     assert loaded == {"calls": LIVE_ROWS + ENDED_ROWS, "events": LIVE_ROWS}
     # Every call sent, this was 1,265,589 bytes for 3,300 such calls; 100 rows are 43,579 bytes here.
     assert len(response.data) < 50_000
+
+
+def test_a_backlog_waiting_too_long_is_said_on_every_page(
+    as_operator: Browser, app: Flask, clock: FakeClock
+) -> None:
+    """Writes waiting more than 5 minutes for the database: every console page says so, in French."""
+    journal = app.extensions["helpline"].journal
+    journal.append("call_write", {"kind": "call_started"}, at=clock() - timedelta(minutes=4))
+    assert 'id="journal-backlog"' not in as_operator.text("/")
+    clock.advance(61)
+    for page in ("/", "/callbacks"):
+        assert (
+            "La base de données n'enregistre plus les appels\n    depuis le 24/11/2026 09:56 : 1 "
+            "enregistrement(s)"
+        ) in as_operator.text(page)
