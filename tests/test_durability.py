@@ -58,10 +58,14 @@ class TimedTransport(FlaskClientTransport):
 
 
 @pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: its write lock is what these tests hold (PostgreSQL's faults are in test_faults.py)."""
+    return f"sqlite:///{tmp_path / 'helpline.sqlite3'}"
+
+
+@pytest.fixture
 def sqlite_url(database_url: str) -> str:
-    """The SQLite variant only: its write lock is what these tests hold."""
-    if sqlite_file(database_url) is None:
-        pytest.skip("the write lock held here is SQLite's; PostgreSQL faults are in test_faults.py")
+    """The SQLite database's URL."""
     return database_url
 
 

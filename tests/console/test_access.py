@@ -72,7 +72,11 @@ def test_health_stays_public(browser: Browser) -> None:
     """Load balancers check /health without signing in; it tells nothing about calls."""
     response = browser.get("/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {
+        "status": "ok",
+        "database": "ok",
+        "journal": {"pending": 0, "oldest_age_s": None, "stale": False},
+    }
 
 
 @pytest.mark.parametrize(
