@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,7 @@ from helpline.cli import serve  # noqa: E402
 from ivr.simulator.transports import HttpTransport  # noqa: E402
 from tests.burst import (  # noqa: E402
     TWILIO_TIMEOUT_S,
+    Answer,
     Burst,
     PlacedCall,
     TimedTransport,
@@ -102,9 +104,22 @@ def baseline_server(workers: int, log_path: Path) -> Iterator[str]:
         process.wait(timeout=15)
 
 
+# An access log line of helpline/server.py's format: '127.0.0.1 "POST /ivr/menu" 200 1234 56ms'.
+ACCESS_LINE = re.compile(r'"POST (?P<path>/ivr/[a-z-]+)" (?P<status>[0-9]{3}) \S+ (?P<ms>[0-9]+)ms$')
+
+
+def served(log: str) -> list[Answer]:
+    """The time each webhook took inside the server (gunicorn's access log): its answer, less the queue."""
+    return [
+        Answer(found["path"], int(found["ms"]) / 1000, int(found["status"]))
+        for line in log.splitlines()
+        if (found := ACCESS_LINE.search(line))
+    ]
+
+
 def replay(burst: Burst, base_url: str) -> Burst:
     """The burst's requests again, each call's in order in its own thread, all at once, to `base_url`."""
-    calls = [PlacedCall(p.index, p.journey, p.plan) for p in burst.calls]
+    calls = [PlacedCall(p.index, p.journey, p.plan, p.call_sid) for p in burst.calls]
 
     def resend(placed: PlacedCall, original: PlacedCall) -> None:
         transport = TimedTransport(HttpTransport(timeout=TWILIO_TIMEOUT_S), placed.answers)
@@ -157,17 +172,19 @@ def main() -> None:
             burst = run_burst(server.url, args.calls)
             expected = expected_counts(burst.calls)
             counts = settled_counts(url, server.url, expected)
-            problems = journey_problems(burst.calls) + row_problems(url, burst.calls)
+            failures, problems = journey_problems(burst.calls), row_problems(url, burst.calls)
             log = server.log()
         with baseline_server(workers, folder / "baseline.log") as baseline_url:
             baseline = replay(burst, baseline_url)
     database_name = make_url(url).get_backend_name()
     print(f"{args.calls} calls at once on {database_name}, {workers} workers x 4 threads (gthread)")
-    print(latency_table({"helpline": burst.answers, "baseline": baseline.answers}))
+    print("Answer times (ms) seen by the caller, and inside the helpline's server (its access log):")
+    print(latency_table({"helpline": burst.answers, "in server": served(log), "baseline": baseline.answers}))
     print(summary("helpline", burst))
     print(summary("baseline", baseline))
     print(f"rows: {counts}, expected {expected}")
-    print(f"{len(problems)} problems" + "".join(f"\n  {problem}" for problem in problems[:20]))
+    print(f"{len(failures)} callers not ending well" + "".join(f"\n  {line}" for line in failures[:5]))
+    print(f"{len(problems)} row problems of ended calls" + "".join(f"\n  {line}" for line in problems[:20]))
     errors = error_lines(log)
     print(f"server log: {len(errors)} error lines" + "".join(f"\n  {line}" for line in errors[:5]))
     slow = [answer for answer in burst.answers if answer.seconds >= TWILIO_TIMEOUT_S]
