@@ -109,7 +109,7 @@ ACCESS_LINE = re.compile(r'"POST (?P<path>/ivr/[a-z-]+)" (?P<status>[0-9]{3}) \S
 
 
 def served(log: str) -> list[Answer]:
-    """The time each webhook took inside the server (gunicorn's access log): its answer, less the queue."""
+    """Each webhook's time once a worker thread took it (gunicorn's access log): the answer less the queue."""
     return [
         Answer(found["path"], int(found["ms"]) / 1000, int(found["status"]))
         for line in log.splitlines()
@@ -178,8 +178,8 @@ def main() -> None:
             baseline = replay(burst, baseline_url)
     database_name = make_url(url).get_backend_name()
     print(f"{args.calls} calls at once on {database_name}, {workers} workers x 4 threads (gthread)")
-    print("Answer times (ms) seen by the caller, and inside the helpline's server (its access log):")
-    print(latency_table({"helpline": burst.answers, "in server": served(log), "baseline": baseline.answers}))
+    print("Answer times (ms): as the caller waited; once a worker thread took the request (access log):")
+    print(latency_table({"helpline": burst.answers, "in worker": served(log), "baseline": baseline.answers}))
     print(summary("helpline", burst))
     print(summary("baseline", baseline))
     print(f"rows: {counts}, expected {expected}")
