@@ -70,7 +70,7 @@ def server_env(tmp_path: Path, database_url: str, **extra: str) -> dict[str, str
 def live_server(
     env: Mapping[str, str],
     *,
-    workers: int = 2,
+    workers: int | None = 2,
     ready_timeout: float = 30.0,
     log_path: Path,
     user: str | None = None,
@@ -79,6 +79,7 @@ def live_server(
     """Start `helpline serve` with `env`, wait until /health answers (any status), stop it at the end.
 
     The public URL is the server's own address, so that simulated Twilio requests are signed for it.
+    `workers=None` leaves the number of workers to `helpline serve`'s default.
     With `user`, the server runs as that system user (root only): for faults root would not see, such
     as a file made read-only. That user must be able to read the interpreter, the virtualenv and the
     checkout, which a venv made from a Python under /root (pyenv) or a clone in a private folder
@@ -88,7 +89,9 @@ def live_server(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     full_env = dict(env) | {"HELPLINE_PUBLIC_URL": url}
-    command = [HELPLINE, "serve", "--port", str(port), "--workers", str(workers)]
+    command = [HELPLINE, "serve", "--port", str(port)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
     if obey_file_modes:
         command = [*root_obeying_file_modes(), *command]
     if user is not None:

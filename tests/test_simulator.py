@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.serving import make_server
 
-from ivr.simulator.call import CallSimulator, SimulatedCall
+from ivr.simulator.call import CallSimulator, SimulatedCall, StatusCallbacks
 from ivr.simulator.callers import (
     HANGS_UP_IN_WHISPER,
     VOICEMAIL_PICKS_UP,
@@ -471,6 +471,36 @@ def test_post_status_numbers_callbacks_in_sequence() -> None:
     sent = app.posted("/ivr/status")
     assert [form["SequenceNumber"] for form in sent] == ["0", "1"]
     assert (sent[1]["CallDuration"], sent[1]["Duration"], sent[1]["ErrorCode"]) == ("61", "2", "")
+
+
+def test_status_callbacks_arrive_early_late_out_of_order_and_twice() -> None:
+    """Status callbacks go before the first webhook and after the end as planned; a retry is identical."""
+    app = App({"/ivr/voice": twiml("<Say>Bonjour.</Say>")})
+    plan = StatusCallbacks(before=("ringing",), after=("completed", "in-progress", "completed", "ringing"))
+    call = app.simulator().place_call(ScriptedCaller([]), status_callbacks=plan)
+
+    paths = [url.removeprefix(BASE) for url, _ in app.seen]
+    assert paths == ["/ivr/status", "/ivr/voice", *["/ivr/status"] * 4]
+    sent = app.posted("/ivr/status")
+    assert [(form["CallStatus"], form["SequenceNumber"]) for form in sent] == [
+        ("ringing", "0"),
+        ("completed", "2"),
+        ("in-progress", "1"),
+        ("completed", "2"),
+        ("ringing", "0"),
+    ]
+    assert sent[1] == sent[3]  # Twilio's retry posts the very same request
+    assert sent[0] == sent[4]
+    assert (sent[1]["CallDuration"], "CallDuration" in sent[2]) == (str(call.duration_s), False)
+    assert {form["CallSid"] for form in sent} == {call.call_sid}
+    assert (call.status_callback_status, len(call.requests)) == (204, 6)
+
+
+def test_status_callbacks_can_be_left_out() -> None:
+    """A call planned without status callbacks posts none, and says so with status 0."""
+    app = App({"/ivr/voice": twiml("<Hangup/>")})
+    call = app.simulator().place_call(ScriptedCaller([]), status_callbacks=StatusCallbacks(after=()))
+    assert (app.posted("/ivr/status"), call.status_callback_status) == ([], 0)
 
 
 # --- TwiML and HTTP checks -------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import Literal
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -15,6 +16,30 @@ from twilio.request_validator import RequestValidator
 from ivr.simulator.callers import Caller, DialRequest
 from ivr.simulator.run import CallRun, EndReason, Leg, new_sid
 from ivr.simulator.transports import Transport, WebhookResponse
+
+CallbackStatus = Literal["initiated", "ringing", "in-progress", "completed"]
+
+# The order of a call's status callbacks, which Twilio's SequenceNumber counts.
+_STATUS_ORDER: tuple[CallbackStatus, ...] = ("initiated", "ringing", "in-progress", "completed")
+
+
+@dataclass(frozen=True)
+class StatusCallbacks:
+    """Which status callbacks Twilio posts for a call, and when, in the order they reach the app.
+
+    Twilio posts them on its own, apart from the call's webhooks: `before` ones can reach the app before
+    the call's first webhook, `after` ones once the call has ended, in any order. Their SequenceNumber
+    follows the call's life (initiated, ringing, in-progress, completed), whatever order they arrive in.
+    A status named twice is the same callback posted twice, identically, as Twilio retries one.
+    """
+
+    before: tuple[CallbackStatus, ...] = ()
+    after: tuple[CallbackStatus, ...] = ("completed",)
+
+    def statuses(self) -> list[CallbackStatus]:
+        """The distinct statuses posted, in the order of the call's life."""
+        named = {*self.before, *self.after}
+        return [status for status in _STATUS_ORDER if status in named]
 
 
 @dataclass(frozen=True)
@@ -30,6 +55,7 @@ class SimulatedCall:
     ended_by: EndReason
     duration_s: int
     spoken_seconds: float
+    # The highest HTTP status the call's status callbacks got (204 when all went well; 0: none posted).
     status_callback_status: int
 
     @property
@@ -72,9 +98,30 @@ class CallSimulator:
         """The absolute URL of a path of the app (an absolute URL is kept as is)."""
         return path_or_url if urlsplit(path_or_url).scheme else self.base_url + path_or_url
 
-    def place_call(self, caller: Caller, *, call_sid: str | None = None) -> SimulatedCall:
-        """Run a whole inbound call with `caller`, then post the final status callback."""
+    def place_call(
+        self,
+        caller: Caller,
+        *,
+        call_sid: str | None = None,
+        status_callbacks: StatusCallbacks = StatusCallbacks(),
+    ) -> SimulatedCall:
+        """Run a whole inbound call with `caller`, posting its status callbacks as `status_callbacks` says."""
         run = CallRun(self, call_sid or new_sid("CA"))
+        # Sequence numbers go on from any callback posted for this call before (see post_status).
+        first = self._sequence.get(run.call_sid, 0)
+        sequences = {status: first + n for n, status in enumerate(status_callbacks.statuses())}
+        self._sequence[run.call_sid] = first + len(sequences)
+        posted: dict[CallbackStatus, dict[str, str]] = {}
+        statuses: list[int] = []
+
+        def post_callbacks(names: tuple[CallbackStatus, ...], duration_s: int | None) -> None:
+            for name in names:
+                if name not in posted:  # a retry posts exactly what the first one did
+                    final = duration_s if name == "completed" else None
+                    posted[name] = self._status_params(run.call_sid, name, sequences[name], final, {})
+                statuses.append(run.send(self.url(self.status_path), posted[name]).status)
+
+        post_callbacks(status_callbacks.before, None)
         leg = Leg(
             caller,
             self.base_params(run.call_sid, "ringing", self.from_, self.to, "inbound"),
@@ -83,8 +130,7 @@ class CallSimulator:
         )
         ended_by = run.run_leg(leg, run.fetch(leg, self.url(self.voice_path), {}))
         duration = round(run.clock)
-        status_url = self.url(self.status_path)
-        callback = run.send(status_url, self._status_params(run.call_sid, "completed", None, duration, {}))
+        post_callbacks(status_callbacks.after, duration)
         return SimulatedCall(
             call_sid=run.call_sid,
             heard=run.heard,
@@ -95,7 +141,7 @@ class CallSimulator:
             ended_by=ended_by,
             duration_s=duration,
             spoken_seconds=run.spoken,
-            status_callback_status=callback.status,
+            status_callback_status=max(statuses, default=0),
         )
 
     def post(
@@ -156,7 +202,7 @@ class CallSimulator:
     ) -> dict[str, str]:
         if sequence is None:
             sequence = self._sequence.get(call_sid, 0)
-        self._sequence[call_sid] = sequence + 1
+        self._sequence[call_sid] = max(self._sequence.get(call_sid, 0), sequence + 1)
         params = self.base_params(call_sid, status, self.from_, self.to, "inbound")
         params |= {
             "SequenceNumber": str(sequence),
