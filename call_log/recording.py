@@ -7,11 +7,12 @@ is safe to repeat.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -96,24 +97,47 @@ def add_event(
     now: datetime,
     dedup_key: str | None = None,
 ) -> CallEvent | None:
-    """Append an event to the call's timeline; returns None if `dedup_key` was recorded already."""
+    """Append an event to the call's timeline; returns None if `dedup_key` was recorded already.
+
+    The event returned is not in the session: a `call.events` loaded before does not show it.
+    """
+    insert = _insert_ignoring_conflicts(session)
     for _attempt in range(5):
-        if dedup_key is not None and find_event(session, call, dedup_key) is not None:
+        # One statement says both whether this request's event is there and which number comes next.
+        row = session.execute(
+            select(
+                func.coalesce(func.max(CallEvent.seq), 0),
+                func.max(case((CallEvent.dedup_key == dedup_key, 1), else_=0)),
+            ).where(CallEvent.call_id == call.id)
+        ).one()
+        if dedup_key is not None and row[1] == 1:
             return None
-        seq = session.scalar(
-            select(func.coalesce(func.max(CallEvent.seq), 0)).where(CallEvent.call_id == call.id)
-        )
-        event = CallEvent(
-            call_id=call.id, seq=(seq or 0) + 1, at=now, kind=kind, payload=payload or {}, dedup_key=dedup_key
-        )
-        try:
-            with session.begin_nested():
-                session.add(event)
-        except IntegrityError:
+        values = {
+            "call_id": call.id,
+            "seq": row[0] + 1,
+            "at": now,
+            "kind": kind,
+            "payload": payload or {},
+            "dedup_key": dedup_key,
+        }
+        # A plain INSERT, not the unit of work: an event is never updated, and this is the log's hot path.
+        event_id = session.scalar(insert(CallEvent).values(**values).returning(CallEvent.id))
+        if event_id is None:
             # A concurrent request took this sequence number (or wrote the same event): look again.
             continue
-        return event
+        return CallEvent(id=event_id, **values)
     raise CallLogError(f"could not append {kind!r} to call {call.call_sid}: sequence kept conflicting")
+
+
+def _insert_ignoring_conflicts(session: Session) -> Callable[[type[CallEvent]], Any]:
+    """INSERT ... ON CONFLICT DO NOTHING of the session's database (SQLite or PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    def insert(model: type[CallEvent]) -> Any:
+        return build(model).on_conflict_do_nothing()
+
+    return insert
 
 
 def find_event(session: Session, call: Call, dedup_key: str) -> CallEvent | None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -56,13 +58,17 @@ def heal_sqlite_companions(url: str) -> list[Path]:
     return healed
 
 
-def make_engine(url: str, *, create: bool = False, **options: Any) -> Engine:
+def make_engine(url: str, *, create: bool = False, pooled: bool = True, **options: Any) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout.
 
     A SQLite file is opened only if it exists, unless `create`: a mistyped or deleted database then fails
-    loudly instead of coming back empty. Connections with the BUDGET_OPTION wait for locks at most that
-    long (SQLite's busy timeout; PostgreSQL's statement and lock timeouts); with READ_ONLY_OPTION, a
-    SQLite transaction does not take the write lock.
+    loudly instead of coming back empty. Its connections are pooled (opening one, and the WAL checkpoint
+    when the last one closes, cost more than the statements of a webhook), and a pooled connection is
+    dropped when the file it was opened on is no longer at that path: writes never go to a file that was
+    moved or deleted. `pooled=False` opens a connection for each use (a health check: does the file take
+    writes for a new connection?). Connections with the BUDGET_OPTION wait for locks at most that long
+    (SQLite's busy timeout; PostgreSQL's statement and lock timeouts); with READ_ONLY_OPTION, a SQLite
+    transaction does not take the write lock.
     """
     # A failed statement's error shows its SQL, not its values: callers' numbers stay out of the logs.
     options.setdefault("hide_parameters", True)
@@ -70,10 +76,17 @@ def make_engine(url: str, *, create: bool = False, **options: Any) -> Engine:
     if path is not None:
         if not create and not url.startswith("sqlite:///file:"):
             url = f"sqlite:///file:{quote(str(path))}?mode=rw&uri=true"
-        engine = create_engine(
-            url, poolclass=NullPool, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, **options
+        pool: dict[str, Any] = (
+            {"pool_size": 8, "max_overflow": 16, "pool_timeout": 5} if pooled else {"poolclass": NullPool}
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            **pool,
+            **options,
+        )
+        event.listen(engine, "connect", _sqlite_connected(path))
+        event.listen(engine, "checkout", _same_sqlite_file(path))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5}, **options)
@@ -86,11 +99,39 @@ def budgeted(engine: Engine, seconds: float, *, read_only: bool = False) -> Engi
     return engine.execution_options(**{BUDGET_OPTION: seconds, READ_ONLY_OPTION: read_only})
 
 
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _sqlite_connected(path: Path) -> Callable[[Any, ConnectionPoolEntry], None]:
+    def connected(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        _sqlite_pragmas(dbapi_connection)
+        record.info["file"] = _file_identity(path)
+
+    return connected
+
+
+def _same_sqlite_file(path: Path) -> Callable[[Any, ConnectionPoolEntry, Any], None]:
+    def checkout(_dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        if record.info.get("file") != _file_identity(path):
+            # The pool drops this connection and opens another, which fails if the file is gone.
+            raise DisconnectionError(f"{path} is not the file this connection was opened on")
+
+    return checkout
+
+
 def _sqlite_begin(connection: Connection) -> None:
     options = connection.get_execution_options()
     budget = options.get(BUDGET_OPTION)
-    if budget:
-        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(float(budget) * 1000)}")
+    milliseconds = int(float(budget) * 1000) if budget else SQLITE_BUSY_TIMEOUT_S * 1000
+    info = connection.connection.info
+    if info.get("busy_timeout_ms") != milliseconds:  # pooled connections serve both kinds of session
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {milliseconds}")
+        info["busy_timeout_ms"] = milliseconds
     # pysqlite's own transaction handling breaks SAVEPOINTs; IMMEDIATE takes the write lock up front so
     # that two writers wait for each other (busy timeout) instead of failing on lock upgrade. A read-only
     # transaction takes no lock: with WAL it reads while another process writes.
@@ -108,7 +149,7 @@ def _postgresql_begin(connection: Connection) -> None:
         )
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

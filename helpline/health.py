@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 
 from foundation.gate import DatabaseUnavailableError
 from foundation.runtime import Runtime
-from helpline.db import budgeted, heal_sqlite_companions, sqlite_file
+from helpline.db import budgeted, heal_sqlite_companions, make_engine, sqlite_file
 
 # The share of a budget spent waiting for a lock.
 LOCK_SHARE = 0.8
@@ -62,7 +62,10 @@ def database_state(rt: Runtime) -> DatabaseState:
         return DatabaseState.MISSING
     # Locks are waited for a little less than the budget, so that a lock is told from no answer at all.
     heal_sqlite_companions(rt.settings.database_url)
-    engine = budgeted(rt.engine, rt.settings.database_budget_s * LOCK_SHARE)
+    # A new connection for SQLite: a pooled one keeps writing to a file made read-only since it opened.
+    engine = budgeted(
+        _probe_engine(rt) if path is not None else rt.engine, rt.settings.database_budget_s * LOCK_SHARE
+    )
     probe = _sqlite_probe if path is not None else _postgresql_probe
     try:
         rt.gate.probe(lambda: probe(engine), timeout=rt.settings.database_budget_s)
@@ -71,6 +74,17 @@ def database_state(rt: Runtime) -> DatabaseState:
     except Exception as error:
         return _state_of(error)
     return DatabaseState.OK
+
+
+_PROBE_ENGINES: dict[str, Engine] = {}
+
+
+def _probe_engine(rt: Runtime) -> Engine:
+    """An engine that opens a new connection for each probe."""
+    url = rt.settings.database_url
+    if url not in _PROBE_ENGINES:
+        _PROBE_ENGINES[url] = make_engine(url, pooled=False)
+    return _PROBE_ENGINES[url]
 
 
 def _sqlite_probe(engine: Engine) -> None:
