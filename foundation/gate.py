@@ -57,9 +57,14 @@ class _State:
 class DatabaseGate:
     """Runs database work on its own threads, waiting at most a given time for it."""
 
-    def __init__(self, *, threads: int = 8, pause_s: float = 3.0) -> None:
-        """`threads` bounds the work in flight; after a failure the gate stays shut `pause_s` seconds."""
+    def __init__(self, *, threads: int = 8, pause_s: float = 3.0, one_writer: bool = False) -> None:
+        """`threads` bounds the work in flight; after a failure the gate stays shut `pause_s` seconds.
+
+        With `one_writer` (SQLite, which takes one writer at a time), this process's writes queue here, in
+        order, rather than in SQLite's busy handler, which sleeps longer and longer while it waits.
+        """
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="database-gate")
+        self._writer = threading.Lock() if one_writer else None
         self._pause_s = pause_s
         self._lock = threading.Lock()
         self._states = {access: _State() for access in Access}
@@ -111,7 +116,19 @@ class DatabaseGate:
         if timeout <= 0:
             self._settle(access, ok=False, release_only=True)
             raise DatabaseUnavailableError("no database time left for this request")
-        future = self._executor.submit(work)
+        deadline = time.monotonic() + timeout
+        writer = self._writer if access == Access.WRITE else None
+
+        def one_at_a_time() -> T:
+            assert writer is not None
+            if not writer.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise FutureTimeout
+            try:
+                return work()
+            finally:
+                writer.release()
+
+        future = self._executor.submit(work if writer is None else one_at_a_time)
         try:
             result = future.result(timeout=timeout)
         except FutureTimeout:

@@ -15,8 +15,8 @@ from foundation.journal import Journal
 from foundation.runtime import Runtime
 from foundation.settings import Settings
 from helpline.config import ConfigError, load_config
-from helpline.db import budgeted, make_engine, make_session_factory
-from helpline.health import LOCK_SHARE, register_health
+from helpline.db import LOCK_SHARE, budgeted, make_engine, make_session_factory, sqlite_file
+from helpline.health import register_health
 from helpline.replay import start_replayer
 
 logger = logging.getLogger(__name__)
@@ -33,9 +33,11 @@ def load_helpline_config(settings: Settings) -> Config:
     return config
 
 
-def build_runtime(settings: Settings, config: Config, *, clock: Clock = system_clock) -> Runtime:
+def build_runtime(
+    settings: Settings, config: Config, *, clock: Clock = system_clock, pooled: bool = True
+) -> Runtime:
     """The database, its gate and the journal, as the app and the commands share them."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pooled=pooled)
     # A lock is waited for a little less than the budget: the wait ends in the lock's error, not the gate's.
     budget = settings.database_budget_s * LOCK_SHARE
     return Runtime(
@@ -44,7 +46,7 @@ def build_runtime(settings: Settings, config: Config, *, clock: Clock = system_c
         engine=engine,
         sessions=make_session_factory(engine),
         clock=clock,
-        gate=DatabaseGate(),
+        gate=DatabaseGate(one_writer=sqlite_file(settings.database_url) is not None),
         journal=Journal(settings.journal_path()),
         voice_writes=make_session_factory(budgeted(engine, budget)),
         voice_reads=make_session_factory(budgeted(engine, budget, read_only=True)),

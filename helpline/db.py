@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,9 @@ def sqlite_file(url: str) -> Path | None:
 # Execution options of the sessions a voice webhook uses (see `budgeted`).
 BUDGET_OPTION = "helpline_budget_s"
 READ_ONLY_OPTION = "helpline_read_only"
+# The share of a time budget spent waiting for a lock: the wait ends in the lock's own error (locked), not
+# in the gate's timeout (no answer), and the gate's thread is free again in time.
+LOCK_SHARE = 0.8
 # How long an ordinary transaction (console, commands) waits for SQLite's write lock.
 SQLITE_BUSY_TIMEOUT_S = 15
 
@@ -58,17 +62,18 @@ def heal_sqlite_companions(url: str) -> list[Path]:
     return healed
 
 
-def make_engine(url: str, *, create: bool = False, pooled: bool = True, **options: Any) -> Engine:
+def make_engine(url: str, *, create: bool = False, pooled: bool = False, **options: Any) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout.
 
     A SQLite file is opened only if it exists, unless `create`: a mistyped or deleted database then fails
-    loudly instead of coming back empty. Its connections are pooled (opening one, and the WAL checkpoint
-    when the last one closes, cost more than the statements of a webhook), and a pooled connection is
-    dropped when the file it was opened on is no longer at that path: writes never go to a file that was
-    moved or deleted. `pooled=False` opens a connection for each use (a health check: does the file take
-    writes for a new connection?). Connections with the BUDGET_OPTION wait for locks at most that long
-    (SQLite's busy timeout; PostgreSQL's statement and lock timeouts); with READ_ONLY_OPTION, a SQLite
-    transaction does not take the write lock.
+    loudly instead of coming back empty. With `pooled` (the server's app), its connections are kept
+    (opening one, and the WAL checkpoint when the last one closes, cost more than the statements of a
+    webhook), and a pooled connection is dropped when the file it was opened on is no longer at that
+    path: writes never go to a file that was moved or deleted. Without, each use opens a connection (a
+    command, or a health check: does the file take writes for a new connection?).
+    Connections with the BUDGET_OPTION wait for locks at most that long (SQLite's busy timeout;
+    PostgreSQL's statement and lock timeouts); with READ_ONLY_OPTION, a SQLite transaction does not take
+    the write lock.
     """
     # A failed statement's error shows its SQL, not its values: callers' numbers stay out of the logs.
     options.setdefault("hide_parameters", True)
@@ -88,6 +93,8 @@ def make_engine(url: str, *, create: bool = False, pooled: bool = True, **option
         event.listen(engine, "connect", _sqlite_connected(path))
         event.listen(engine, "checkout", _same_sqlite_file(path))
         event.listen(engine, "begin", _sqlite_begin)
+        # Kept connections are closed when the engine goes, not left to the garbage collector.
+        weakref.finalize(engine, engine.pool.dispose)
         return engine
     engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5}, **options)
     event.listen(engine, "begin", _postgresql_begin)

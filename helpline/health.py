@@ -15,10 +15,7 @@ from sqlalchemy import Engine, text
 
 from foundation.gate import DatabaseUnavailableError
 from foundation.runtime import Runtime
-from helpline.db import budgeted, heal_sqlite_companions, make_engine, sqlite_file
-
-# The share of a budget spent waiting for a lock.
-LOCK_SHARE = 0.8
+from helpline.db import LOCK_SHARE, budgeted, heal_sqlite_companions, make_engine, sqlite_file
 
 
 class DatabaseState(StrEnum):

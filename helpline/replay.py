@@ -22,14 +22,14 @@ from call_log.writes import JOURNAL_KIND, CallWrite, apply_write
 from foundation.gate import DatabaseUnavailableError
 from foundation.journal import Backlog, DatabaseStillUnavailableError, Entry, Replayed
 from foundation.runtime import Runtime
-from helpline.db import budgeted, heal_sqlite_companions, make_session_factory
+from helpline.db import LOCK_SHARE, budgeted, heal_sqlite_companions, make_session_factory
 from ivr.journey_writes import journey_actions
 from reports.mailer import MailError, send_message
 
 logger = logging.getLogger(__name__)
 
-# How long one replayed write may take before the replay stops and waits for the next round.
-WRITE_TIMEOUT_S = 10.0
+# How long one replayed write may take, in webhook budgets, before the replay waits for the next round.
+WRITE_BUDGETS = 2
 REPLAY_JOB_ID = "journal-replay"
 SWEEP_JOB_ID = "unfinished-calls-sweep"
 # How often calls whose final status never came are looked for (see call_log.sweep).
@@ -46,7 +46,9 @@ def replay_journal(rt: Runtime) -> Replayed:
         return Replayed(0, 0, rt.journal.backlog().pending)
     heal_sqlite_companions(rt.settings.database_url)
     actions = journey_actions(caller_hash_secret=rt.settings.caller_hash_secret)
-    sessions = make_session_factory(budgeted(rt.engine, WRITE_TIMEOUT_S))
+    timeout = rt.settings.database_budget_s * WRITE_BUDGETS
+    # Locks are waited for a little less than the timeout: a lock ends in its own error, not the gate's.
+    sessions = make_session_factory(budgeted(rt.engine, timeout * LOCK_SHARE))
 
     def apply(entry: Entry) -> None:
         if entry.kind != JOURNAL_KIND:
@@ -58,7 +60,7 @@ def replay_journal(rt: Runtime) -> Replayed:
                 apply_write(session, write, actions)
 
         try:
-            rt.gate.probe(make, timeout=WRITE_TIMEOUT_S)
+            rt.gate.probe(make, timeout=timeout)
         except DatabaseUnavailableError as unavailable:
             raise DatabaseStillUnavailableError(str(unavailable)) from unavailable
 

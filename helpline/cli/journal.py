@@ -23,7 +23,7 @@ def status() -> None:
     from helpline.app import build_runtime
 
     settings, config = settings_and_config()
-    rt = build_runtime(settings, config)
+    rt = build_runtime(settings, config, pooled=False)
     entries = rt.journal.entries()
     click.echo(f"Journal de secours : {rt.journal.directory}")
     if not entries:
@@ -49,7 +49,7 @@ def replay() -> None:
     from helpline.replay import replay_journal
 
     settings, config = settings_and_config()
-    rt = build_runtime(settings, config)
+    rt = build_runtime(settings, config, pooled=False)
     done = replay_journal(rt)
     click.echo(f"{done.written} enregistrement(s) recopié(s) dans la base de données.")
     if done.rejected:

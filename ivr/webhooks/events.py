@@ -68,6 +68,7 @@ def log_event(
     again: Callable[[Session, Call, CallEvent], object] | None = None,
     call_sid: str | None = None,
     database: bool = True,
+    share: float = 1.0,
 ) -> Applied | None:
     """Record an event of this request's call, update its summary and run `action`; never fails the call.
 
@@ -79,7 +80,9 @@ def log_event(
     `payload` can be decided in the same transaction, by a function of the session and the call: what it
     reads and what the action writes cannot be interleaved with a concurrent request (the rotation among
     equal associations relies on it). If it returns None, no event is logged and nothing is run.
-    With `database=False` the write goes straight to the journal (an answer that must not wait at all).
+    With `database=False` the write goes straight to the journal (an answer that must not wait at all);
+    `share` is the part of the request's remaining budget this write may take (the rest is kept for what
+    the request does if it fails).
     """
     call_sid = call_sid if call_sid is not None else request.form.get("CallSid", "")
     if not call_sid.startswith("CA") or len(call_sid) > 64:
@@ -121,7 +124,7 @@ def log_event(
     why = "straight to the journal"
     if database:
         try:
-            return rt.gate.run(make, timeout=budget_left(), access=Access.WRITE)
+            return rt.gate.run(make, timeout=budget_left() * share, access=Access.WRITE)
         except DatabaseUnavailableError as unavailable:
             why = str(unavailable)
         except Exception:

@@ -45,6 +45,10 @@ from ivr.webhooks.voicemail import ask_callback_number
 
 logger = logging.getLogger(__name__)
 
+# The part of a transfer's database budget the rotation's transaction may take: the rest is kept to read
+# the directory on its own if that transaction cannot be made (a busy database still routes the caller).
+ROTATION_SHARE = 0.6
+
 
 def transfer(step: Route | ToOperator, *, tried: tuple[int, ...] = ()) -> Response:
     """Ring the next association that can take the request, else the operators."""
@@ -117,7 +121,12 @@ def _ring_next_association(
         return _transfer_payload(state, plan.candidate.association_id)
 
     applied = log_event(
-        EventKind.TRANSFER, choose, action=JourneyAction.START_TRANSFER, args=_start_args(state), again=_again
+        EventKind.TRANSFER,
+        choose,
+        action=JourneyAction.START_TRANSFER,
+        args=_start_args(state),
+        again=_again,
+        share=ROTATION_SHARE,
     )
     if not decided:
         return _ring_without_rotation(rt, state, tried=tried)
