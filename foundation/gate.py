@@ -77,11 +77,12 @@ class DatabaseGate:
         other error is raised as it is. Work that timed out may still finish later: it must be idempotent.
         """
         self._admit(access)
-        return self._wait(work, timeout=timeout, access=access)
+        return self._wait(work, timeout=timeout, access=access, queue=True)
 
     def probe(self, work: Callable[[], T], *, timeout: float, access: Access = Access.WRITE) -> T:
-        """Like `run`, even while the gate is shut (a health check): a success opens the gate."""
-        return self._wait(work, timeout=timeout, access=access)
+        """Like `run`, even while the gate is shut and without queueing (a health check, a replay): a
+        success opens the gate."""
+        return self._wait(work, timeout=timeout, access=access, queue=False)
 
     def abandoned_work(self) -> int:
         """Work that timed out and is still running (held by a hung database): it may still finish.
@@ -112,12 +113,12 @@ class DatabaseGate:
                 raise DatabaseUnavailableError(f"the database failed recently ({access})")
             state.probing = True  # this request tries again; the others wait for its outcome
 
-    def _wait(self, work: Callable[[], T], *, timeout: float, access: Access) -> T:
+    def _wait(self, work: Callable[[], T], *, timeout: float, access: Access, queue: bool) -> T:
         if timeout <= 0:
             self._settle(access, ok=False, release_only=True)
             raise DatabaseUnavailableError("no database time left for this request")
         deadline = time.monotonic() + timeout
-        writer = self._writer if access == Access.WRITE else None
+        writer = self._writer if access == Access.WRITE and queue else None
 
         def one_at_a_time() -> T:
             assert writer is not None

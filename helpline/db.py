@@ -96,7 +96,9 @@ def make_engine(url: str, *, create: bool = False, pooled: bool = False, **optio
         # Kept connections are closed when the engine goes, not left to the garbage collector.
         weakref.finalize(engine, engine.pool.dispose)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5}, **options)
+    # No ping before each use (a round trip per request): a connection the server dropped fails its
+    # statement, the pool then opens new ones, and a webhook's write goes to the journal meanwhile.
+    engine = create_engine(url, pool_recycle=3600, connect_args={"connect_timeout": 5}, **options)
     event.listen(engine, "begin", _postgresql_begin)
     return engine
 
@@ -147,13 +149,17 @@ def _sqlite_begin(connection: Connection) -> None:
 
 def _postgresql_begin(connection: Connection) -> None:
     budget = connection.get_execution_options().get(BUDGET_OPTION)
-    if budget:
-        milliseconds = str(max(1, int(float(budget) * 1000)))
-        # One round trip; both end with the transaction.
+    milliseconds = str(max(1, int(float(budget) * 1000))) if budget else "0"  # 0: no limit
+    info = connection.connection.info
+    if info.get("timeouts_ms") != milliseconds:
+        # For the connection's session, not the transaction: a pooled connection pays this round trip
+        # only when it goes from a console session to a webhook's, or back.
         connection.exec_driver_sql(
-            "SELECT set_config('statement_timeout', %(ms)s, true), set_config('lock_timeout', %(ms)s, true)",
+            "SELECT set_config('statement_timeout', %(ms)s, false),"
+            " set_config('lock_timeout', %(ms)s, false)",
             {"ms": milliseconds},
         )
+        info["timeouts_ms"] = milliseconds
 
 
 def _sqlite_pragmas(dbapi_connection: Any) -> None:
