@@ -63,7 +63,11 @@ class DatabaseGate:
         With `one_writer` (SQLite, which takes one writer at a time), this process's writes queue here, in
         order, rather than in SQLite's busy handler, which sleeps longer and longer while it waits.
         """
-        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="database-gate")
+        # Reads have their own threads: they never wait behind writes queued for SQLite's one writer.
+        self._executors = {
+            access: ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"database-{access}")
+            for access in Access
+        }
         self._writer = threading.Lock() if one_writer else None
         self._pause_s = pause_s
         self._lock = threading.Lock()
@@ -129,7 +133,7 @@ class DatabaseGate:
             finally:
                 writer.release()
 
-        future = self._executor.submit(work if writer is None else one_at_a_time)
+        future = self._executors[access].submit(work if writer is None else one_at_a_time)
         try:
             result = future.result(timeout=timeout)
         except FutureTimeout:
@@ -166,4 +170,5 @@ class DatabaseGate:
 
     def shutdown(self) -> None:
         """Stop taking work (work in flight is abandoned, not awaited)."""
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        for executor in self._executors.values():
+            executor.shutdown(wait=False, cancel_futures=True)
