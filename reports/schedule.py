@@ -33,6 +33,7 @@ from reports.files import FORMATS, MAILED, collect_month, render_files, store_fi
 from reports.mailer import key_figures_text, report_message, send_message
 from reports.models import ReportRun, RunState
 from reports.months import shift_month
+from reports.rollup import store_report
 
 logger = logging.getLogger(__name__)
 
@@ -146,10 +147,16 @@ class MonthlyReportJob:
             return finish_run(session, run_id, now=self.clock(), files=files, sent_to=sent_to)
 
     def produce(self, month: str) -> tuple[list[str], list[str]]:
-        """Build the month's files, store them and e-mail them to the recipients: (paths, recipients)."""
+        """Build the month's files, store them and e-mail them to the recipients: (paths, recipients).
+
+        The month's key figures go into the monthly roll-up, for the trend of the reports that follow.
+        """
         reports = self.config.reports
         with self.sessions() as session:
             figures = collect_month(session, month, FORMATS, config=self.config, now=self.clock())
+        if figures.report is not None:
+            with transaction(self.sessions) as session:
+                store_report(session, figures.report, now=self.clock())
         files = render_files(figures, FORMATS)
         paths = store_files(files, Path(reports.output_dir) / month)
         if reports.recipients:

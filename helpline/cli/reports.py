@@ -15,17 +15,18 @@ from foundation.db import transaction
 from helpline.db import make_engine, make_session_factory
 from helpline.startup import fail, settings_and_config, with_database
 from reports.files import FORMATS, Format, collect_month, file_name, render_files, step_count
-from reports.months import month_of, parse_month, shift_month
+from reports.months import month_of, months_between, parse_month, shift_month
+from reports.rollup import store_report
 
 
-def _month(month: str | None, now: datetime, tz: ZoneInfo) -> str:
-    """The --month given, checked, or last month."""
+def _month(month: str | None, now: datetime, tz: ZoneInfo, *, option: str = "--month") -> str:
+    """The month given as `option`, checked, or last month."""
     if month is None:
         return shift_month(month_of(now, tz), -1)
     try:
         parse_month(month)
     except ValueError as exc:
-        fail(f"--month: {exc}")
+        fail(f"{option}: {exc}")
     return month
 
 
@@ -42,6 +43,8 @@ def report(ctx: click.Context, month: str | None, fmt: Format, output: Path | No
     """A month's demand report, as HTML, CSV, XLSX or open data.
 
     Example: helpline report --month 2026-10 --format xlsx --output octobre.xlsx
+
+    A month that is over also gets its key figures stored for the trend of later reports.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -51,11 +54,15 @@ def report(ctx: click.Context, month: str | None, fmt: Format, output: Path | No
     engine = make_engine(settings.database_url)
 
     def build() -> bytes:
+        sessions = make_session_factory(engine)
         with click.progressbar(length=step_count([fmt]), label=f"Rapport {month}", file=sys.stderr) as bar:
-            with make_session_factory(engine)() as session:
+            with sessions() as session:
                 figures = collect_month(
                     session, month, [fmt], config=config, now=now, on_step=lambda _step: bar.update(1)
                 )
+            if figures.report is not None:
+                with transaction(sessions) as session:
+                    store_report(session, figures.report, now=now)
             (built,) = render_files(figures, [fmt], on_step=lambda _step: bar.update(1))
             return built.content
 
@@ -95,6 +102,41 @@ def report_send(month: str | None) -> None:
         engine.dispose()
     where = Path(paths[0]).parent
     click.echo(f"Report {month}: {len(paths)} files stored in {where}, sent to {', '.join(sent_to)}.")
+
+
+@report.command("backfill")
+@click.option("--from", "first", help="The first month, as YYYY-MM (default: the month of the first call).")
+@click.option("--to", "last", help="The last month, as YYYY-MM (default: last month).")
+def report_backfill(first: str | None, last: str | None) -> None:
+    """Count past months from the calls into the roll-up that reports' 13-month trends read.
+
+    Run it once after upgrading, and for months whose calls changed after their report was built.
+    """
+    from call_log.models import Call
+    from reports.rollup import backfill
+
+    settings, config = settings_and_config()
+    now, tz = system_clock(), config.helpline.tz
+    last = _month(last, now, tz, option="--to")
+    first = None if first is None else _month(first, now, tz, option="--from")
+    engine = make_engine(settings.database_url)
+
+    def count() -> list[str]:
+        with transaction(make_session_factory(engine)) as session:
+            earliest = session.scalar(select(func.min(Call.started_at)))
+            if earliest is None:
+                return []
+            start = first or month_of(earliest, tz)
+            return backfill(session, months_between(start, last), tz, now=now)
+
+    try:
+        counted = with_database(count)
+    finally:
+        engine.dispose()
+    if not counted:
+        click.echo("Aucun mois terminé à compter : le journal des appels est vide sur cette période.")
+        return
+    click.echo(f"Chiffres mensuels recomptés : {len(counted)} mois, de {counted[0]} à {counted[-1]}.")
 
 
 @click.command("demo-data")
