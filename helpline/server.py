@@ -1,16 +1,22 @@
-"""The production server: gunicorn serving the app factory."""
+"""The production server: gunicorn serving the app factory, and the report catch-up once it is up."""
 
 from __future__ import annotations
 
 import dataclasses
+import logging
+import multiprocessing
 import secrets
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from foundation.clock import Clock, system_clock
 from foundation.config import Config
 from foundation.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 class HelplineServer(BaseApplication):  # type: ignore[misc]
@@ -32,6 +38,38 @@ class HelplineServer(BaseApplication):  # type: ignore[misc]
         return create_app(self.settings, config=self.helpline_config, start_jobs=True)
 
 
+def catch_up_report(settings: Settings, config: Config, clock: Clock = system_clock) -> None:
+    """Build the latest due month's report if it never ran (reports.schedule.MonthlyReportJob.catch_up)."""
+    from helpline.db import make_engine, make_session_factory
+    from reports.schedule import MonthlyReportJob
+
+    logging.basicConfig(level=logging.INFO, format="[catch-up] %(levelname)s %(message)s")
+    engine = make_engine(settings.database_url)
+    try:
+        MonthlyReportJob(make_session_factory(engine), config, clock, settings.smtp_password).catch_up()
+    except Exception:
+        # The cron job and the next start try again; the server itself is not concerned.
+        logger.exception("The monthly report catch-up failed.")
+    finally:
+        engine.dispose()
+
+
+def start_catch_up(settings: Settings, config: Config) -> BaseProcess | None:
+    """Start the report catch-up in a child process of its own (None when the schedule is off).
+
+    Called once gunicorn's workers are up: the 5 s of a month's report never delay a worker's first
+    calls, nor compete with them for a worker's interpreter. A fresh interpreter ("spawn"): the master
+    is not forked with whatever it holds. gunicorn's master reaps it like a worker.
+    """
+    if not config.reports.schedule_enabled:
+        return None
+    process = multiprocessing.get_context("spawn").Process(
+        target=catch_up_report, args=(settings, config), name="helpline-report-catch-up"
+    )
+    process.start()
+    return process
+
+
 def run(settings: Settings, config: Config, *, host: str, port: int, workers: int) -> None:
     """Serve until interrupted."""
     if settings.secret_key is None:
@@ -49,5 +87,6 @@ def run(settings: Settings, config: Config, *, host: str, port: int, workers: in
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
         "errorlog": "-",
         "loglevel": "info",
+        "when_ready": lambda _server: start_catch_up(settings, config),
     }
     HelplineServer(settings, config, options).run()

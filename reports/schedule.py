@@ -194,8 +194,8 @@ def cron_trigger(reports: Reports, tz: ZoneInfo) -> CronTrigger:
     return CronTrigger(day=reports.send_day, hour=at.hour, minute=at.minute, timezone=tz)
 
 
-def build_scheduler(job: MonthlyReportJob) -> BackgroundScheduler:
-    """A scheduler (not started) with the monthly job and, to run as soon as it starts, the catch-up."""
+def build_scheduler(job: MonthlyReportJob, *, catch_up: bool = True) -> BackgroundScheduler:
+    """A scheduler (not started) with the monthly job and, unless told not to, the catch-up at start."""
     scheduler = BackgroundScheduler(timezone=job.tz)
     scheduler.add_job(
         job.run_due,
@@ -206,7 +206,8 @@ def build_scheduler(job: MonthlyReportJob) -> BackgroundScheduler:
         # A server busy or restarting at send time still runs the job within the day.
         misfire_grace_time=int(timedelta(hours=12).total_seconds()),
     )
-    scheduler.add_job(job.catch_up, id=CATCH_UP_JOB_ID, max_instances=1)
+    if catch_up:
+        scheduler.add_job(job.catch_up, id=CATCH_UP_JOB_ID, max_instances=1)
     return scheduler
 
 
@@ -217,11 +218,11 @@ def start_scheduler(
     clock: Clock,
     smtp_password: str | None = None,
     instance: str | None = None,
+    catch_up: bool = True,
 ) -> BackgroundScheduler:
-    """Start the monthly report job in a background thread, with a catch-up run right away."""
-    scheduler = build_scheduler(
-        MonthlyReportJob(sessions, config, clock, smtp_password, instance or instance_name())
-    )
+    """Start the monthly report job in a background thread, with a catch-up run right away if `catch_up`."""
+    job = MonthlyReportJob(sessions, config, clock, smtp_password, instance or instance_name())
+    scheduler = build_scheduler(job, catch_up=catch_up)
     scheduler.start()
     reports = config.reports
     logger.info("Monthly report scheduled: day %s of each month at %s.", reports.send_day, reports.send_time)

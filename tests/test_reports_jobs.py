@@ -18,11 +18,13 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from foundation.clock import system_clock
 from foundation.config import Config, Reports, Smtp
 from foundation.db import transaction
 from foundation.settings import Settings
 from helpline.app import create_app
 from helpline.db import make_engine, make_session_factory
+from helpline.server import start_catch_up
 from reports.mailer import MailError, report_message, send_message
 from reports.models import ReportRun
 from reports.schedule import (
@@ -271,6 +273,8 @@ def test_the_app_starts_the_scheduler_only_when_asked(
     try:
         assert schedulers[:2] == [None, None]
         assert schedulers[2].running
+        # The server catches up once, in a child process (helpline/server.py), not in each worker.
+        assert schedulers[2].get_job(CATCH_UP_JOB_ID) is None
         # The cron trigger runs on the real clock: the next 1st of a month, 07:00 in Paris.
         next_run = schedulers[2].get_job(JOB_ID).next_run_time.astimezone(PARIS)
         assert (next_run.day, next_run.hour, next_run.minute) == (1, 7, 0)
@@ -298,3 +302,19 @@ def test_claims_are_one_row_per_month(sessions: sessionmaker[Session]) -> None:
         assert claim_run(session, "2026-10", now=NOVEMBER_3, claimed_by="a") is not None
         assert claim_run(session, "2026-10", now=NOVEMBER_3, claimed_by="b") is None
         assert session.scalar(select(func.count()).select_from(ReportRun)) == 1
+
+
+def test_the_server_catches_up_once_in_a_child_process(
+    october: sessionmaker[Session], settings: Settings, example_config: Config, tmp_path: Path
+) -> None:
+    """Once gunicorn is up, a process of its own builds the missed month; off with the schedule."""
+    config = example_config.model_copy(update={"reports": Reports(output_dir=str(tmp_path / "reports"))})
+    process = start_catch_up(settings, config)
+    assert process is not None
+    process.join(timeout=120)
+    assert process.exitcode == 0
+    month = due_month(system_clock(), config.reports, PARIS)
+    assert runs(october) == [(month, "done", 1)]
+    assert (tmp_path / "reports" / month / f"demande-{month}.html").exists()
+    disabled = config.model_copy(update={"reports": Reports(schedule_enabled=False)})
+    assert start_catch_up(settings, disabled) is None
