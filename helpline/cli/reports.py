@@ -5,18 +5,16 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import func, select
 
-from foundation.clock import system_clock
-from foundation.db import transaction
-from helpline.db import make_engine, make_session_factory
-from helpline.startup import fail, settings_and_config, with_database
-from reports.files import FORMATS, Format, collect_month, file_name, render_files, step_count
+from helpline.startup import LazyChoice, fail, settings_and_config, with_database
 from reports.months import month_of, months_between, parse_month, shift_month
-from reports.rollup import store_report
+
+if TYPE_CHECKING:
+    from reports.files import Format
 
 
 def _month(month: str | None, now: datetime, tz: ZoneInfo, *, option: str = "--month") -> str:
@@ -32,7 +30,7 @@ def _month(month: str | None, now: datetime, tz: ZoneInfo, *, option: str = "--m
 
 @click.group(invoke_without_command=True)
 @click.option("--month", help="The month, as YYYY-MM, in the helpline's timezone (default: last month).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True)
+@click.option("--format", "fmt", type=LazyChoice("reports.files:FORMATS"), default="html", show_default=True)
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -48,6 +46,12 @@ def report(ctx: click.Context, month: str | None, fmt: Format, output: Path | No
     """
     if ctx.invoked_subcommand is not None:
         return
+    from foundation.clock import system_clock
+    from foundation.db import transaction
+    from helpline.db import make_engine, make_session_factory
+    from reports.files import collect_month, file_name, render_files, step_count
+    from reports.rollup import store_report
+
     settings, config = settings_and_config()
     now = system_clock()
     month = _month(month, now, config.helpline.tz)
@@ -85,6 +89,8 @@ def report(ctx: click.Context, month: str | None, fmt: Format, output: Path | No
 @click.option("--month", help="The month, as YYYY-MM, in the helpline's timezone (default: last month).")
 def report_send(month: str | None) -> None:
     """Build a month's report now, store it in reports.output_dir and e-mail it to reports.recipients."""
+    from foundation.clock import system_clock
+    from helpline.db import make_engine, make_session_factory
     from reports.mailer import MailError
     from reports.schedule import MonthlyReportJob
 
@@ -112,7 +118,12 @@ def report_backfill(first: str | None, last: str | None) -> None:
 
     Run it once after upgrading, and for months whose calls changed after their report was built.
     """
+    from sqlalchemy import func, select
+
     from call_log.models import Call
+    from foundation.clock import system_clock
+    from foundation.db import transaction
+    from helpline.db import make_engine, make_session_factory
     from reports.rollup import backfill
 
     settings, config = settings_and_config()
@@ -147,7 +158,12 @@ def report_backfill(first: str | None, last: str | None) -> None:
 @click.option("--seed", type=int, help="Same seed, same calls.")
 def demo_data(calls: int, months: int, seed: int | None) -> None:
     """Add realistic synthetic calls over the last whole months, to try the reports."""
+    from sqlalchemy import func, select
+
     from directory.models import Commune
+    from foundation.clock import system_clock
+    from foundation.db import transaction
+    from helpline.db import make_engine, make_session_factory
     from reports import demo
 
     settings, config = settings_and_config()
