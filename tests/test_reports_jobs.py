@@ -8,6 +8,7 @@ import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, time, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -309,12 +310,34 @@ def test_the_server_catches_up_once_in_a_child_process(
 ) -> None:
     """Once gunicorn is up, a process of its own builds the missed month; off with the schedule."""
     config = example_config.model_copy(update={"reports": Reports(output_dir=str(tmp_path / "reports"))})
-    process = start_catch_up(settings, config)
-    assert process is not None
-    process.join(timeout=120)
+    # The server's health page, answering 503 as it does while the database is unreachable: an answer.
+    health = HTTPServer(("127.0.0.1", 0), _Unavailable)
+    health.asked = False  # type: ignore[attr-defined]
+    threading.Thread(target=health.serve_forever, daemon=True).start()
+    try:
+        process = start_catch_up(settings, config, ready_url=f"http://127.0.0.1:{health.server_port}/health")
+        assert process is not None
+        process.join(timeout=120)
+    finally:
+        health.shutdown()
+        health.server_close()
+    assert health.asked
     assert process.exitcode == 0
     month = due_month(system_clock(), config.reports, PARIS)
     assert runs(october) == [(month, "done", 1)]
     assert (tmp_path / "reports" / month / f"demande-{month}.html").exists()
     disabled = config.model_copy(update={"reports": Reports(schedule_enabled=False)})
     assert start_catch_up(settings, disabled) is None
+
+
+class _Unavailable(BaseHTTPRequestHandler):
+    """Answers 503 to every request, and notes that it was asked."""
+
+    def do_GET(self) -> None:
+        """Answer 503."""
+        self.server.asked = True  # type: ignore[attr-defined]
+        self.send_response(503)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep the test output quiet."""
