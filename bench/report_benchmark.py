@@ -6,9 +6,12 @@
 
 The calls come from the demo generator (`helpline demo-data`), inserted in bulk (COPY on PostgreSQL), then
 ANALYZEd (and VACUUMed on PostgreSQL, as autovacuum would). The report is the last of the 12 months, so its
-13-month trend reads every call. "Hand-written SQL" computes the same figures with the same query shapes,
-written as SQL text and run on the raw driver cursor: what the database needs, without our query building,
-result handling and table assembly. Target: report < 2 s and < 1.5x that.
+13-month trend covers every call: the months before it are counted into the roll-up first, as
+`helpline report backfill` (then the monthly job) does. The baseline (bench/report_baseline.py) counts the
+same figures from the calls with the fewest, most direct statements, run on the raw driver cursor; the run
+checks that its counts equal the report's, table by table. Report, baseline and the report without its
+roll-up run in turn in each round, so they share the machine's load, printed beside them.
+Target: report < 2 s and < 1.5x the baseline.
 PostgreSQL runs in a throwaway schema of HELPLINE_TEST_DATABASE_URL (default: the local server's "test").
 """
 
@@ -16,22 +19,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, create_engine, func, make_url, select, text
+from report_baseline import differences, figures_of_report, fold, run_baseline  # bench/, beside this file
+from sqlalchemy import Engine, create_engine, delete, func, make_url, select, text
 
-from call_log.codes import ANSWERED, NOT_ANSWERED
 from call_log.models import Call
 from call_log.periods import month_bounds
 from foundation.config import Config
@@ -43,8 +44,10 @@ from helpline.migrate import upgrade_database
 from reports.aggregate import build_report
 from reports.demo import DemoDirectory, DemoGenerator, insert_batch, next_ids, reset_sequences
 from reports.files import MAILED, collect_month, render_files
+from reports.models import MonthRollup
 from reports.months import months_between, shift_month
-from reports.volumes import TREND_MONTHS
+from reports.rollup import backfill
+from reports.tables import MonthlyDemandReport
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRESQL_URL = os.environ.get(
@@ -56,25 +59,15 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def fill(engine: Engine, config: Config, calls: int) -> None:
-    """Migrate, then add `calls` demo calls over the 12 months before NOW (skipped if already there)."""
+    """Migrate, add `calls` demo calls over the 12 months before NOW (unless there), gather statistics."""
     upgrade_database(engine, config)
     sessions = make_session_factory(engine)
     with sessions() as session:
         present = session.scalar(select(func.count()).select_from(Call)) or 0
     if present >= calls:
         print(f"  {present:,} calls already there")
-        return
-    months = [shift_month("2026-11", -offset) for offset in range(MONTHS, 0, -1)]
-    started = time.perf_counter()
-    with transaction(sessions) as session:
-        directory = DemoDirectory.load(session, at=datetime(2026, 11, 17, 9, 0, tzinfo=UTC), tz=PARIS)
-        connection = session.connection()
-        generator = DemoGenerator(
-            directory, hours=config.hours, tz=PARIS, now=NOW, seed=1001, first_ids=next_ids(connection)
-        )
-        for batch in generator.batches(months, calls - present, size=50_000):
-            insert_batch(connection, batch)
-        reset_sequences(connection)
+    else:
+        _insert(engine, config, calls - present)
     # Fresh statistics, as autovacuum would gather after such a load (VACUUM also lets PostgreSQL answer
     # from the covering indexes alone).
     if engine.dialect.name == "postgresql":
@@ -84,148 +77,51 @@ def fill(engine: Engine, config: Config, calls: int) -> None:
         with engine.connect() as connection:
             connection.execute(text("ANALYZE"))
             connection.commit()
-    print(f"  generated and inserted {calls - present:,} calls in {time.perf_counter() - started:.1f} s")
 
 
-# --- the same figures, written by hand ---------------------------------------------------------------
-
-
-def hand_written(dialect: str, month: str) -> list[tuple[str, dict[str, Any]]]:
-    """SQL statements (with :name parameters) computing what `build_report` computes, the same way."""
-    start, end = month_bounds(month, PARIS)
-    months = months_between(shift_month(month, -(TREND_MONTHS - 1)), month)
-    compared = (month, shift_month(month, -1), shift_month(month, -12))
-    params: dict[str, Any] = {"s": start, "e": end}
-    for index, name in enumerate(months):
-        params[f"s{index}"], params[f"e{index}"] = month_bounds(name, PARIS)
-    answered = ", ".join(f"'{o}'" for o in ANSWERED)
-    not_answered = ", ".join(f"'{o}'" for o in NOT_ANSWERED)
-    month_calls = "started_at >= :s AND started_at < :e"
-    month_c = "c.started_at >= :s AND c.started_at < :e"
-    if dialect == "sqlite":
-        within_24h = "julianday(r.contacted_at) - julianday(r.created_at) <= 1.0"
-        hour = "strftime('%Y-%m-%d %H', started_at)"
-    else:
-        within_24h = "r.contacted_at - r.created_at <= interval '24 hours'"
-        hour = "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')"
-    zone = "CASE WHEN in_territory THEN 'territory' WHEN NOT in_territory THEN 'outside' ELSE 'unknown' END"
-    top = "coalesce(sc.parent_code, c.category_code)"
-
-    def each(template: str, names: Sequence[str]) -> str:
-        return " UNION ALL ".join(
-            template.format(
-                month=name,
-                range=f"started_at >= :s{months.index(name)} AND started_at < :e{months.index(name)}",
-            )
-            for name in names
+def _insert(engine: Engine, config: Config, calls: int) -> None:
+    """Generate and insert `calls` demo calls."""
+    sessions = make_session_factory(engine)
+    months = [shift_month("2026-11", -offset) for offset in range(MONTHS, 0, -1)]
+    started = time.perf_counter()
+    with transaction(sessions) as session:
+        directory = DemoDirectory.load(session, at=datetime(2026, 11, 17, 9, 0, tzinfo=UTC), tz=PARIS)
+        connection = session.connection()
+        generator = DemoGenerator(
+            directory, hours=config.hours, tz=PARIS, now=NOW, seed=1001, first_ids=next_ids(connection)
         )
-
-    statements = [
-        each(
-            f"""SELECT '{{month}}', count(*), sum(CASE WHEN outcome IN ({answered}) THEN 1 ELSE 0 END),
-                sum(CASE WHEN outcome = 'unmet' THEN 1 ELSE 0 END),
-                sum(CASE WHEN outcome IN ({not_answered}) THEN 1 ELSE 0 END),
-                sum(CASE WHEN after_hours THEN 1 ELSE 0 END) FROM call WHERE {{range}}""",
-            months,
-        ),
-        each("SELECT '{month}', count(DISTINCT caller_key) FROM call WHERE {range}", compared),
-        each(
-            """SELECT '{month}', count(*) FROM call
-               WHERE {range} AND EXISTS (SELECT 1 FROM referral r WHERE r.call_id = call.id)""",
-            compared,
-        ),
-        f"SELECT category_code, count(*) FROM call WHERE {month_calls} GROUP BY category_code",
-        f"""SELECT {zone}, CASE WHEN in_territory THEN commune_insee END,
-                CASE WHEN NOT in_territory THEN departement END, count(*)
-            FROM call WHERE {month_calls} GROUP BY 1, 2, 3""",
-        f"""SELECT {zone}, beneficiary, outcome, after_hours, count(*)
-            FROM call WHERE {month_calls} GROUP BY 1, 2, 3, 4""",
-        f"SELECT heard_from, count(*) FROM call WHERE {month_calls} GROUP BY heard_from",
-        f"SELECT {hour}, count(*) FROM call WHERE {month_calls} GROUP BY 1",
-        f"""SELECT count(*), count(t), sum(CASE WHEN t = 1 THEN 1 ELSE 0 END),
-                sum(CASE WHEN t = 1 AND r IS NOT NULL THEN 1 ELSE 0 END),
-                sum(CASE WHEN t = 1 AND r >= 2 THEN 1 ELSE 0 END),
-                sum(CASE WHEN t = 1 AND r = 3 THEN 1 ELSE 0 END)
-            FROM (SELECT
-                    (SELECT max(CASE WHEN ta.result = 'completed' THEN 1 ELSE 0 END)
-                     FROM transfer_attempt ta WHERE ta.call_id = c.id) AS t,
-                    (SELECT max(CASE WHEN {within_24h} THEN 1 ELSE 0 END) * 2
-                            + max(CASE WHEN r.quote_sent_at IS NOT NULL THEN 1 ELSE 0 END)
-                     FROM referral r WHERE r.call_id = c.id) AS r
-                  FROM call c WHERE c.channel = 'ivr' AND {month_c} LIMIT -1 OFFSET 0) AS per_call""",
-        f"""SELECT CASE WHEN c.outcome = 'unmet' THEN 'no_association' ELSE 'not_answered' END,
-                {top}, count(*)
-            FROM call c LEFT JOIN service_category sc ON sc.code = c.category_code
-            WHERE {month_c} AND c.outcome IN ('unmet', {not_answered})
-            GROUP BY 1, 2""",
-        f"""SELECT {top}, c.in_territory,
-                CASE WHEN c.in_territory THEN c.commune_insee ELSE c.departement END, count(*)
-            FROM call c LEFT JOIN service_category sc ON sc.code = c.category_code
-            WHERE {month_c} AND c.outcome = 'unmet' GROUP BY 1, 2, 3""",
-        f"""SELECT ta.target, ta.association_id, count(*),
-                sum(CASE WHEN ta.result = 'completed' THEN 1 ELSE 0 END)
-            FROM transfer_attempt ta JOIN call c ON c.id = ta.call_id
-            WHERE {month_c} GROUP BY 1, 2""",
-        f"""SELECT r.association_id, count(*), sum(CASE WHEN {within_24h} THEN 1 ELSE 0 END),
-                sum(CASE WHEN r.quote_sent_at IS NOT NULL THEN 1 ELSE 0 END)
-            FROM referral r JOIN call c ON c.id = r.call_id
-            WHERE {month_c} GROUP BY 1""",
-    ]
-    if dialect != "sqlite":
-        statements = [statement.replace("LIMIT -1 OFFSET 0", "OFFSET 0") for statement in statements]
-    return [(statement, params) for statement in statements]
+        for batch in generator.batches(months, calls, size=50_000):
+            insert_batch(connection, batch)
+        reset_sequences(connection)
+    print(f"  generated and inserted {calls:,} calls in {time.perf_counter() - started:.1f} s")
 
 
-def run_raw(engine: Engine, statements: list[tuple[str, dict[str, Any]]]) -> int:
-    """Run the statements on the driver's own cursor; returns how many rows came back."""
-    rows = 0
-    with engine.connect() as connection:
-        raw = connection.connection.driver_connection
-        assert raw is not None
-        cursor = raw.cursor()
-        if engine.dialect.name == "postgresql":
-            cursor.execute("SET jit = off")  # as the report does
-        for statement, params in statements:
-            if engine.dialect.name == "sqlite":
-                # SQLite keeps datetimes as text, in SQLAlchemy's format.
-                values = {k: v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") for k, v in params.items()}
-                cursor.execute(statement, values)
-            else:
-                cursor.execute(re.sub(r":(\w+)", r"%(\1)s", statement), params)
-            rows += len(cursor.fetchall())
-        cursor.close()
-    return rows
+def timed(contenders: dict[str, Callable[[], object]], repeat: int) -> dict[str, tuple[float, float]]:
+    """(median, best) seconds of each contender over `repeat` rounds, after one warm-up round.
 
-
-def timed(action: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """(median, best) seconds of `repeat` runs, after one warm-up run."""
-    action()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
+    Each round runs every contender once, in turn, so that they share the machine's load.
+    """
+    for action in contenders.values():
         action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), min(times)
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(repeat):
+        for name, action in contenders.items():
+            started = time.perf_counter()
+            action()
+            times[name].append(time.perf_counter() - started)
+    return {name: (statistics.median(values), min(values)) for name, values in times.items()}
 
 
-def one_group_by(engine: Engine, month: str) -> Callable[[], object]:
-    """The reference query most people would write: calls of the month by category and commune."""
-    start, end = month_bounds(month, PARIS)
-    query = (
-        select(Call.category_code, Call.commune_insee, func.count())
-        .where(Call.started_at >= start, Call.started_at < end)
-        .group_by(Call.category_code, Call.commune_insee)
-    )
-
-    def run() -> object:
-        with engine.connect() as connection:
-            return connection.execute(query).all()
-
-    return run
+def backfill_months(engine: Engine, tz: ZoneInfo) -> float:
+    """Count the months before the report's into the roll-up, as `helpline report backfill` does: seconds."""
+    started = time.perf_counter()
+    with transaction(make_session_factory(engine)) as session:
+        backfill(session, months_between("2025-10", "2026-09"), tz, now=NOW)
+    return time.perf_counter() - started
 
 
-def measure(name: str, engine: Engine, config: Config, calls: int, repeat: int) -> None:
-    """Fill the database, then print the timings of the report and of the hand-written SQL."""
+def measure(name: str, engine: Engine, config: Config, calls: int, repeat: int) -> bool:
+    """Fill the database, then time the report beside the independent baseline; whether the target is met."""
     print(f"{name}:")
     fill(engine, config, calls)
     month = "2026-10"
@@ -233,9 +129,16 @@ def measure(name: str, engine: Engine, config: Config, calls: int, repeat: int) 
     start, end = month_bounds(month, PARIS)
     with sessions() as session:
         in_month = session.scalar(select(func.count()).where(Call.started_at >= start, Call.started_at < end))
+    print(f"  roll-up of the 12 months before {month} counted in {backfill_months(engine, PARIS):.2f} s")
 
-    def report() -> object:
+    def report() -> MonthlyDemandReport:
         with sessions() as session:
+            return build_report(session, month, tz=PARIS, helpline_name="bench", now=NOW)
+
+    def report_without_rollup() -> object:
+        # As on a database never backfilled: every month counted from the calls (rolled back after).
+        with sessions() as session:
+            session.execute(delete(MonthRollup))
             return build_report(session, month, tz=PARIS, helpline_name="bench", now=NOW)
 
     def files() -> object:
@@ -243,20 +146,43 @@ def measure(name: str, engine: Engine, config: Config, calls: int, repeat: int) 
             figures = collect_month(session, month, MAILED, config=config, now=NOW)
         return render_files(figures, MAILED)
 
-    statements = hand_written(engine.dialect.name, month)
-    report_median, report_best = timed(report, repeat)
-    raw_median, raw_best = timed(lambda: run_raw(engine, statements), repeat)
-    single_median, _ = timed(one_group_by(engine, month), repeat)
-    files_median, _ = timed(files, 1)
-    ratio = report_median / raw_median
-    print(f"  month {month}: {in_month:,} calls; the trend reads 13 months")
-    print(f"  build_report (aggregation)        median {report_median:6.3f} s  best {report_best:6.3f} s")
-    print(f"  hand-written SQL, same figures    median {raw_median:6.3f} s  best {raw_best:6.3f} s")
-    print(f"  ratio report / hand-written       {ratio:6.2f}x   (target < 1.5x, report < 2 s)")
-    print(f"  one GROUP BY category x commune   median {single_median:6.3f} s  (for scale)")
-    print(f"  report + HTML, CSV, XLSX files    {files_median:6.3f} s  (charts and workbook included)")
-    verdict = "OK" if report_median < 2 and ratio < 1.5 else "MISSED"
-    print(f"  {verdict}")
+    load_before = os.getloadavg()
+    times = timed(
+        {
+            "report": report,
+            "baseline": lambda: run_baseline(engine, month, PARIS),
+            "cold": report_without_rollup,
+        },
+        repeat,
+    )
+    load_after = os.getloadavg()
+    baseline_figures = fold(run_baseline(engine, month, PARIS), month, PARIS)
+    wrong = differences(figures_of_report(report()), baseline_figures)
+    files_seconds = timed({"files": files}, 1)["files"][0]
+    (report_median, report_best), (raw_median, raw_best) = times["report"], times["baseline"]
+    cold_median, cold_best = times["cold"]
+    ratio, cold_ratio = report_median / raw_median, cold_median / raw_median
+    loads = f"load average {_load(load_before)} before, {_load(load_after)} after"
+    print(f"  month {month}: {in_month:,} calls; {loads}")
+    print(
+        f"  build_report, trend from the roll-up   median {report_median:6.3f} s  best {report_best:6.3f} s"
+    )
+    print(f"  build_report without roll-up (cold)    median {cold_median:6.3f} s  best {cold_best:6.3f} s")
+    print(f"  independent SQL baseline, 7 statements median {raw_median:6.3f} s  best {raw_best:6.3f} s")
+    print(f"  ratio report / baseline                {ratio:6.2f}x  (cold {cold_ratio:.2f}x; target < 1.5x)")
+    print(f"  report + HTML, CSV, XLSX files         {files_seconds:6.3f} s  (charts and workbook included)")
+    if wrong:
+        print(f"  the baseline and the report DIFFER in {len(wrong)} counts:", *wrong[:20], sep="\n    ")
+    else:
+        compared = sum(len(rows) for rows in baseline_figures.values())
+        print(f"  same figures: the baseline's {compared} rows of counts equal the report's")
+    met = report_median < 2 and ratio < 1.5 and not wrong
+    print(f"  {'OK' if met else 'MISSED'}")
+    return met
+
+
+def _load(load: tuple[float, float, float]) -> str:
+    return " ".join(f"{value:.2f}" for value in load)
 
 
 @contextmanager

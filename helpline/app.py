@@ -79,8 +79,14 @@ def create_app(
     if start_jobs and config.reports.schedule_enabled and not app.testing:
         from reports.schedule import start_scheduler
 
+        # The missed month's catch-up runs once per server, in a child process, once the server is up
+        # (helpline/server.py): not in every worker, while it should be answering calls.
         app.extensions["reports.scheduler"] = start_scheduler(
-            app.extensions["helpline"].sessions, config, clock=clock, smtp_password=settings.smtp_password
+            app.extensions["helpline"].sessions,
+            config,
+            clock=clock,
+            smtp_password=settings.smtp_password,
+            catch_up=False,
         )
 
     if start_jobs and not app.testing:

@@ -2,22 +2,45 @@
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Session
 
-from foundation.config import Config
-from foundation.settings import Settings, SettingsError
-from helpline.config import ConfigError
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from foundation.config import Config
+    from foundation.settings import Settings
+
+# The commands import the domain packages (SQLAlchemy, pydantic, ...) when they run, not when `helpline`
+# starts: `helpline --help` and every command's start do not pay for the others' imports.
 
 T = TypeVar("T")
+
+
+class LazyChoice(click.Choice):  # type: ignore[type-arg]
+    """A click.Choice over the values of `module:attribute`, imported the first time they are needed."""
+
+    def __init__(self, source: str, *, extra: Sequence[str] = ()) -> None:
+        """Remember where the values are; click reads them when it checks or shows the option."""
+        self.source, self.extra = source, tuple(extra)
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[Any, ...]:
+        """The values, read from their module."""
+        module, name = self.source.split(":")
+        return (*getattr(importlib.import_module(module), name), *self.extra)
+
+    @choices.setter
+    def choices(self, _value: Any) -> None:
+        # click.Choice.__init__ sets the values; ours are read from their module instead.
+        pass
 
 
 def fail(message: str) -> NoReturn:
@@ -28,7 +51,9 @@ def fail(message: str) -> NoReturn:
 
 def settings_and_config() -> tuple[Settings, Config]:
     """Settings from the environment and the validated config.yaml; exits with the error otherwise."""
+    from foundation.settings import Settings, SettingsError
     from helpline.app import load_helpline_config
+    from helpline.config import ConfigError
 
     try:
         settings = Settings.from_env()
@@ -39,6 +64,8 @@ def settings_and_config() -> tuple[Settings, Config]:
 
 def first_admin_hint(engine: Engine) -> str | None:
     """How to create the console's first administrator, while there is none."""
+    from sqlalchemy.orm import Session
+
     from console.accounts import has_active_admin
 
     with Session(engine) as session:
@@ -54,6 +81,8 @@ def first_admin_hint(engine: Engine) -> str | None:
 
 def with_database(action: Callable[[], T]) -> T:
     """Run `action`, turning a missing or unreachable database into a message that says what to do."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     try:
         return action()
     except (OperationalError, ProgrammingError) as exc:

@@ -4,27 +4,22 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from call_log.codes import ANSWERED, LEFT_MESSAGE, NOT_ANSWERED, Beneficiary, Channel, DialResult, Outcome
-from call_log.models import Call, Referral, TransferAttempt
-from reports.observatory import Zone, territory_beneficiary, zone_of
-from reports.period import ReportPeriod, count_if, grouped_counts, within_24h
+from call_log.codes import ANSWERED, LEFT_MESSAGE, NOT_ANSWERED, Beneficiary, Outcome
+from reports.month import FUNNEL_STAGES, MonthCalls
+from reports.observatory import Zone, territory_beneficiary
+from reports.period import ReportPeriod
 from reports.tables import Column, ReportTable, code_column, dimension, share, table
 
 
-def profile(session: Session, period: ReportPeriod) -> list[ReportTable]:
+def profile(session: Session, period: ReportPeriod, month: MonthCalls) -> list[ReportTable]:
     """Territory crossed with beneficiary, how calls ended, and the month's rates: one GROUP BY for all.
 
     The crossing is the observatory's table; reading it from the same GROUP BY as the outcomes saves
     the month's calls a second pass.
     """
-    query = select(
-        zone_of(Call.in_territory).label("zone"), Call.beneficiary, Call.outcome, Call.after_hours
-    ).where(period.calls())
-    # A few hundred groups at most (3 zones x 5 beneficiaries x 10 outcomes x 2), folded below.
-    groups = grouped_counts(session, query.subquery())
+    groups = month.groups
     total = sum(calls for *_, calls in groups)
     by_place: Counter[tuple[str, str | None]] = Counter()
     by_outcome: Counter[str | None] = Counter()
@@ -96,49 +91,18 @@ def profile(session: Session, period: ReportPeriod) -> list[ReportTable]:
     ]
 
 
-def funnel(session: Session, period: ReportPeriod) -> list[ReportTable]:
+def funnel(session: Session, period: ReportPeriod, month: MonthCalls) -> list[ReportTable]:
     """From the menu to the quote: each stage counts the calls that passed it and every stage before."""
-    answered = (
-        select(func.max(case((TransferAttempt.result == DialResult.COMPLETED, 1), else_=0)))
-        .where(TransferAttempt.call_id == Call.id)
-        .scalar_subquery()
+    labels = (
+        "Appels arrivés au menu",
+        "Transfert tenté",
+        "Transfert décroché",
+        "Orienté vers une association",
+        "Recontacté par l'association sous 24 h",
+        "Devis envoyé",
     )
-    contacted = case((within_24h(Referral.contacted_at, Referral.created_at, period.dialect), 1), else_=0)
-    quoted = case((Referral.quote_sent_at.is_not(None), 1), else_=0)
-    # Per call, looked up in the covering indexes: None without transfer, else 1 if one was answered;
-    # None without referral, else 2 if one was contacted within 24 h, plus 1 if one got a quote.
-    followed = (
-        select(func.max(contacted) * 2 + func.max(quoted))
-        .where(Referral.call_id == Call.id)
-        .scalar_subquery()
-    )
-    per_call = (
-        select(answered.label("answered"), followed.label("followed"))
-        .where(period.calls(), Call.channel == Channel.IVR)
-        # OFFSET keeps PostgreSQL from inlining the subquery, which would look each call up once per use.
-        .offset(0)
-        .subquery()
-    )
-    t, r = per_call.c.answered, per_call.c.followed
-    figures = session.execute(
-        select(
-            func.count(),
-            func.count(t),
-            count_if(t == 1),
-            count_if(and_(t == 1, r.is_not(None))),
-            count_if(and_(t == 1, r >= 2)),
-            count_if(and_(t == 1, r == 3)),
-        )
-    ).one()
-    stages = [
-        ("menu", "Appels arrivés au menu"),
-        ("transfer_attempted", "Transfert tenté"),
-        ("answered", "Transfert décroché"),
-        ("referred", "Orienté vers une association"),
-        ("contacted_24h", "Recontacté par l'association sous 24 h"),
-        ("quote", "Devis envoyé"),
-    ]
-    counts = [int(value or 0) for value in figures]
+    stages = list(zip(FUNNEL_STAGES, labels, strict=True))
+    counts = month.funnel
     rows = [
         (code, label, counts[i], share(counts[i], counts[0]), share(counts[i], counts[i - 1]) if i else None)
         for i, (code, label) in enumerate(stages)

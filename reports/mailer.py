@@ -11,8 +11,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 from foundation.config import Smtp
 from reports.files import ReportFile
 from reports.months import month_title
-from reports.render_html import format_value
-from reports.tables import MonthlyDemandReport
+from reports.tables import MonthlyDemandReport, format_value
 
 
 class MailError(Exception):

@@ -1,4 +1,5 @@
-"""Tables of the reports package: one row per monthly report run, the claim that makes it happen once."""
+"""Tables of the reports package: the monthly report runs (the claim that makes each happen once), and the
+monthly roll-up that the 13-month trend reads."""
 
 from __future__ import annotations
 
@@ -42,6 +43,29 @@ class ReportRun(Base):
         return f"<ReportRun {self.month} {self.status}>"
 
 
+class MonthRollup(Base):
+    """A month's key figures as its report counted them, for the trend of the reports that follow.
+
+    Rewritten each time the month's report is built once the month is over (the monthly job, `helpline
+    report`, `helpline report send`) and by `helpline report backfill`; see reports/rollup.py.
+    """
+
+    __tablename__ = "report_month_rollup"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer)
+    distinct_callers: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer)
+    referred: Mapped[int] = mapped_column(Integer)
+    unmet: Mapped[int] = mapped_column(Integer)
+    not_answered: Mapped[int] = mapped_column(Integer)
+    after_hours: Mapped[int] = mapped_column(Integer)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<MonthRollup {self.month} {self.calls} calls>"
+
+
 # Covering indexes for the report's GROUP BY queries: a month of calls, and the transfers and referrals of
 # each call, are read from these alone, without visiting the tables' rows (see bench/report_benchmark.py).
 REPORT_INDEXES = (
@@ -58,6 +82,9 @@ REPORT_INDEXES = (
         Call.after_hours,
         Call.channel,
         Call.caller_key,
+        # The id last: PostgreSQL joins the month's calls to their transfers and referrals from the index
+        # alone (SQLite's indexes hold the rowid anyway).
+        Call.id,
     ),
     Index(
         "ix_transfer_attempt_report",

@@ -10,25 +10,7 @@ from markupsafe import Markup
 from foundation.config import DAY_NAMES_FR
 from reports import charts
 from reports.months import month_title
-from reports.tables import Column, MonthlyDemandReport, Value
-
-NARROW_SPACE = "\u202f"
-
-
-def format_value(value: Value, column: Column) -> str:
-    """A cell as French readers write it: 1 234, 12,5 %, +3,0 %, and a dash for what is undefined."""
-    if value is None:
-        return "—"
-    if column.kind == "dimension":
-        return str(value)
-    if column.kind in ("share", "change") and isinstance(value, float | int):
-        text = f"{abs(value) * 100:.1f}".replace(".", ",") + f"{NARROW_SPACE}%"
-        if column.kind == "change":
-            return ("+" if value > 0 else "−" if value < 0 else "") + text
-        return text
-    if isinstance(value, int):
-        return f"{value:,}".replace(",", NARROW_SPACE)
-    return str(value)
+from reports.tables import MonthlyDemandReport, format_value
 
 
 def _environment() -> Environment:

@@ -33,6 +33,7 @@ from reports.files import FORMATS, MAILED, collect_month, render_files, store_fi
 from reports.mailer import key_figures_text, report_message, send_message
 from reports.models import ReportRun, RunState
 from reports.months import shift_month
+from reports.rollup import store_report
 
 logger = logging.getLogger(__name__)
 
@@ -146,10 +147,16 @@ class MonthlyReportJob:
             return finish_run(session, run_id, now=self.clock(), files=files, sent_to=sent_to)
 
     def produce(self, month: str) -> tuple[list[str], list[str]]:
-        """Build the month's files, store them and e-mail them to the recipients: (paths, recipients)."""
+        """Build the month's files, store them and e-mail them to the recipients: (paths, recipients).
+
+        The month's key figures go into the monthly roll-up, for the trend of the reports that follow.
+        """
         reports = self.config.reports
         with self.sessions() as session:
             figures = collect_month(session, month, FORMATS, config=self.config, now=self.clock())
+        if figures.report is not None:
+            with transaction(self.sessions) as session:
+                store_report(session, figures.report, now=self.clock())
         files = render_files(figures, FORMATS)
         paths = store_files(files, Path(reports.output_dir) / month)
         if reports.recipients:
@@ -187,8 +194,8 @@ def cron_trigger(reports: Reports, tz: ZoneInfo) -> CronTrigger:
     return CronTrigger(day=reports.send_day, hour=at.hour, minute=at.minute, timezone=tz)
 
 
-def build_scheduler(job: MonthlyReportJob) -> BackgroundScheduler:
-    """A scheduler (not started) with the monthly job and, to run as soon as it starts, the catch-up."""
+def build_scheduler(job: MonthlyReportJob, *, catch_up: bool = True) -> BackgroundScheduler:
+    """A scheduler (not started) with the monthly job and, unless told not to, the catch-up at start."""
     scheduler = BackgroundScheduler(timezone=job.tz)
     scheduler.add_job(
         job.run_due,
@@ -199,7 +206,8 @@ def build_scheduler(job: MonthlyReportJob) -> BackgroundScheduler:
         # A server busy or restarting at send time still runs the job within the day.
         misfire_grace_time=int(timedelta(hours=12).total_seconds()),
     )
-    scheduler.add_job(job.catch_up, id=CATCH_UP_JOB_ID, max_instances=1)
+    if catch_up:
+        scheduler.add_job(job.catch_up, id=CATCH_UP_JOB_ID, max_instances=1)
     return scheduler
 
 
@@ -210,11 +218,11 @@ def start_scheduler(
     clock: Clock,
     smtp_password: str | None = None,
     instance: str | None = None,
+    catch_up: bool = True,
 ) -> BackgroundScheduler:
-    """Start the monthly report job in a background thread, with a catch-up run right away."""
-    scheduler = build_scheduler(
-        MonthlyReportJob(sessions, config, clock, smtp_password, instance or instance_name())
-    )
+    """Start the monthly report job in a background thread, with a catch-up run right away if `catch_up`."""
+    job = MonthlyReportJob(sessions, config, clock, smtp_password, instance or instance_name())
+    scheduler = build_scheduler(job, catch_up=catch_up)
     scheduler.start()
     reports = config.reports
     logger.info("Monthly report scheduled: day %s of each month at %s.", reports.send_day, reports.send_time)

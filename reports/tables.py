@@ -101,6 +101,27 @@ class MonthlyDemandReport:
         raise KeyError(f"the report has no key figure {indicator!r}")
 
 
+NARROW_SPACE = "\u202f"
+
+
+# The text of the figures, shared by the HTML page and the e-mail's summary (which must not load the
+# page's charts: the server's workers import the mailer).
+def format_value(value: Value, column: Column) -> str:
+    """A cell as French readers write it: 1 234, 12,5 %, +3,0 %, and a dash for what is undefined."""
+    if value is None:
+        return "—"
+    if column.kind == "dimension":
+        return str(value)
+    if column.kind in ("share", "change") and isinstance(value, float | int):
+        text = f"{abs(value) * 100:.1f}".replace(".", ",") + f"{NARROW_SPACE}%"
+        if column.kind == "change":
+            return ("+" if value > 0 else "−" if value < 0 else "") + text
+        return text
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", NARROW_SPACE)
+    return str(value)
+
+
 def share(part: int, whole: int) -> float | None:
     """`part / whole`, or None when there is no whole to share."""
     return part / whole if whole else None

@@ -5,63 +5,30 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, distinct, exists, func, literal, select, union_all
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from call_log.codes import ANSWERED, NOT_ANSWERED, Outcome
-from call_log.models import Call, Referral
-from call_log.periods import month_bounds
+from call_log.models import Call
 from foundation.config import DAY_NAMES_FR
+from reports.month import MonthCalls
 from reports.months import months_between, shift_month
-from reports.period import ReportPeriod, count_if, grouped_counts, utc_hour
+from reports.period import ReportPeriod, grouped_counts, utc_hour
+from reports.rollup import past_months
 from reports.tables import Column, ReportTable, change, code_column, dimension, table
 
 TREND_MONTHS = 13  # the month, the eleven before it, and the same month last year
 
 
-def key_figures(session: Session, period: ReportPeriod) -> list[ReportTable]:
-    """Key figures against the previous month and last year, and the monthly trend."""
+def key_figures(session: Session, period: ReportPeriod, month_calls: MonthCalls) -> list[ReportTable]:
+    """Key figures against the previous month and last year, and the monthly trend.
+
+    The month is counted from its calls; the twelve before it are read from the monthly roll-up (counted
+    from the calls when it has no row for them).
+    """
     months = months_between(shift_month(period.month, -(TREND_MONTHS - 1)), period.month)
     previous, last_year = shift_month(period.month, -1), shift_month(period.month, -12)
-
-    def in_month(month: str) -> ColumnElement[bool]:
-        start, end = month_bounds(month, period.tz)
-        return and_(Call.started_at >= start, Call.started_at < end)
-
-    # One aggregate per month, glued by UNION ALL: each reads its month's range of the index, cheaper than
-    # bucketing every call of the year through a 13-branch CASE.
-    trend_query = union_all(
-        *(
-            select(
-                literal(month).label("month"),
-                func.count().label("calls"),
-                count_if(Call.outcome.in_(ANSWERED)).label("answered"),
-                count_if(Call.outcome == Outcome.UNMET).label("unmet"),
-                count_if(Call.outcome.in_(NOT_ANSWERED)).label("not_answered"),
-                count_if(Call.after_hours.is_(True)).label("after_hours"),
-            ).where(in_month(month))
-            for month in months
-        )
-    )
-    figures: dict[str, dict[str, int]] = {
-        row.month: {key: int(value or 0) for key, value in row._mapping.items() if key != "month"}
-        for row in session.execute(trend_query)
-    }
-    # Distinct callers and calls with a referral cost more (a sort; a look at each call's referrals): they
-    # are counted for the three months compared only.
-    compared = (period.month, previous, last_year)
-    callers = union_all(
-        *(select(literal(m), func.count(distinct(Call.caller_key))).where(in_month(m)) for m in compared)
-    )
-    referred = union_all(
-        *(
-            select(literal(m), func.count()).where(in_month(m), exists().where(Referral.call_id == Call.id))
-            for m in compared
-        )
-    )
-    for name, query in (("distinct_callers", callers), ("referred", referred)):
-        for month, count in session.execute(query):
-            figures[month][name] = int(count)
+    figures = past_months(session, months[:-1], period.tz)
+    figures[period.month] = month_calls.key_figures()
     indicators = {
         "calls": "Appels",
         "distinct_callers": "Appelants différents",

@@ -8,6 +8,7 @@ import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, time, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,11 +19,13 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from foundation.clock import system_clock
 from foundation.config import Config, Reports, Smtp
 from foundation.db import transaction
 from foundation.settings import Settings
 from helpline.app import create_app
 from helpline.db import make_engine, make_session_factory
+from helpline.server import start_catch_up
 from reports.mailer import MailError, report_message, send_message
 from reports.models import ReportRun
 from reports.schedule import (
@@ -271,6 +274,8 @@ def test_the_app_starts_the_scheduler_only_when_asked(
     try:
         assert schedulers[:2] == [None, None]
         assert schedulers[2].running
+        # The server catches up once, in a child process (helpline/server.py), not in each worker.
+        assert schedulers[2].get_job(CATCH_UP_JOB_ID) is None
         # The cron trigger runs on the real clock: the next 1st of a month, 07:00 in Paris.
         next_run = schedulers[2].get_job(JOB_ID).next_run_time.astimezone(PARIS)
         assert (next_run.day, next_run.hour, next_run.minute) == (1, 7, 0)
@@ -298,3 +303,41 @@ def test_claims_are_one_row_per_month(sessions: sessionmaker[Session]) -> None:
         assert claim_run(session, "2026-10", now=NOVEMBER_3, claimed_by="a") is not None
         assert claim_run(session, "2026-10", now=NOVEMBER_3, claimed_by="b") is None
         assert session.scalar(select(func.count()).select_from(ReportRun)) == 1
+
+
+def test_the_server_catches_up_once_in_a_child_process(
+    october: sessionmaker[Session], settings: Settings, example_config: Config, tmp_path: Path
+) -> None:
+    """Once gunicorn is up, a process of its own builds the missed month; off with the schedule."""
+    config = example_config.model_copy(update={"reports": Reports(output_dir=str(tmp_path / "reports"))})
+    # The server's health page, answering 503 as it does while the database is unreachable: an answer.
+    health = HTTPServer(("127.0.0.1", 0), _Unavailable)
+    health.asked = False  # type: ignore[attr-defined]
+    threading.Thread(target=health.serve_forever, daemon=True).start()
+    try:
+        process = start_catch_up(settings, config, ready_url=f"http://127.0.0.1:{health.server_port}/health")
+        assert process is not None
+        process.join(timeout=120)
+    finally:
+        health.shutdown()
+        health.server_close()
+    assert health.asked
+    assert process.exitcode == 0
+    month = due_month(system_clock(), config.reports, PARIS)
+    assert runs(october) == [(month, "done", 1)]
+    assert (tmp_path / "reports" / month / f"demande-{month}.html").exists()
+    disabled = config.model_copy(update={"reports": Reports(schedule_enabled=False)})
+    assert start_catch_up(settings, disabled) is None
+
+
+class _Unavailable(BaseHTTPRequestHandler):
+    """Answers 503 to every request, and notes that it was asked."""
+
+    def do_GET(self) -> None:
+        """Answer 503."""
+        self.server.asked = True  # type: ignore[attr-defined]
+        self.send_response(503)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep the test output quiet."""

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
+from typing import TYPE_CHECKING
 
 import click
 
-from foundation.config import Config
 from helpline.cli.calls import sweep
 from helpline.cli.directory import directory
 from helpline.cli.journal import journal
@@ -19,6 +19,9 @@ from helpline.cli.line import line
 from helpline.cli.reports import demo_data, report
 from helpline.cli.users import users
 from helpline.startup import fail, first_admin_hint, settings_and_config, with_database
+
+if TYPE_CHECKING:
+    from foundation.config import Config
 
 
 @click.group()

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import click
 
-from call_log.sweep import close_unfinished
-from foundation.clock import system_clock
-from foundation.db import transaction
-from foundation.settings import Settings
-from foundation.text import french_number
-from helpline.db import make_engine, make_session_factory
 from helpline.startup import with_database
 
 
 @click.command("sweep")
 def sweep() -> None:
     """Close the voice calls still open 4 hours after they started (their status callback was lost)."""
+    from call_log.sweep import close_unfinished
+    from foundation.clock import system_clock
+    from foundation.db import transaction
+    from foundation.settings import Settings
+    from foundation.text import french_number
+    from helpline.db import make_engine, make_session_factory
+
     engine = make_engine(Settings.from_env().database_url)
 
     def close() -> int:

@@ -5,25 +5,23 @@ from __future__ import annotations
 import getpass
 import json
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import click
-from sqlalchemy import Engine
 
-from directory.checks import Finding, check_directory
-from directory.entries import Vocabulary
-from directory.files import FORMATS, FileFormat, read_file, write
-from directory.hsds import export_hsds
-from directory.importing import DirectoryImportError, ImportReport, import_entries
-from directory.storage import entry_of, load_associations
-from foundation.clock import system_clock
-from foundation.config import walk_options
-from foundation.db import transaction
-from helpline.db import make_engine, make_session_factory
-from helpline.startup import fail, settings_and_config, with_database
+from helpline.startup import LazyChoice, fail, settings_and_config, with_database
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from directory.checks import Finding
+    from directory.files import FileFormat
+    from directory.importing import ImportReport
 
 
 def _engine() -> Engine:
+    from helpline.db import make_engine
+
     settings, _config = settings_and_config()
     return make_engine(settings.database_url)
 
@@ -40,6 +38,13 @@ def directory() -> None:
 )
 def import_command(file: Path, actor: str | None) -> None:
     """Create or update the associations of FILE (.yaml/.yml or .csv), all or nothing."""
+    from directory.entries import Vocabulary
+    from directory.files import read_file
+    from directory.importing import DirectoryImportError, import_entries
+    from foundation.clock import system_clock
+    from foundation.db import transaction
+    from helpline.db import make_session_factory
+
     engine = _engine()
 
     def run() -> ImportReport:
@@ -70,12 +75,24 @@ def _login() -> str:
 
 
 @directory.command("export")
-@click.option("--format", "fmt", type=click.Choice([*FORMATS, "hsds"]), default="yaml", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=LazyChoice("directory.files:FORMATS", extra=["hsds"]),
+    default="yaml",
+    show_default=True,
+)
 @click.option(
     "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file, not stdout."
 )
 def export_command(fmt: FileFormat | Literal["hsds"], output: Path | None) -> None:
     """Print the whole directory: csv or yaml (re-importable), or hsds (Open Referral HSDS 3.0 JSON)."""
+    from directory.entries import Vocabulary
+    from directory.files import write
+    from directory.hsds import export_hsds
+    from directory.storage import entry_of, load_associations
+    from helpline.db import make_session_factory
+
     engine = _engine()
 
     def run() -> str:
@@ -99,6 +116,10 @@ def export_command(fmt: FileFormat | Literal["hsds"], output: Path | None) -> No
 @directory.command("check")
 def check_command() -> None:
     """Check phone numbers, that every category is covered somewhere, and that commune codes are known."""
+    from directory.checks import check_directory
+    from foundation.config import walk_options
+    from helpline.db import make_engine, make_session_factory
+
     settings, config = settings_and_config()
     menu = {option.category for _, option in walk_options(config.menu.options, "menu") if option.category}
     engine = make_engine(settings.database_url)

@@ -7,8 +7,6 @@ from collections import Counter
 
 import click
 
-from call_log.codes import EventKind
-from foundation.journal import STALE_AFTER_S
 from helpline.startup import settings_and_config
 
 
@@ -20,6 +18,8 @@ def journal() -> None:
 @journal.command("status")
 def status() -> None:
     """Say how many writes wait for the database, since when, and of what kind."""
+    from call_log.codes import EventKind
+    from foundation.journal import STALE_AFTER_S
     from helpline.app import build_runtime
 
     settings, config = settings_and_config()

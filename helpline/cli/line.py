@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
-from foundation.clock import system_clock
-from foundation.db import transaction
-from helpline.db import make_engine, make_session_factory
 from helpline.startup import fail, settings_and_config
-from ivr.hours import Override, describe_hours, line_status
-from ivr.line import current_override, set_override
+
+if TYPE_CHECKING:
+    from ivr.hours import Override
 
 
 @click.group()
@@ -36,6 +35,11 @@ def _until(value: str | None, tz_name: str) -> datetime | None:
 @line.command("status")
 def status() -> None:
     """Say whether the line is open now, and why."""
+    from foundation.clock import system_clock
+    from helpline.db import make_engine, make_session_factory
+    from ivr.hours import describe_hours, line_status
+    from ivr.line import current_override
+
     settings, config = settings_and_config()
     engine = make_engine(settings.database_url)
     try:
@@ -59,6 +63,11 @@ def status() -> None:
 
 
 def _set(override: Override | None, by: str) -> None:
+    from foundation.clock import system_clock
+    from foundation.db import transaction
+    from helpline.db import make_engine, make_session_factory
+    from ivr.line import set_override
+
     settings, _config = settings_and_config()
     engine = make_engine(settings.database_url)
     try:
@@ -75,6 +84,8 @@ def _set(override: Override | None, by: str) -> None:
 @click.option("--by", default="cli", show_default=True, help="Who sets it (kept with the setting).")
 def force_open(until: str | None, by: str) -> None:
     """Open the line now, whatever the hours say."""
+    from ivr.hours import Override
+
     _settings, config = settings_and_config()
     _set(Override("open", _until(until, config.helpline.timezone)), by)
     click.echo("The line is open" + (f" until {until}." if until else " until 'helpline line auto'."))
@@ -86,6 +97,8 @@ def force_open(until: str | None, by: str) -> None:
 @click.option("--by", default="cli", show_default=True, help="Who sets it (kept with the setting).")
 def force_closed(until: str | None, message: str, by: str) -> None:
     """Close the line now: callers hear it is closed and can leave a message."""
+    from ivr.hours import Override
+
     _settings, config = settings_and_config()
     _set(Override("closed", _until(until, config.helpline.timezone), message), by)
     click.echo("The line is closed" + (f" until {until}." if until else " until 'helpline line auto'."))

@@ -5,33 +5,32 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import func, select
 
-from foundation.clock import system_clock
-from foundation.db import transaction
-from helpline.db import make_engine, make_session_factory
-from helpline.startup import fail, settings_and_config, with_database
-from reports.files import FORMATS, Format, collect_month, file_name, render_files, step_count
-from reports.months import month_of, parse_month, shift_month
+from helpline.startup import LazyChoice, fail, settings_and_config, with_database
+from reports.months import month_of, months_between, parse_month, shift_month
+
+if TYPE_CHECKING:
+    from reports.files import Format
 
 
-def _month(month: str | None, now: datetime, tz: ZoneInfo) -> str:
-    """The --month given, checked, or last month."""
+def _month(month: str | None, now: datetime, tz: ZoneInfo, *, option: str = "--month") -> str:
+    """The month given as `option`, checked, or last month."""
     if month is None:
         return shift_month(month_of(now, tz), -1)
     try:
         parse_month(month)
     except ValueError as exc:
-        fail(f"--month: {exc}")
+        fail(f"{option}: {exc}")
     return month
 
 
 @click.group(invoke_without_command=True)
 @click.option("--month", help="The month, as YYYY-MM, in the helpline's timezone (default: last month).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True)
+@click.option("--format", "fmt", type=LazyChoice("reports.files:FORMATS"), default="html", show_default=True)
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -42,20 +41,32 @@ def report(ctx: click.Context, month: str | None, fmt: Format, output: Path | No
     """A month's demand report, as HTML, CSV, XLSX or open data.
 
     Example: helpline report --month 2026-10 --format xlsx --output octobre.xlsx
+
+    A month that is over also gets its key figures stored for the trend of later reports.
     """
     if ctx.invoked_subcommand is not None:
         return
+    from foundation.clock import system_clock
+    from foundation.db import transaction
+    from helpline.db import make_engine, make_session_factory
+    from reports.files import collect_month, file_name, render_files, step_count
+    from reports.rollup import store_report
+
     settings, config = settings_and_config()
     now = system_clock()
     month = _month(month, now, config.helpline.tz)
     engine = make_engine(settings.database_url)
 
     def build() -> bytes:
+        sessions = make_session_factory(engine)
         with click.progressbar(length=step_count([fmt]), label=f"Rapport {month}", file=sys.stderr) as bar:
-            with make_session_factory(engine)() as session:
+            with sessions() as session:
                 figures = collect_month(
                     session, month, [fmt], config=config, now=now, on_step=lambda _step: bar.update(1)
                 )
+            if figures.report is not None:
+                with transaction(sessions) as session:
+                    store_report(session, figures.report, now=now)
             (built,) = render_files(figures, [fmt], on_step=lambda _step: bar.update(1))
             return built.content
 
@@ -78,6 +89,8 @@ def report(ctx: click.Context, month: str | None, fmt: Format, output: Path | No
 @click.option("--month", help="The month, as YYYY-MM, in the helpline's timezone (default: last month).")
 def report_send(month: str | None) -> None:
     """Build a month's report now, store it in reports.output_dir and e-mail it to reports.recipients."""
+    from foundation.clock import system_clock
+    from helpline.db import make_engine, make_session_factory
     from reports.mailer import MailError
     from reports.schedule import MonthlyReportJob
 
@@ -97,6 +110,46 @@ def report_send(month: str | None) -> None:
     click.echo(f"Report {month}: {len(paths)} files stored in {where}, sent to {', '.join(sent_to)}.")
 
 
+@report.command("backfill")
+@click.option("--from", "first", help="The first month, as YYYY-MM (default: the month of the first call).")
+@click.option("--to", "last", help="The last month, as YYYY-MM (default: last month).")
+def report_backfill(first: str | None, last: str | None) -> None:
+    """Count past months from the calls into the roll-up that reports' 13-month trends read.
+
+    Run it once after upgrading, and for months whose calls changed after their report was built.
+    """
+    from sqlalchemy import func, select
+
+    from call_log.models import Call
+    from foundation.clock import system_clock
+    from foundation.db import transaction
+    from helpline.db import make_engine, make_session_factory
+    from reports.rollup import backfill
+
+    settings, config = settings_and_config()
+    now, tz = system_clock(), config.helpline.tz
+    last = _month(last, now, tz, option="--to")
+    first = None if first is None else _month(first, now, tz, option="--from")
+    engine = make_engine(settings.database_url)
+
+    def count() -> list[str]:
+        with transaction(make_session_factory(engine)) as session:
+            earliest = session.scalar(select(func.min(Call.started_at)))
+            if earliest is None:
+                return []
+            start = first or month_of(earliest, tz)
+            return backfill(session, months_between(start, last), tz, now=now)
+
+    try:
+        counted = with_database(count)
+    finally:
+        engine.dispose()
+    if not counted:
+        click.echo("Aucun mois terminé à compter : le journal des appels est vide sur cette période.")
+        return
+    click.echo(f"Chiffres mensuels recomptés : {len(counted)} mois, de {counted[0]} à {counted[-1]}.")
+
+
 @click.command("demo-data")
 @click.option("--calls", type=click.IntRange(1, 5_000_000), default=2000, show_default=True, help="How many.")
 @click.option(
@@ -105,7 +158,12 @@ def report_send(month: str | None) -> None:
 @click.option("--seed", type=int, help="Same seed, same calls.")
 def demo_data(calls: int, months: int, seed: int | None) -> None:
     """Add realistic synthetic calls over the last whole months, to try the reports."""
+    from sqlalchemy import func, select
+
     from directory.models import Commune
+    from foundation.clock import system_clock
+    from foundation.db import transaction
+    from helpline.db import make_engine, make_session_factory
     from reports import demo
 
     settings, config = settings_and_config()

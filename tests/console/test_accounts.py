@@ -9,8 +9,10 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from console.accounts import (
+    DUMMY_HASH,
     MAX_FAILURES_PER_ADDRESS,
     MAX_FAILURES_PER_USER,
     THROTTLE_WINDOW,
@@ -87,6 +89,14 @@ def test_passwords_are_hashed_and_checked(
     assert signed_in.username == "olivia"
     with sessions() as session:
         assert session.get_one(User, signed_in.id).last_login_at == clock()
+
+
+def test_unknown_usernames_are_checked_against_a_hash_as_costly_as_a_real_one() -> None:
+    """The dummy hash uses the method and cost of new passwords' hashes, and no password matches it."""
+    method = generate_password_hash(PASSWORD).split("$")[0]
+    assert DUMMY_HASH.split("$")[0] == method
+    assert check_password_hash(DUMMY_HASH, "not a password of anyone")
+    assert not check_password_hash(DUMMY_HASH, PASSWORD)
 
 
 def test_failed_logins_are_throttled_per_username(
