@@ -28,6 +28,7 @@ class HelplineServer(BaseApplication):  # type: ignore[misc]
 
     def __init__(self, settings: Settings, config: Config, options: dict[str, Any]) -> None:
         self.settings, self.helpline_config, self.options = settings, config, options
+        preload()
         super().__init__()
 
     def load_config(self) -> None:
@@ -40,6 +41,22 @@ class HelplineServer(BaseApplication):  # type: ignore[misc]
         from helpline.app import create_app
 
         return create_app(self.settings, config=self.helpline_config, start_jobs=True)
+
+
+def preload() -> None:
+    """Import, once in the master before it forks, what every worker would import at its start.
+
+    Modules only (no database, no thread): each worker still builds its own app, but starts with the
+    webhooks, the console and the phone numbers' French areas already loaded.
+    """
+    import phonenumbers
+    from phonenumbers import geocoder
+
+    import console.web  # noqa: F401
+    import helpline.app  # noqa: F401
+    import ivr.webhooks  # noqa: F401
+
+    geocoder.description_for_number(phonenumbers.parse("+33254000000"), "fr")
 
 
 def catch_up_report(
