@@ -114,6 +114,9 @@ def start_catch_up(settings: Settings, config: Config, *, ready_url: str | None 
         name="helpline-report-catch-up",
     )
     process.start()
+    # Not a child for multiprocessing's exit handler: the master would wait for the report before it
+    # exits, and each worker it forks would try to join a process it did not start.
+    getattr(multiprocessing.process, "_children", set()).discard(process)
     return process
 
 
