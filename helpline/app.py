@@ -15,7 +15,7 @@ from foundation.journal import Journal
 from foundation.runtime import Runtime
 from foundation.settings import Settings
 from helpline.config import ConfigError, load_config
-from helpline.db import LOCK_SHARE, budgeted, make_engine, make_session_factory, sqlite_file
+from helpline.db import budgeted, make_engine, make_session_factory, sqlite_file
 from helpline.health import register_health
 from helpline.replay import start_replayer
 
@@ -38,8 +38,7 @@ def build_runtime(
 ) -> Runtime:
     """The database, its gate and the journal, as the app and the commands share them."""
     engine = make_engine(settings.database_url, pooled=pooled)
-    # A lock is waited for a little less than the budget: the wait ends in the lock's error, not the gate's.
-    budget = settings.database_budget_s * LOCK_SHARE
+    budget = settings.database_budget_s
     return Runtime(
         settings=settings,
         config=config,

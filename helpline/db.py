@@ -104,8 +104,12 @@ def make_engine(url: str, *, create: bool = False, pooled: bool = False, **optio
 
 
 def budgeted(engine: Engine, seconds: float, *, read_only: bool = False) -> Engine:
-    """The engine whose transactions wait for locks at most `seconds` (and, read-only, take none)."""
-    return engine.execution_options(**{BUDGET_OPTION: seconds, READ_ONLY_OPTION: read_only})
+    """The engine for work given `seconds` in all (and, read-only, taking no lock).
+
+    Its transactions wait for a lock LOCK_SHARE of that: the wait ends in the lock's own error, before the
+    gate gives up on the work.
+    """
+    return engine.execution_options(**{BUDGET_OPTION: seconds * LOCK_SHARE, READ_ONLY_OPTION: read_only})
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 
 from foundation.gate import DatabaseUnavailableError
 from foundation.runtime import Runtime
-from helpline.db import LOCK_SHARE, budgeted, heal_sqlite_companions, make_engine, sqlite_file
+from helpline.db import budgeted, heal_sqlite_companions, make_engine, sqlite_file
 
 
 class DatabaseState(StrEnum):
@@ -33,10 +33,14 @@ class DatabaseState(StrEnum):
 def register_health(app: Flask, rt: Runtime) -> None:
     """Add GET /health to the app."""
 
+    # SQLite is probed on a new connection: a pooled one keeps writing to a file made read-only since.
+    url = rt.settings.database_url
+    probed = make_engine(url, pooled=False) if sqlite_file(url) is not None else rt.engine
+
     @app.get("/health")
     def health() -> tuple[Response, int]:
         """The database's state and the journal's backlog; 503 when the database is not usable."""
-        state = database_state(rt)
+        state = database_state(rt, probed)
         backlog = rt.journal.backlog()
         now = rt.clock()
         age = backlog.age_s(now)
@@ -52,17 +56,13 @@ def register_health(app: Flask, rt: Runtime) -> None:
         return jsonify(body), 200 if state == DatabaseState.OK else 503
 
 
-def database_state(rt: Runtime) -> DatabaseState:
-    """Try a write that is rolled back, within the budget; what it says of the database."""
+def database_state(rt: Runtime, probed: Engine) -> DatabaseState:
+    """Try a write that is rolled back on `probed`, within the budget; what it says of the database."""
     path = sqlite_file(rt.settings.database_url)
     if path is not None and not path.exists():
         return DatabaseState.MISSING
-    # Locks are waited for a little less than the budget, so that a lock is told from no answer at all.
     heal_sqlite_companions(rt.settings.database_url)
-    # A new connection for SQLite: a pooled one keeps writing to a file made read-only since it opened.
-    engine = budgeted(
-        _probe_engine(rt) if path is not None else rt.engine, rt.settings.database_budget_s * LOCK_SHARE
-    )
+    engine = budgeted(probed, rt.settings.database_budget_s)
     probe = _sqlite_probe if path is not None else _postgresql_probe
     try:
         rt.gate.probe(lambda: probe(engine), timeout=rt.settings.database_budget_s)
@@ -71,17 +71,6 @@ def database_state(rt: Runtime) -> DatabaseState:
     except Exception as error:
         return _state_of(error)
     return DatabaseState.OK
-
-
-_PROBE_ENGINES: dict[str, Engine] = {}
-
-
-def _probe_engine(rt: Runtime) -> Engine:
-    """An engine that opens a new connection for each probe."""
-    url = rt.settings.database_url
-    if url not in _PROBE_ENGINES:
-        _PROBE_ENGINES[url] = make_engine(url, pooled=False)
-    return _PROBE_ENGINES[url]
 
 
 def _sqlite_probe(engine: Engine) -> None:

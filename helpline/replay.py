@@ -22,7 +22,7 @@ from call_log.writes import JOURNAL_KIND, CallWrite, apply_write
 from foundation.gate import DatabaseUnavailableError
 from foundation.journal import Backlog, DatabaseStillUnavailableError, Entry, Replayed
 from foundation.runtime import Runtime
-from helpline.db import LOCK_SHARE, budgeted, heal_sqlite_companions, make_session_factory
+from helpline.db import budgeted, heal_sqlite_companions, make_session_factory
 from ivr.journey_writes import journey_actions
 from reports.mailer import MailError, send_message
 
@@ -47,8 +47,7 @@ def replay_journal(rt: Runtime) -> Replayed:
     heal_sqlite_companions(rt.settings.database_url)
     actions = journey_actions(caller_hash_secret=rt.settings.caller_hash_secret)
     timeout = rt.settings.database_budget_s * WRITE_BUDGETS
-    # Locks are waited for a little less than the timeout: a lock ends in its own error, not the gate's.
-    sessions = make_session_factory(budgeted(rt.engine, timeout * LOCK_SHARE))
+    sessions = make_session_factory(budgeted(rt.engine, timeout))
 
     def apply(entry: Entry) -> None:
         if entry.kind != JOURNAL_KIND:
