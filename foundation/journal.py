@@ -79,6 +79,8 @@ class Journal:
         self.directory = directory
         self._lock = threading.Lock()
         self._path: Path | None = None
+        # The values of a data key in each file, as of its modification time (see `holds`).
+        self._values: dict[tuple[Path, str], tuple[int, set[str]]] = {}
 
     def append(self, kind: str, data: dict[str, Any], *, at: datetime) -> None:
         """Write an entry durably (fsynced) before returning; raises OSError if the disk refuses it."""
@@ -113,6 +115,26 @@ class Journal:
     def entries(self) -> list[Entry]:
         """Every entry waiting, in every file of the directory, oldest first."""
         return sorted((entry for path in self._files() for entry in _read(path)), key=lambda entry: entry.at)
+
+    def holds(self, key: str, value: str) -> bool:
+        """Whether an entry waiting has `value` at `key` of its data (a call's writes keep their order).
+
+        Costs one directory listing when nothing waits; files are read again only when they changed.
+        """
+        found, files = False, self._files()
+        for gone in [cached for cached in self._values if cached[0] not in files]:
+            del self._values[gone]
+        for path in files:
+            try:
+                stamp = path.stat().st_mtime_ns
+            except FileNotFoundError:
+                continue
+            cached = self._values.get((path, key))
+            if cached is None or cached[0] != stamp:
+                cached = (stamp, {str(entry.data.get(key)) for entry in _read(path)})
+                self._values[(path, key)] = cached
+            found = found or value in cached[1]
+        return found
 
     def replay(self, apply: Callable[[Entry], None]) -> Replayed:
         """Give every entry of the files nobody writes to `apply`, oldest first; delete what went in.

@@ -31,7 +31,17 @@ from helpline.cli import main
 from helpline.db import budgeted, make_session_factory, sqlite_file
 from helpline.replay import replay_journal, replay_round
 from ivr.simulator.call import CallSimulator, SimulatedCall
-from ivr.simulator.callers import GatherPrompt, HangUp, Keys, RecordOutcome, ScriptedCaller, Silence, Speech
+from ivr.simulator.callers import (
+    DialOutcome,
+    DialRequest,
+    GatherPrompt,
+    HangUp,
+    Keys,
+    RecordOutcome,
+    ScriptedCaller,
+    Silence,
+    Speech,
+)
 from ivr.simulator.transports import FlaskClientTransport
 from tests.conftest import AUTH_TOKEN, EXAMPLE_CONFIG, PUBLIC_URL, FakeClock
 from tests.report_mail import RECIPIENTS, Mailbox, mailing_config
@@ -242,22 +252,23 @@ def test_a_replay_made_twice_adds_nothing(
 
 
 class ReleasingCaller(ScriptedCaller):
-    """A caller whose first answer in the menu comes once the database is free again, and seen so."""
+    """A caller whose call finds the database free again once the association's phone rings."""
 
     def __init__(self, lock: WriteLock, app: Flask, clock: FakeClock, inputs: list[Keys | Speech]) -> None:
         super().__init__(inputs, dials=[ANSWER])
         self.lock, self.app, self.clock = lock, app, clock
-        self.released = False
 
     def gather(self, prompt: GatherPrompt) -> Keys | Silence | Speech | HangUp:
-        """Free the database before the first answer; a second passes between answers."""
-        if not self.released:
-            self.lock.release()
-            self.released = True
-            # A monitor's health check finds the database back, which opens the gate at once.
-            assert self.app.test_client().get("/health").status_code == 200
+        """A second passes between answers."""
         self.clock.advance(1)
         return super().gather(prompt)
+
+    def dial(self, dial: DialRequest) -> DialOutcome | HangUp:
+        """Free the database while it rings; a monitor's health check finds it back (the gate opens)."""
+        self.lock.release()
+        assert self.app.test_client().get("/health").status_code == 200
+        self.clock.advance(1)
+        return super().dial(dial)
 
 
 def test_a_call_half_written_later_keeps_its_order(
@@ -267,15 +278,27 @@ def test_a_call_half_written_later_keeps_its_order(
     write_lock: Callable[[], WriteLock],
     clock: FakeClock,
 ) -> None:
-    """The call's start waits in the journal while the rest is written: after replay, it comes first."""
+    """The database comes back mid-call: the rest of the call follows its start into the journal.
+
+    Written at once, the dial's result would find no attempt to end (it waits in the journal).
+    """
     caller = ReleasingCaller(write_lock(), budget_app, clock, journey("1"))
     placed = simulator.place_call(caller)
     rt = budget_app.extensions["helpline"]
-    assert [entry.data["kind"] for entry in rt.journal.entries()] == ["call_started"]
+    kinds = [entry.data["kind"] for entry in rt.journal.entries()]
+    assert kinds == [
+        "call_started",
+        *["menu_input"] * 4,
+        "transfer",
+        "transfer_accepted",
+        "dial_result",
+        "status",
+    ]
     replay_journal(rt)
     record = read(sessions, placed.call_sid)
-    assert [event.kind for event in record.events][:3] == ["call_started", "menu_input", "menu_input"]
-    assert record.caller == "+336******01"
+    assert [event.kind for event in record.events] == kinds
+    assert [(t.target, t.result) for t in record.transfers] == [("association", "completed")]
+    assert record.outcome == "connected_association"
 
 
 def test_health_says_what_is_wrong(

@@ -122,6 +122,10 @@ def log_event(
             )
 
     why = "straight to the journal"
+    if database and rt.journal.holds("call_sid", call_sid):
+        # Earlier writes of this call wait in the journal: this one follows them, so that the call's
+        # writes are made in order (a dial's result after the attempt it ends).
+        database, why = False, "earlier writes of the call wait in the journal"
     if database:
         try:
             return rt.gate.run(make, timeout=budget_left() * share, access=Access.WRITE)
