@@ -138,14 +138,20 @@ def test_staff_override(
     assert result.heard[0] == "Le 1001 services est fermé le week-end."
 
 
-def test_unreadable_override_fails_open(
-    place: Callable[..., tuple[SimulatedCall, Call]], engine: Engine, clock: FakeClock
-) -> None:
-    """If the override cannot be read (its table is gone), the line follows its hours: open, not closed."""
+def test_unreadable_override_fails_open(app: Flask, engine: Engine) -> None:
+    """If the override cannot be read (its table is gone), the line follows its hours: open, not closed.
+
+    The call's writes, which need that table too, wait in the journal, in order, until it is back.
+    """
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP TABLE line_setting")
-    result, _ = place(ScriptedCaller([HangUp()]))
+    simulator = CallSimulator(
+        FlaskClientTransport(app.test_client()), base_url=PUBLIC_URL, auth_token=AUTH_TOKEN, to="+33261911000"
+    )
+    result = simulator.place_call(ScriptedCaller([HangUp()]))
     assert result.heard[0] == "Bonjour, ici le 1001 services."
+    waiting = app.extensions["helpline"].journal.entries()
+    assert [entry.data["kind"] for entry in waiting] == ["call_started", "status"]
 
 
 # --- speech and questions ---------------------------------------------------------------------------------
