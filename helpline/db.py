@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
@@ -93,6 +94,7 @@ def make_engine(url: str, *, create: bool = False, pooled: bool = False, **optio
         event.listen(engine, "connect", _sqlite_connected(path))
         event.listen(engine, "checkout", _same_sqlite_file(path))
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "handle_error", _drop_read_only_connections)
         # Kept connections are closed when the engine goes, not left to the garbage collector.
         weakref.finalize(engine, engine.pool.dispose)
         return engine
@@ -135,6 +137,12 @@ def _same_sqlite_file(path: Path) -> Callable[[Any, ConnectionPoolEntry, Any], N
             raise DisconnectionError(f"{path} is not the file this connection was opened on")
 
     return checkout
+
+
+def _drop_read_only_connections(context: ExceptionContext) -> None:
+    """A connection opened while the file was read-only stays so: the pool drops it, like a lost one."""
+    if "readonly database" in str(context.original_exception):
+        context.is_disconnect = True
 
 
 def _sqlite_begin(connection: Connection) -> None:
