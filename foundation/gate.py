@@ -137,8 +137,9 @@ class DatabaseGate:
         try:
             result = future.result(timeout=timeout)
         except FutureTimeout:
-            with self._lock:
-                self._abandoned.append(future)  # type: ignore[arg-type]
+            if not future.cancel():  # work not started yet never runs; work started may still finish
+                with self._lock:
+                    self._abandoned.append(future)  # type: ignore[arg-type]
             self._settle(access, ok=False)
             raise DatabaseUnavailableError(f"the database did not answer within {timeout:.2f} s") from None
         except UNUSABLE_ERRORS as error:

@@ -79,8 +79,8 @@ class Journal:
         self.directory = directory
         self._lock = threading.Lock()
         self._path: Path | None = None
-        # The values of a data key in each file, as of its modification time (see `holds`).
-        self._values: dict[tuple[Path, str], tuple[int, set[str]]] = {}
+        # The values of a data key in each file, as of its identity and size (see `holds`).
+        self._values: dict[tuple[Path, str], tuple[tuple[int, int], set[str]]] = {}
 
     def append(self, kind: str, data: dict[str, Any], *, at: datetime) -> None:
         """Write an entry durably (fsynced) before returning; raises OSError if the disk refuses it."""
@@ -119,16 +119,19 @@ class Journal:
     def holds(self, key: str, value: str) -> bool:
         """Whether an entry waiting has `value` at `key` of its data (a call's writes keep their order).
 
-        Costs one directory listing when nothing waits; files are read again only when they changed.
+        Costs one directory listing when nothing waits; files are read again only when they changed. A
+        file only grows (a rewrite is a new file), so its inode and size say whether it changed: its mtime
+        would not, as the kernel's coarse clock gives two appends a few milliseconds apart the same one.
         """
         found, files = False, self._files()
         for gone in [cached for cached in self._values if cached[0] not in files]:
             del self._values[gone]
         for path in files:
             try:
-                stamp = path.stat().st_mtime_ns
+                status = path.stat()
             except FileNotFoundError:
                 continue
+            stamp = (status.st_ino, status.st_size)
             cached = self._values.get((path, key))
             if cached is None or cached[0] != stamp:
                 cached = (stamp, {str(entry.data.get(key)) for entry in _read(path)})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -174,3 +175,38 @@ def test_the_gate_tells_an_unusable_database_from_a_bug() -> None:
     assert gate.probe(lambda: "ok", timeout=1) == "ok"
     assert gate.run(lambda: "open", timeout=1) == "open"
     gate.shutdown()
+
+
+def test_holds_sees_an_append_made_within_the_same_mtime_tick(tmp_path: Path) -> None:
+    """Another process's append is seen even when the file's mtime did not change (a coarse clock tick).
+
+    The kernel stamps mtimes from a coarse clock: two appends a few milliseconds apart can leave the same
+    mtime, and a call whose first write waits in the journal must still send its next writes there.
+    """
+    writer, reader = Journal(tmp_path), Journal(tmp_path)
+    writer.append("call_write", {"call_sid": "CA1"}, at=at(1))
+    assert reader.holds("call_sid", "CA1")
+    (path,) = tmp_path.glob("*.jsonl")
+    stamp = path.stat().st_mtime_ns
+    writer.append("call_write", {"call_sid": "CA2"}, at=at(2))
+    os.utime(path, ns=(stamp, stamp))  # the same tick as the first append
+    assert reader.holds("call_sid", "CA2")
+    assert not reader.holds("call_sid", "CA3")
+
+
+def test_work_that_timed_out_before_it_started_never_runs() -> None:
+    """Work still queued behind a hung one when its time runs out is dropped: the caller journals it."""
+    gate = DatabaseGate(threads=1)
+    hung, ran = threading.Event(), threading.Event()
+    try:
+        with pytest.raises(DatabaseUnavailableError):
+            gate.run(hung.wait, timeout=0.1)
+        with pytest.raises(DatabaseUnavailableError):
+            gate.probe(ran.set, timeout=0.1)  # queued behind the hung work
+        hung.set()
+        time.sleep(0.2)
+        assert not ran.is_set()
+        assert gate.abandoned_work() == 0
+    finally:
+        hung.set()
+        gate.shutdown()
