@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
 from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Page, expect, sync_playwright
@@ -98,3 +99,18 @@ def sign_in(page: Page, base: str, username: str) -> None:
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     expect(page.get_by_text("Se déconnecter")).to_be_visible()
+
+
+# The impacts that fail a page: axe-core's "serious" and "critical" (issue: 0 of them on every page).
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def accessibility_problems(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now, one line each."""
+    results = Axe().run(page)
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']}: "
+        + "; ".join(str(node.get("target")) for node in violation["nodes"][:5])
+        for violation in results.response["violations"]
+        if violation.get("impact") in BLOCKING_IMPACTS
+    ]
