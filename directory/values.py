@@ -148,16 +148,18 @@ def parse_weekday(value: Any) -> int:
 
 
 def parse_ranges(weekday: int, value: Any) -> list[HoursEntry]:
-    """The opening spans of one day, such as ['09:00-12:30', '13:30-17:30']; they must not overlap."""
+    """The opening spans of one day, such as ['09:00-12:30', '13:30-17:30']; they must not overlap.
+
+    A day is also read as people write it in French: « 9h-12h 14h-17h30 », « de 9 h à 12 h et de 14 h
+    à 17 h », « 9h30 - 12h ; 14h - 17h »; « fermé » is a closed day.
+    """
     if value is None:
         return []
     items = value if isinstance(value, list) else [value]
     hours: list[HoursEntry] = []
     for item in items:
-        for text in re.split(r"[\s,]+", str(item).strip()):
-            if text:
-                span = TimeRange.parse(text)
-                hours.append(HoursEntry(weekday, span.start, span.end))
+        for span in _spans(str(item)):
+            hours.append(HoursEntry(weekday, span.start, span.end))
     hours.sort(key=lambda entry: entry.opens)
     for before, after in pairwise(hours):
         if after.opens < before.closes:
@@ -166,6 +168,37 @@ def parse_ranges(weekday: int, value: Any) -> list[HoursEntry]:
                 f"{DAYS[weekday]} overlap"
             )
     return hours
+
+
+# One time of day as written in French or on a clock: 9, 9h, 9 h 30, 09h30, 9:30, 09.30.
+# Minutes may follow a space (« 17 h 30 ») unless they are the next time's hour (« 12h 14h »).
+_TIME_OF_DAY = r"(\d{1,2})\s*(?:[h:.](?:\s?(\d{2})(?!\d|\s*[h:.]))?)?"
+# One span: « 9h-12h », « de 9 h à 12 h », « 9:00 – 12:30 ».
+_SPAN = re.compile(
+    r"(?:de\s+)?" + _TIME_OF_DAY + r"\s*(?:-|–|—|à|a|jusqu'à)\s*" + _TIME_OF_DAY
+)
+# What may sit between two spans of a day: spaces, commas, semicolons, slashes, « et », « puis ».
+_BETWEEN_SPANS = re.compile(r"(?:[\s,;/+]|\bet\b|\bpuis\b)*")
+_CLOSED_DAY = {"", "fermé", "ferme", "-", "—", "x"}
+
+
+def _spans(text: str) -> list[TimeRange]:
+    """The spans written in `text`, in any of the forms `parse_ranges` reads."""
+    text = re.sub(r"\bmidi\b", "12h", text.strip().lower())
+    text = re.sub(r"\bminuit\b", "24h", text)
+    if text in _CLOSED_DAY:
+        return []
+    spans, position = [], 0
+    while True:
+        position = _BETWEEN_SPANS.match(text, position).end()  # type: ignore[union-attr]
+        if position == len(text):
+            return spans
+        found = _SPAN.match(text, position)
+        if found is None:
+            raise ValueError(f"{text[position:]!r} is not a time range like '09:00-12:30' or '9h-12h30'")
+        h1, m1, h2, m2 = found.groups()
+        spans.append(TimeRange.parse(f"{h1}:{m1 or '00'}-{h2}:{m2 or '00'}"))
+        position = found.end()
 
 
 def parse_date(value: Any) -> date:

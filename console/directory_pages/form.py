@@ -114,7 +114,7 @@ class EntryForm:
             except ValueError:
                 self.errors[f"hours-{day}"] = (
                     f"Horaires du {DAY_NAMES_FR[weekday]} invalides : écrivez par exemple "
-                    "« 09:00-12:30 13:30-17:30 », sans chevauchement."
+                    "« 9h-12h30 13h30-17h », sans chevauchement."
                 )
         return tuple(hours)
 

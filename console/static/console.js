@@ -1,43 +1,169 @@
-// The live board refreshes itself by polling its rows; everything else in the console works without script.
+// The console works without script; this file only adds comfort: the live board refreshes itself, a page
+// that refused a save puts the keyboard on what to correct, long lists of communes can be searched, and a
+// page of several forms warns before a save would lose what was typed in another one.
 (function () {
   "use strict";
-  const board = document.getElementById("board");
-  if (!board) return;
-  const url = board.dataset.refreshUrl;
-  const every = Math.max(1, Number(board.dataset.refreshSeconds || 5)) * 1000;
-  let last = null;
 
-  async function refresh() {
-    try {
-      const response = await fetch(url, {
-        headers: { "X-Requested-With": "fetch" },
-        credentials: "same-origin",
-        redirect: "manual",
-        cache: "no-store",
-      });
-      if (response.status === 401 || response.type === "opaqueredirect") {
-        // Signed out meanwhile: reloading leads to the login page, which brings the operator back here.
-        window.location.reload();
-        return;
-      }
-      if (response.ok) {
-        const html = await response.text();
-        if (html !== last) {
-          // Keep the keyboard where it was: the focused link is found again by its id.
-          const focused = document.activeElement && board.contains(document.activeElement) ? document.activeElement.id : null;
-          board.innerHTML = html;
-          last = html;
-          if (focused) {
-            const again = document.getElementById(focused);
-            if (again) again.focus();
+  // The live board polls its rows.
+  function liveBoard(board) {
+    const url = board.dataset.refreshUrl;
+    const every = Math.max(1, Number(board.dataset.refreshSeconds || 5)) * 1000;
+    let last = null;
+
+    async function refresh() {
+      try {
+        const response = await fetch(url, {
+          headers: { "X-Requested-With": "fetch" },
+          credentials: "same-origin",
+          redirect: "manual",
+          cache: "no-store",
+        });
+        if (response.status === 401 || response.type === "opaqueredirect") {
+          // Signed out meanwhile: reloading leads to the login page, which brings the operator back here.
+          window.location.reload();
+          return;
+        }
+        if (response.ok) {
+          const html = await response.text();
+          if (html !== last) {
+            // Keep the keyboard where it was: the focused link is found again by its id.
+            const focused = document.activeElement && board.contains(document.activeElement) ? document.activeElement.id : null;
+            board.innerHTML = html;
+            last = html;
+            if (focused) {
+              const again = document.getElementById(focused);
+              if (again) again.focus();
+            }
           }
         }
+      } catch (error) {
+        // A network blip: the next round tries again.
       }
-    } catch (error) {
-      // A network blip: the next round tries again.
+      window.setTimeout(refresh, every);
     }
+
     window.setTimeout(refresh, every);
   }
 
-  window.setTimeout(refresh, every);
+  // Accents and case aside, as people type a commune's name.
+  function folded(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[-'’\s]+/g, " ").trim();
+  }
+
+  // A search box above a fieldset of commune checkboxes: typing narrows the list, the count says what is ticked.
+  function searchableCommunes(fieldset, index) {
+    const labels = Array.from(fieldset.querySelectorAll("label.commune"));
+    const box = document.createElement("div");
+    box.className = "field commune-search";
+    const id = "commune-search-" + index;
+    box.innerHTML =
+      '<label for="' + id + '">Chercher une commune (nom ou code postal)</label>' +
+      '<input type="search" id="' + id + '" autocomplete="off">' +
+      '<p class="hint" aria-live="polite"></p>';
+    fieldset.insertBefore(box, labels[0] || null);
+    const input = box.querySelector("input");
+    const status = box.querySelector("p");
+    const texts = labels.map((label) => folded(label.textContent));
+
+    function update() {
+      const query = folded(input.value);
+      let shown = 0;
+      labels.forEach((label, i) => {
+        const match = !query || texts[i].includes(query);
+        label.hidden = !match;
+        if (match) shown += 1;
+      });
+      const ticked = labels.filter((label) => label.querySelector("input").checked).length;
+      status.textContent =
+        (query ? shown + " commune" + (shown > 1 ? "s" : "") + " sur " + labels.length + " ; " : "") +
+        ticked + " cochée" + (ticked > 1 ? "s" : "");
+    }
+
+    input.addEventListener("input", update);
+    // Enter in the search box ticks the only commune left rather than submitting the form.
+    input.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      const left = labels.filter((label) => !label.hidden);
+      if (left.length === 1) {
+        const checkbox = left[0].querySelector("input");
+        checkbox.checked = !checkbox.checked;
+        checkbox.dispatchEvent(new Event("change", { bubbles: true }));
+        input.select();
+      }
+    });
+    fieldset.addEventListener("change", update);
+    update();
+  }
+
+  // Forms marked data-guard each save one section of a page: saving one reloads the page and would lose
+  // what was typed in another. Say so, name the section, and let the person choose.
+  function guardSections(forms) {
+    const state = (form) => new URLSearchParams(new FormData(form)).toString();
+    const initial = new Map(forms.map((form) => [form, state(form)]));
+    const title = (form) => {
+      const section = form.closest("section");
+      const heading = section && section.querySelector("h2");
+      return heading ? heading.textContent.trim() : "une autre partie";
+    };
+    let leaving = false;
+
+    forms.forEach((form) => {
+      form.addEventListener("submit", (event) => {
+        const others = forms.filter((other) => other !== form && state(other) !== initial.get(other));
+        if (others.length === 0 || form.dataset.confirmed === "1") {
+          leaving = true;
+          return;
+        }
+        event.preventDefault();
+        let warning = form.querySelector(".unsaved-warning");
+        if (!warning) {
+          warning = document.createElement("div");
+          warning.className = "flash error unsaved-warning";
+          warning.setAttribute("role", "alert");
+          warning.tabIndex = -1;
+          form.appendChild(warning);
+        }
+        warning.innerHTML = "";
+        const sentence = document.createElement("p");
+        sentence.textContent =
+          "Vous avez modifié « " + others.map(title).join(" », « ") +
+          " » sans l'enregistrer : enregistrer ici rechargerait la page et effacerait ces modifications.";
+        warning.appendChild(sentence);
+        others.forEach((other) => {
+          const back = document.createElement("button");
+          back.type = "button";
+          back.textContent = "Revenir à « " + title(other) + " »";
+          back.addEventListener("click", () => {
+            const first = Array.from(other.elements).find((el) => el.type !== "hidden" && !el.disabled);
+            if (first) first.focus();
+          });
+          warning.appendChild(back);
+        });
+        const anyway = document.createElement("button");
+        anyway.type = "button";
+        anyway.textContent = "Enregistrer quand même (perdre les autres modifications)";
+        anyway.addEventListener("click", () => {
+          form.dataset.confirmed = "1";
+          form.requestSubmit();
+        });
+        warning.appendChild(anyway);
+        warning.focus();
+      });
+    });
+    window.addEventListener("beforeunload", (event) => {
+      if (leaving || forms.every((form) => state(form) === initial.get(form))) return;
+      event.preventDefault();
+      event.returnValue = "";
+    });
+  }
+
+  const board = document.getElementById("board");
+  if (board) liveBoard(board);
+  document.querySelectorAll("fieldset.communes").forEach(searchableCommunes);
+  const guarded = Array.from(document.querySelectorAll("form[data-guard]"));
+  if (guarded.length > 1) guardSections(guarded);
+  // A save was refused: the summary of what to correct takes the focus (each line links to its field).
+  const summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
 })();

@@ -180,9 +180,29 @@ def test_hours_and_closures_of_an_association_apply_to_routing(
     assert 'value="09:00-12:30"' in html
     assert 'value="Inventaire"' in html
 
-    bad = as_staff.post(page, {"section": "hours", "hours-mon": "9h-12h"}, token_from=page)
+    bad = as_staff.post(page, {"section": "hours", "hours-mon": "le matin"}, token_from=page)
     assert bad.status_code == 400
     assert "Horaires du lundi invalides" in bad.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("9h-12h 14h-17h", "09:00-12:00 14:00-17:00"),
+        ("de 9 h à 12 h 30 et de 14 h à 17 h", "09:00-12:30 14:00-17:00"),
+        ("9h30 - 12h ; 13h30 - 17h30", "09:30-12:00 13:30-17:30"),
+        ("8h à midi", "08:00-12:00"),
+        ("fermé", ""),
+    ],
+)
+def test_hours_are_read_as_people_write_them_in_french(
+    as_staff: Browser, sessions: sessionmaker[Session], written: str, stored: str
+) -> None:
+    """« 9h-12h 14h-17h » and its cousins are opening hours, shown back in one form."""
+    page = f"/directory/{association_id(sessions, 'Brenne Aide à Domicile')}"
+    saved = as_staff.post(page, {"section": "hours", "hours-mon": written}, token_from=page)
+    assert saved.status_code == 302
+    assert f'id="hours-mon" name="hours-mon" value="{stored}"' in as_staff.text(page)
 
 
 def test_service_status_and_coverage(as_staff: Browser, sessions: sessionmaker[Session]) -> None:
