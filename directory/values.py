@@ -174,9 +174,7 @@ def parse_ranges(weekday: int, value: Any) -> list[HoursEntry]:
 # Minutes may follow a space (« 17 h 30 ») unless they are the next time's hour (« 12h 14h »).
 _TIME_OF_DAY = r"(\d{1,2})\s*(?:[h:.](?:\s?(\d{2})(?!\d|\s*[h:.]))?)?"
 # One span: « 9h-12h », « de 9 h à 12 h », « 9:00 – 12:30 ».
-_SPAN = re.compile(
-    r"(?:de\s+)?" + _TIME_OF_DAY + r"\s*(?:-|–|—|à|a|jusqu'à)\s*" + _TIME_OF_DAY
-)
+_SPAN = re.compile(r"(?:de\s+)?" + _TIME_OF_DAY + r"\s*(?:-|–|—|à|a|jusqu'à)\s*" + _TIME_OF_DAY)
 # What may sit between two spans of a day: spaces, commas, semicolons, slashes, « et », « puis ».
 _BETWEEN_SPANS = re.compile(r"(?:[\s,;/+]|\bet\b|\bpuis\b)*")
 _CLOSED_DAY = {"", "fermé", "ferme", "-", "—", "x"}

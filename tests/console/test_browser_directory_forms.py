@@ -39,7 +39,7 @@ def test_saving_one_section_warns_before_losing_another(
     warning.get_by_role("button", name="Revenir à « Ce que propose le service »").click()
     expect(page.get_by_label("Nom", exact=True)).to_be_focused()
     page.get_by_role("button", name="Enregistrer", exact=True).click()
-    expect(page.get_by_text("Modifications enregistrées : elles comptent dès le prochain appel.")).to_be_visible()
+    expect(page.get_by_text("Modifications enregistrées", exact=False)).to_be_visible()
     expect(page.get_by_label("Tarifs")).to_have_value("12 € de l'heure")
 
     # With nothing else typed, a section saves at once; saving anyway is one more click.
