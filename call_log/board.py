@@ -17,6 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 
 from call_log.codes import CONNECTED_DIALS, FINAL_STATUSES, Channel, EventKind, Outcome, TransferTarget
 from call_log.models import Call, CallEvent
+from call_log.recording import add_event, find_event
 
 # A call still without its final status after this long lost its status callback: it is not live.
 STALE_AFTER = timedelta(hours=2)
@@ -28,6 +29,8 @@ LIVE_ROWS = 50
 ENDED_ROWS = 50
 # The events that say where a call went, newest wins.
 _ROUTING_EVENTS = (EventKind.TRANSFER, EventKind.DIAL_RESULT, EventKind.CALLBACK_NUMBER, EventKind.VOICEMAIL)
+# A call is taken once: the key of its one TAKEN event makes a second « Je prends » add nothing.
+TAKEN_KEY = "taken"
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,13 @@ class BoardRow:
     where_detail: str
     # An operator is (or was) talking with the caller: their record is the one to complete.
     with_operator: bool
+    # The name of the operator who said « Je prends », if one did.
+    taken_by: str = ""
+
+    @property
+    def for_the_operators(self) -> bool:
+        """A live call put through to the operators that no operator has taken yet."""
+        return self.live and self.with_operator and not self.taken_by
 
 
 @dataclass(frozen=True)
@@ -102,7 +112,10 @@ def _routing_events(session: Session, calls: Sequence[Call]) -> defaultdict[int,
     if calls:
         query = (
             select(CallEvent)
-            .where(CallEvent.call_id.in_([call.id for call in calls]), CallEvent.kind.in_(_ROUTING_EVENTS))
+            .where(
+                CallEvent.call_id.in_([call.id for call in calls]),
+                CallEvent.kind.in_((*_ROUTING_EVENTS, EventKind.TAKEN)),
+            )
             .order_by(CallEvent.call_id, CallEvent.seq)
         )
         for event in session.scalars(query):
@@ -111,11 +124,13 @@ def _routing_events(session: Session, calls: Sequence[Call]) -> defaultdict[int,
 
 
 def _row(call: Call, routing: Sequence[CallEvent], *, live: bool) -> BoardRow:
-    where, detail = "menu", ""
+    where, detail, taken_by = "menu", "", ""
     with_operator = call.outcome == Outcome.CONNECTED_OPERATOR
     for event in routing:
         payload = event.payload
-        if event.kind == EventKind.TRANSFER:
+        if event.kind == EventKind.TAKEN:
+            taken_by = str(payload.get("name") or payload.get("by") or "")
+        elif event.kind == EventKind.TRANSFER:
             where = (
                 TransferTarget.OPERATORS
                 if payload.get("target") == TransferTarget.OPERATORS
@@ -128,4 +143,14 @@ def _row(call: Call, routing: Sequence[CallEvent], *, live: bool) -> BoardRow:
             where, detail = "voicemail", ""
     if where == TransferTarget.OPERATORS and live:
         with_operator = with_operator or detail in ("", *CONNECTED_DIALS)
-    return BoardRow(call, live, where, detail, with_operator)
+    return BoardRow(call, live, where, detail, with_operator, taken_by)
+
+
+def take_call(session: Session, call: Call, *, by: str, name: str, now: datetime) -> str | None:
+    """An operator says « Je prends »: the call is theirs, unless another took it first (their name)."""
+    if add_event(session, call, EventKind.TAKEN, {"by": by, "name": name}, now=now, dedup_key=TAKEN_KEY):
+        return None
+    first = find_event(session, call, TAKEN_KEY)
+    if first is None or first.payload.get("by") == by:
+        return None
+    return str(first.payload.get("name") or first.payload.get("by"))

@@ -184,3 +184,4 @@ class EventKind(Code):
     CALLBACK_UPDATED = "callback_updated", "Rappel"
     SMS_SENT = "sms_sent", "Texto envoyé à l'appelant"
     SMS_FAILED = "sms_failed", "Texto non envoyé"
+    TAKEN = "taken", "Pris par un opérateur"

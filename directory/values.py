@@ -186,7 +186,8 @@ def _spans(text: str) -> list[TimeRange]:
     text = re.sub(r"\bminuit\b", "24h", text)
     if text in _CLOSED_DAY:
         return []
-    spans, position = [], 0
+    spans: list[TimeRange] = []
+    position = 0
     while True:
         position = _BETWEEN_SPANS.match(text, position).end()  # type: ignore[union-attr]
         if position == len(text):

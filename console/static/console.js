@@ -1,14 +1,72 @@
-// The console works without script; this file only adds comfort: the live board refreshes itself, a page
-// that refused a save puts the keyboard on what to correct, long lists of communes can be searched, and a
-// page of several forms warns before a save would lose what was typed in another one.
+// The console works without script; this file only adds comfort: the live board refreshes itself and
+// announces the calls put through to the operators, a page that refused a save puts the keyboard on what
+// to correct, long lists of communes can be searched, and a page of several forms warns before a save
+// would lose what was typed in another one.
 (function () {
   "use strict";
+
+  // Two short tones: a call has just been put through to the operators. Browsers may refuse sound until
+  // the page was used once; the title and the announcement say it anyway.
+  function chime() {
+    try {
+      const audio = new (window.AudioContext || window.webkitAudioContext)();
+      [0, 0.25].forEach((start) => {
+        const tone = audio.createOscillator();
+        const volume = audio.createGain();
+        tone.frequency.value = 880;
+        volume.gain.setValueAtTime(0.2, audio.currentTime + start);
+        volume.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + start + 0.2);
+        tone.connect(volume).connect(audio.destination);
+        tone.start(audio.currentTime + start);
+        tone.stop(audio.currentTime + start + 0.2);
+      });
+      window.setTimeout(() => audio.close(), 1000);
+    } catch (error) {
+      // No sound here: the title and the announcement remain.
+    }
+  }
+
+  // Calls put through to the operators and not taken: counted in the page's title, each new one announced
+  // (to screen readers too) with a link to its record, and chimed.
+  function arrivals(board, region) {
+    const title = document.title;
+    let known = null;
+    return function update() {
+      const rows = Array.from(board.querySelectorAll("tr[data-arrival]"));
+      document.title = rows.length ? "(" + rows.length + ") Appel pour les opérateurs · " + title : title;
+      const fresh = known === null ? [] : rows.filter((row) => !known.has(row.id));
+      known = new Set(rows.map((row) => row.id));
+      if (fresh.length === 0) {
+        if (rows.length === 0) region.textContent = "";
+        return;
+      }
+      region.innerHTML = "";
+      fresh.forEach((row) => {
+        const line = document.createElement("p");
+        line.className = "flash info";
+        line.textContent = row.dataset.arrival + ". ";
+        const link = row.querySelector("a[id^=open-]");
+        if (link) {
+          const open = document.createElement("a");
+          open.href = link.href;
+          open.textContent = "Ouvrir la fiche";
+          line.appendChild(open);
+        }
+        region.appendChild(line);
+      });
+      board.dataset.chimes = String(Number(board.dataset.chimes || 0) + 1);
+      chime();
+    };
+  }
 
   // The live board polls its rows.
   function liveBoard(board) {
     const url = board.dataset.refreshUrl;
     const every = Math.max(1, Number(board.dataset.refreshSeconds || 5)) * 1000;
+    const region = document.getElementById("arrivals");
+    const announce = region ? arrivals(board, region) : () => {};
     let last = null;
+    announce();
 
     async function refresh() {
       try {
@@ -30,6 +88,7 @@
             const focused = document.activeElement && board.contains(document.activeElement) ? document.activeElement.id : null;
             board.innerHTML = html;
             last = html;
+            announce();
             if (focused) {
               const again = document.getElementById(focused);
               if (again) again.focus();
