@@ -30,6 +30,8 @@ def test_every_page_has_no_serious_accessibility_violation(
         f"/calls/{call_id}",
         "/calls/new",
         "/callbacks",
+        "/find?category=MAISON&commune=",
+        f"/find?category=EXTERIEUR&commune=Rosnay+%2836300%29&call={call_id}",
         "/referrals",
         "/directory",
         f"/directory/{association_id}",
