@@ -134,7 +134,7 @@ def _text(value: str | int | bool | None) -> str | None:
     return None if value is None else str(value)
 
 
-def to_csv(rows: Iterable[ExportRow], form: CsvForm = CsvForm.DATA) -> str:
+def to_csv(rows: Iterable[ExportRow], form: CsvForm) -> str:
     """CSV with a header line, empty cells for missing values; rows of `export_rows` in the same form."""
     headers = EXPORT_COLUMNS if form is CsvForm.DATA else tuple(words for _name, words in COLUMNS)
     lines: list[list[Cell]] = [list(headers)]

@@ -6,17 +6,18 @@ from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from call_log.record import find_communes
 from call_log.search import CallFilter, calls_after, search_calls
 from console.context import DirectoryNames, local_day_bounds
+from console.downloads import requested_csv_form
 from console.forms import LogFilterForm
 from console.log_export import export_row, header
 from foundation.runtime import runtime
-from foundation.spreadsheets import CsvForm, csv_lines
+from foundation.spreadsheets import csv_lines
 
 bp = Blueprint("log", __name__, url_prefix="/log")
 
@@ -83,10 +84,7 @@ def export() -> ResponseReturnValue:
 
     `?format=tableur` (the default) opens right in a French spreadsheet; `?format=donnees` is for programs.
     """
-    try:
-        form = CsvForm(request.args.get("format") or CsvForm.SPREADSHEET)
-    except ValueError:
-        abort(404)
+    form = requested_csv_form()
     rt = runtime()
     size = current_app.config["CONSOLE_EXPORT_BATCH"]
 
