@@ -66,7 +66,7 @@ def coverage_matrix(session: Session, *, top_level_only: bool = False) -> Covera
     return CoverageMatrix(communes, categories, counts)
 
 
-def matrix_csv(matrix: CoverageMatrix, form: CsvForm = CsvForm.SPREADSHEET) -> str:
+def matrix_csv(matrix: CoverageMatrix, form: CsvForm) -> str:
     """The matrix as CSV: one row per commune, one column per category (0 is a gap).
 
     For a spreadsheet the categories are headed by their labels and the park membership is in words;

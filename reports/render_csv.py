@@ -12,7 +12,7 @@ from reports.tables import Column, MonthlyDemandReport, Value
 
 LEADING = ("report_month", "table")
 TRAILING = ("measure", "value")
-LEADING_WORDS = ("Mois", "Tableau")
+LEADING_WORDS = ("Mois du rapport", "Tableau")
 TRAILING_WORDS = ("Mesure", "Valeur")
 
 
@@ -46,9 +46,11 @@ def render_csv(report: MonthlyDemandReport, form: CsvForm) -> str:
         lines = [[*LEADING_WORDS, *(column.label for column in dimensions.values()), *TRAILING_WORDS]]
     for table in report.tables:
         positions = {column.name: index for index, column in enumerate(table.columns)}
+        # Only the table's dimensions: a measure may share its name with another table's dimension.
+        own = {column.name for column in table.dimensions}
         title = table.name if form is CsvForm.DATA else table.title
         for row in table.rows:
-            cells = [_value(row[positions[name]], form) if name in positions else "" for name in dimensions]
+            cells = [_value(row[positions[name]], form) if name in own else "" for name in dimensions]
             for measure in table.measures:
                 name = measure.name if form is CsvForm.DATA else measure.label
                 lines.append([month, title, *cells, name, _value(row[positions[measure.name]], form)])
