@@ -76,7 +76,7 @@ def export_rows(
     )
     categories: dict[str, str] = {}
     if words_in is not None:
-        categories = dict(session.execute(select(ServiceCategory.code, ServiceCategory.label)).tuples())
+        categories = dict(session.execute(select(ServiceCategory.code, ServiceCategory.label)).all())
     for call in session.scalars(query):
         row: ExportRow = {
             "call_sid": call.call_sid,

