@@ -117,7 +117,14 @@ def _guard() -> ResponseReturnValue | None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """A redirect target after login, only if it stays on this site (a path, not '//host' or a URL)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """A redirect target after login, only if it is a path of this site; None for anything else.
+
+    Browsers drop tabs and new lines anywhere in a URL and read a backslash as '/', so '/', a tab, then
+    '/evil.example' is '//evil.example' to them: a target with a control character or a backslash is
+    refused whole (and a new line would not even fit in the Location header).
+    """
+    if not target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target) or "\\" in target:
+        return None
+    if not target.startswith("/") or target.startswith("//"):
         return None
     return target

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from hashlib import sha256
 
-from sqlalchemy import Boolean, Integer, String, delete, or_, select
+from sqlalchemy import Boolean, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -22,8 +22,11 @@ from foundation.text import is_ascii_digits
 ROLES = ("operator", "staff", "admin")
 MIN_PASSWORD_LENGTH = 10
 THROTTLE_WINDOW = timedelta(minutes=15)
+# Failures for one username from one address: only that address waits, so that nobody elsewhere can
+# lock the real user out by failing on purpose.
 MAX_FAILURES_PER_USER = 5
-# Higher than per user: several operators share one office address.
+# Failures from one address, whatever the usernames: that address waits (higher than per user: several
+# operators share one office address; behind a proxy, set HELPLINE_TRUSTED_PROXIES to see real addresses).
 MAX_FAILURES_PER_ADDRESS = 20
 # Checked against when the username is unknown, so that a wrong name takes as long as a wrong password.
 # A literal (the hash of "not a password of anyone" with werkzeug's default method): computing it at
@@ -70,6 +73,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session token: raised on sign-out and password change, which ends the open sessions.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
@@ -142,6 +147,7 @@ def set_password(session: Session, username: str, password: str) -> User:
     """Give a user a new password (their open sessions end: see `session_token`)."""
     user = _existing(session, username)
     user.password_hash = _hash(password)
+    end_sessions(user)
     return user
 
 
@@ -173,8 +179,14 @@ def has_active_admin(session: Session) -> bool:
 
 
 def session_token(user: User) -> str:
-    """What a console session remembers of its user: changes when the password does, ending old sessions."""
-    return f"{user.id}:{sha256(user.password_hash.encode()).hexdigest()[:16]}"
+    """What a console session remembers of its user: changes on sign-out and password change."""
+    # The password's hash too: a password set straight in the database also ends the sessions.
+    return f"{user.id}:{user.session_version}:{sha256(user.password_hash.encode()).hexdigest()[:16]}"
+
+
+def end_sessions(user: User) -> None:
+    """End every open console session of this user, on every device: their tokens no longer match."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def user_for_token(session: Session, token: str) -> User | None:
@@ -191,15 +203,16 @@ def user_for_token(session: Session, token: str) -> User | None:
 def authenticate(session: Session, credentials: Credentials, *, now: datetime) -> User:
     """The active user these credentials belong to; raises LoginRefusedError, and records a failure if wrong.
 
-    After MAX_FAILURES_PER_USER failures for a username (or MAX_FAILURES_PER_ADDRESS from an address)
-    within THROTTLE_WINDOW, attempts are refused without checking the password until the window passes.
+    After MAX_FAILURES_PER_USER failures for a username from one address, or MAX_FAILURES_PER_ADDRESS
+    from one address, within THROTTLE_WINDOW, that address is refused without checking the password until
+    the window passes. Other addresses are not: failing on purpose cannot lock the real user out.
     """
     name = normalize_username(credentials.username)[:80]
     address = credentials.remote_addr[:64]
     since = now - THROTTLE_WINDOW
     # Old failures only matter while recent; clear them as we go.
     session.execute(delete(LoginFailure).where(LoginFailure.at <= since))
-    retry_after = _throttled_for(session, name, address, since=since, now=now)
+    retry_after = _throttled_for(session, name, address, now=now)
     if retry_after is not None:
         raise LoginRefusedError("throttled", retry_after=retry_after)
     user = session.scalar(select(User).where(User.username == name))
@@ -207,22 +220,24 @@ def authenticate(session: Session, credentials: Credentials, *, now: datetime) -
     if user is None or not valid or not user.active:
         session.add(LoginFailure(username=name, remote_addr=address, at=now))
         raise LoginRefusedError("invalid")
-    session.execute(delete(LoginFailure).where(LoginFailure.username == name))
+    # Only this address's failures: a success elsewhere must not give another address its tries back.
+    session.execute(
+        delete(LoginFailure).where(LoginFailure.username == name, LoginFailure.remote_addr == address)
+    )
     user.last_login_at = now
     return user
 
 
-def _throttled_for(
-    session: Session, username: str, address: str, *, since: datetime, now: datetime
-) -> timedelta | None:
-    """How long until this username and address may try again, or None if they may now."""
-    recent = select(LoginFailure).where(
-        LoginFailure.at > since, or_(LoginFailure.username == username, LoginFailure.remote_addr == address)
+def _throttled_for(session: Session, username: str, address: str, *, now: datetime) -> timedelta | None:
+    """How long until this username may try again from this address, or None if it may now."""
+    failures = list(
+        session.scalars(
+            select(LoginFailure).where(LoginFailure.remote_addr == address).order_by(LoginFailure.at)
+        )
     )
-    failures = list(session.scalars(recent.order_by(LoginFailure.at)))
     for limit, same in (
         (MAX_FAILURES_PER_USER, [f for f in failures if f.username == username]),
-        (MAX_FAILURES_PER_ADDRESS, [f for f in failures if f.remote_addr == address]),
+        (MAX_FAILURES_PER_ADDRESS, failures),
     ):
         if len(same) >= limit:
             # Free again when enough of the counted failures have aged out of the window.

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
-from console.access import ConsoleUser, safe_next
-from console.accounts import Credentials, LoginRefusedError, authenticate, has_active_admin
+from console.access import ConsoleUser, current_account, safe_next
+from console.accounts import (
+    Credentials,
+    LoginRefusedError,
+    User,
+    authenticate,
+    end_sessions,
+    has_active_admin,
+)
 from console.context import now
 from console.forms import LoginForm
 from foundation.db import transaction
@@ -51,6 +58,10 @@ def login() -> ResponseReturnValue:
             return render_template("console/login.html", form=form), 429
         form.password.errors = ["Identifiant ou mot de passe incorrect, ou compte désactivé."]
         return render_template("console/login.html", form=form), 401
+    # A CSRF token handed out before sign-in (to whoever set up this browser) must not work after it.
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(field, None)
+    g.pop(field, None)
     login_user(account)
     # Expire after PERMANENT_SESSION_LIFETIME even if the browser stays open.
     session.permanent = True
@@ -59,7 +70,14 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    """Sign out (a POST with the CSRF token, so that no link can sign someone out)."""
+    """Sign out (a POST with the CSRF token, so that no link can sign someone out), on every device.
+
+    The session cookie is signed, not stored: a copy of it would still sign in, so its token is made stale.
+    """
+    with transaction(runtime().sessions) as db:
+        user = db.get(User, current_account().id)
+        if user is not None:
+            end_sessions(user)
     logout_user()
     flash("Vous êtes déconnecté·e.", "info")
     return redirect(url_for("console.auth.login"))

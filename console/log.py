@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -12,32 +10,18 @@ from flask import Blueprint, Response, current_app, render_template, request, st
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from call_log.models import OBSERVATORY_FIELDS, Call
 from call_log.record import find_communes
 from call_log.search import CallFilter, calls_after, search_calls
-from console.context import DirectoryNames, local_day_bounds, tz
+from console.context import DirectoryNames, local_day_bounds
+from console.downloads import requested_csv_form
 from console.forms import LogFilterForm
+from console.log_export import export_row, header
 from foundation.runtime import runtime
+from foundation.spreadsheets import csv_lines
 
 bp = Blueprint("log", __name__, url_prefix="/log")
 
 PER_PAGE = 50
-CSV_COLUMNS = (
-    "call_id",
-    "call_sid",
-    "started_at",
-    "channel",
-    "caller",
-    "status",
-    "duration_s",
-    "category",
-    "category_label",
-    *OBSERVATORY_FIELDS,
-    "commune",
-    "outcome",
-    "association",
-    "referrals",
-)
 
 
 def _filter(db: Session, names: DirectoryNames) -> tuple[LogFilterForm, CallFilter]:
@@ -96,60 +80,30 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/export.csv")
 def export() -> ResponseReturnValue:
-    """The filtered log as CSV, oldest first (callers as the privacy setting stores them; no notes)."""
-    rt = runtime()
+    """The filtered log as CSV, oldest first (callers as the privacy setting stores them; no notes).
 
+    `?format=tableur` (the default) opens right in a French spreadsheet; `?format=donnees` is for programs.
+    """
+    form = requested_csv_form()
+    rt = runtime()
     size = current_app.config["CONSOLE_EXPORT_BATCH"]
 
     def generate() -> Iterator[str]:
-        yield _csv_lines([CSV_COLUMNS])
+        yield form.preamble + csv_lines([header(form)], form)
         after: tuple[datetime, int] | None = None
         while True:
             with rt.sessions() as db:
                 names = DirectoryNames.load(db)
                 _form, where = _filter(db, names)
                 batch = calls_after(db, where, after=after, size=size)
-                rows = [_csv_row(call, names) for call in batch]
+                rows = [export_row(call, names, form) for call in batch]
             if not batch:
                 return
-            yield _csv_lines(rows)
+            yield csv_lines(rows, form)
             after = (batch[-1].started_at, batch[-1].id)
 
     return Response(
         stream_with_context(generate()),
-        mimetype="text/csv",
+        content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="journal-des-appels.csv"'},
     )
-
-
-def _csv_lines(rows: Iterable[Sequence[object]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
-
-
-def _csv_row(call: Call, names: DirectoryNames) -> list[str | int | None]:
-    commune = names.communes.get(call.commune_insee or "")
-    return [
-        call.id,
-        call.call_sid,
-        call.started_at.astimezone(tz()).isoformat(timespec="seconds"),
-        call.channel,
-        call.caller,
-        call.status,
-        call.duration_s,
-        call.category_code,
-        names.categories.get(call.category_code or "", ""),
-        *(_cell(getattr(call, name)) for name in OBSERVATORY_FIELDS),
-        commune.name if commune else "",
-        call.outcome,
-        call.association.name if call.association else "",
-        "; ".join(names.associations.get(r.association_id or 0, "") for r in call.referrals),
-    ]
-
-
-def _cell(value: str | bool | None) -> str | None:
-    """A recorded field in a CSV cell: yes or no for a flag (None is written blank)."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return value

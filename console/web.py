@@ -60,6 +60,9 @@ _CSP = (
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
 )
 
+# A year, the usual value for a site served over https only; no preload: the operator's domain decides.
+_HSTS = "max-age=31536000; includeSubDomains"
+
 
 def init_app(app: Flask) -> None:
     """Add the console to the app (after the webhooks, which it exempts from CSRF: Twilio signs them)."""
@@ -148,7 +151,11 @@ def error_page(error: HTTPException) -> ResponseReturnValue:
 
 
 def security_headers(response: Response) -> Response:
-    """Headers that keep console pages out of frames and caches, and scripts to our own."""
+    """Headers that keep console pages out of frames and caches, and scripts to our own; HSTS over https."""
+    if request.is_secure:
+        # Only over https (a trusted proxy's X-Forwarded-Proto counts): sent over http, it would be a lie
+        # that a man in the middle could strip anyway.
+        response.headers.setdefault("Strict-Transport-Security", _HSTS)
     if request.blueprint in SIGNATURE_CHECKED_BLUEPRINTS:
         return response
     response.headers.setdefault("Content-Security-Policy", _CSP)

@@ -6,8 +6,6 @@ strings too, so that YAML, which knows no enums, can write them.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from foundation.codes import Code
 
 
@@ -19,11 +17,11 @@ class ServiceStatus(Code):
     TEMPORARILY_CLOSED = "temporarily_closed", "Fermé temporairement"
 
 
-class ParkMembership(StrEnum):
+class ParkMembership(Code):
     """Where a commune stands with the park (`Commune.park_member`), as in brenne-communes.csv."""
 
-    CHARTER_2010 = "2010-charter"
-    PROPOSED_2025 = "proposed-2025-charter"
+    CHARTER_2010 = "2010-charter", "Charte de 2010"
+    PROPOSED_2025 = "proposed-2025-charter", "Proposée pour la charte de 2025"
 
 
 class ChangeAction(Code):

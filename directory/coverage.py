@@ -6,17 +6,16 @@ association covers its communes for its category and that category's sub-categor
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from directory.codes import ServiceStatus
+from directory.codes import ParkMembership, ServiceStatus
 from directory.models import Association, Commune, Service, ServiceArea, ServiceCategory
 from directory.territory import name_key
+from foundation.spreadsheets import Cell, CsvForm, csv_text
 
 
 @dataclass(frozen=True)
@@ -67,19 +66,27 @@ def coverage_matrix(session: Session, *, top_level_only: bool = False) -> Covera
     return CoverageMatrix(communes, categories, counts)
 
 
-def matrix_csv(matrix: CoverageMatrix) -> str:
-    """The matrix as CSV: one row per commune, one column per category code (0 is a gap)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["insee", "commune", "postal_code", "park_member", *(c.code for c in matrix.categories)])
+def matrix_csv(matrix: CoverageMatrix, form: CsvForm) -> str:
+    """The matrix as CSV: one row per commune, one column per category (0 is a gap).
+
+    For a spreadsheet the categories are headed by their labels and the park membership is in words;
+    as data, by their codes.
+    """
+    header: list[Cell]
+    if form is CsvForm.DATA:
+        header = ["insee", "commune", "postal_code", "park_member", *(c.code for c in matrix.categories)]
+    else:
+        header = ["Code INSEE", "Commune", "Code postal", "Parc", *(c.label for c in matrix.categories)]
+    lines: list[list[Cell]] = [header]
     for commune in matrix.communes:
-        writer.writerow(
+        park = commune.park_member
+        lines.append(
             [
                 commune.insee,
                 commune.name,
                 commune.postal_code,
-                commune.park_member,
+                park if form is CsvForm.DATA else ParkMembership.label_of(park, missing=""),
                 *(matrix.count(commune.insee, category.code) for category in matrix.categories),
             ]
         )
-    return out.getvalue()
+    return csv_text(lines, form)

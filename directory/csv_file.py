@@ -1,7 +1,10 @@
 """The directory as a spreadsheet (CSV): one row per service, the association's columns repeated.
 
-What spreadsheets do to such a file is forgiven: ';' as the separator, a byte-order mark, numbers that lost
-their '+'. Lists in a cell (phones, hours, closures) are separated by ';' or new lines.
+Written for a French spreadsheet (';', a byte-order mark, French headers, days, statuses and service
+labels) or as data (',', the column names and codes); both read back. What spreadsheets do to such a file
+is forgiven: ';' or ',' as the separator, a byte-order mark, numbers that lost their '+', the apostrophe
+that keeps a cell starting with '+' or '=' text. Lists in a cell (phones, hours, closures) are separated
+by ';' or new lines.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from directory.entries import (
 )
 from directory.importing import DirectoryImportError, FileProblem, Locate, check_documents
 from directory.values import format_span
-from foundation.config import DAYS
+from foundation.config import DAY_NAMES_FR, DAYS
+from foundation.spreadsheets import Cell, CsvForm, csv_text, restored_text
 
 # Association columns, then service columns: one row per service (association values repeated). The
 # association's values have columns of their own names, but for its name: 'association'.
@@ -49,6 +53,35 @@ SERVICE_COLUMNS = (
     "service_closures",
 )
 CSV_COLUMNS = ASSOCIATION_COLUMNS + SERVICE_COLUMNS
+# The columns' headers for a French spreadsheet.
+HEADERS = {
+    "association": "Association",
+    "active": "Active",
+    "priority": "Priorité",
+    "description": "Description",
+    "email": "Courriel",
+    "website": "Site web",
+    "street_address": "Adresse",
+    "postal_code": "Code postal",
+    "city": "Ville",
+    "notes": "Notes",
+    "phones": "Téléphones",
+    "hours": "Horaires",
+    "closures": "Fermetures",
+    "service": "Service",
+    "category": "Catégorie",
+    "status": "Statut",
+    "service_description": "Description du service",
+    "fees": "Tarifs",
+    "eligibility": "Conditions",
+    "communes": "Communes",
+    "service_phones": "Téléphones du service",
+    "service_hours": "Horaires du service",
+    "service_closures": "Fermetures du service",
+}
+_COLUMN_OF = {header.lower(): column for column, header in HEADERS.items()}
+# Every commune of the territory, in the communes cell.
+_ALL = {CsvForm.DATA: "all", CsvForm.SPREADSHEET: "toutes"}
 # Document paths (first part) → CSV column.
 _ASSOCIATION_FIELD_COLUMN = {
     "name": "association",
@@ -63,65 +96,73 @@ _SERVICE_FIELD_COLUMN = {
     "hours": "service_hours",
     "closures": "service_closures",
 }
-_PHONE_ITEM = re.compile(r"(?:(?P<ivr>ivr)\s*:?\s+)?(?P<number>\+?\d[\d .]*\d)(?:\s+(?P<rest>.*))?", re.I)
+_PHONE_ITEM = re.compile(r"(?:(?P<ivr>ivr|svi)\s*:?\s+)?(?P<number>\+?\d[\d .]*\d)(?:\s+(?P<rest>.*))?", re.I)
 _CLOSURE_ITEM = re.compile(r"(?P<start>[^\s.]+)(?:\.\.(?P<end>\S+))?(?:\s+(?P<reason>.*))?")
 _ITEMS = re.compile(r"\s*[;\n\r]+\s*")
 
 
-def write_csv(entries: Sequence[AssociationEntry], vocabulary: Vocabulary) -> str:
+def write_csv(entries: Sequence[AssociationEntry], vocabulary: Vocabulary, form: CsvForm) -> str:
     """The entries as a spreadsheet: one row per service, the association's columns repeated."""
     every = sorted(vocabulary.communes)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    words = form is CsvForm.SPREADSHEET
+    lines: list[list[Cell]] = [[HEADERS[name] if words else name for name in CSV_COLUMNS]]
     for entry in entries:
-        association = [*(_cell(getattr(entry, name)) for name in ASSOCIATION_VALUES), *_details_cells(entry)]
+        association = [
+            *(_cell(getattr(entry, name), form) for name in ASSOCIATION_VALUES),
+            *_details_cells(entry, form),
+        ]
         if not entry.services:
-            writer.writerow(association + [""] * len(SERVICE_COLUMNS))
+            lines.append(association + [""] * len(SERVICE_COLUMNS))
         for service in entry.services:
-            communes = "all" if every and list(service.communes) == every else " ".join(service.communes)
-            writer.writerow(
+            every_one = every and list(service.communes) == every
+            lines.append(
                 [
                     *association,
                     service.name,
-                    service.category,
-                    service.status,
+                    vocabulary.categories.get(service.category, service.category)
+                    if words
+                    else service.category,
+                    ServiceStatus.label_of(service.status) if words else service.status,
                     service.description,
                     service.fees,
                     service.eligibility,
-                    communes,
-                    *_details_cells(service),
+                    _ALL[form] if every_one else " ".join(service.communes),
+                    *_details_cells(service, form),
                 ]
             )
-    return out.getvalue()
+    return csv_text(lines, form)
 
 
-def _cell(value: str | int | bool) -> str:
-    """A value as a cell: 'yes' or 'no' for a flag."""
+def _cell(value: str | int | bool, form: CsvForm) -> Cell:
+    """A value as a cell: yes or no (oui or non) for a flag."""
     if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
+        return ("oui" if value else "non") if form is CsvForm.SPREADSHEET else ("yes" if value else "no")
+    return value
 
 
-def _details_cells(details: ContactDetails) -> list[str]:
+def _details_cells(details: ContactDetails, form: CsvForm) -> list[Cell]:
     """The phones, hours and closures cells of an association or a service."""
-    return [_phones_cell(details.phones), _hours_cell(details.hours), _closures_cell(details.closures)]
+    return [
+        _phones_cell(details.phones, form),
+        _hours_cell(details.hours, form),
+        _closures_cell(details.closures),
+    ]
 
 
-def _phones_cell(phones: Iterable[PhoneEntry]) -> str:
+def _phones_cell(phones: Iterable[PhoneEntry], form: CsvForm) -> str:
+    ivr = "SVI " if form is CsvForm.SPREADSHEET else "IVR "
     return "; ".join(
-        ("IVR " if phone.ivr else "")
-        + phone.number
-        + (f" ({phone.description})" if phone.description else "")
+        (ivr if phone.ivr else "") + phone.number + (f" ({phone.description})" if phone.description else "")
         for phone in phones
     )
 
 
-def _hours_cell(hours: Iterable[HoursEntry]) -> str:
+def _hours_cell(hours: Iterable[HoursEntry], form: CsvForm) -> str:
+    names = DAY_NAMES_FR if form is CsvForm.SPREADSHEET else DAYS
     days: dict[int, list[str]] = {}
     for span in hours:
         days.setdefault(span.weekday, []).append(format_span(span))
-    return "; ".join(f"{DAYS[day]} {' '.join(spans)}" for day, spans in days.items())
+    return "; ".join(f"{names[day]} {' '.join(spans)}" for day, spans in days.items())
 
 
 def _closures_cell(closures: Iterable[ClosureEntry]) -> str:
@@ -147,7 +188,7 @@ def read_csv(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        header = [name.strip().lower() for name in next(reader)]
+        header = [_column(name) for name in next(reader)]
     except StopIteration:
         raise DirectoryImportError([FileProblem(1, "", "the file is empty")]) from None
     except csv.Error as exc:
@@ -166,7 +207,8 @@ def read_csv(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:
     line = reader.line_num + 1
     try:
         for record in reader:
-            row = _Row(line, {name: value.strip() for name, value in zip(header, record, strict=False)})
+            cells = zip(header, record, strict=False)
+            row = _Row(line, {name: restored_text(value.strip()) for name, value in cells})
             line = reader.line_num + 1
             if not any(row.cells.values()):
                 continue
@@ -183,7 +225,7 @@ def read_csv(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:
         problems.append(FileProblem(line, "", f"this is not valid CSV ({exc})"))
     documents = []
     for rows in groups.values():
-        document, locate, found = _csv_document(rows)
+        document, locate, found = _csv_document(rows, vocabulary)
         problems.extend(found)
         documents.append((document, locate))
     if problems:
@@ -196,8 +238,20 @@ def read_csv(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:
     return check_documents(documents, vocabulary)
 
 
+def _column(header: str) -> str:
+    """The column a header names: its name, or its French header."""
+    name = header.strip().lower()
+    return _COLUMN_OF.get(name, name)
+
+
+def _code(text: str, words: dict[str, str]) -> str:
+    """A code written as itself or as its words (whatever the case); anything else as it is, to be checked."""
+    by_words = {label.lower(): code for code, label in words.items()}
+    return by_words.get(text.lower(), text) if text not in words else text
+
+
 def _csv_document(
-    rows: list[_Row],
+    rows: list[_Row], vocabulary: Vocabulary
 ) -> tuple[dict[str, Any], Locate, list[FileProblem]]:
     """One association's document from its rows, where each of its paths comes from, and cell problems."""
     problems: list[FileProblem] = []
@@ -255,13 +309,13 @@ def _csv_document(
         services.append(
             {
                 "name": get("service", ""),
-                "category": get("category", ""),
-                "status": get("status", "") or ServiceStatus.ACTIVE.value,
+                "category": _code(get("category", ""), dict(vocabulary.categories)),
+                "status": _code(get("status", ""), ServiceStatus.labels()) or ServiceStatus.ACTIVE.value,
                 "description": get("service_description", ""),
                 "fees": get("fees", ""),
                 "eligibility": get("eligibility", ""),
-                "communes": communes
-                if communes.lower() == "all"
+                "communes": "all"
+                if communes.lower() in _ALL.values()
                 else re.split(r"[\s,;]+", communes.strip())
                 if communes
                 else [],

@@ -14,6 +14,7 @@ from directory.csv_file import read_csv, write_csv
 from directory.entries import AssociationEntry, Vocabulary
 from directory.importing import DirectoryImportError, FileProblem
 from directory.yaml_file import read_yaml, write_yaml
+from foundation.spreadsheets import CsvForm
 
 # The formats a file of the directory can be in (both re-import).
 FileFormat = Literal["csv", "yaml"]
@@ -36,6 +37,8 @@ def read_file(path: Path, vocabulary: Vocabulary) -> list[AssociationEntry]:
     raise DirectoryImportError([FileProblem(1, "", f"{path.name}: expected a .csv, .yaml or .yml file")])
 
 
-def write(entries: Sequence[AssociationEntry], fmt: FileFormat, vocabulary: Vocabulary) -> str:
-    """The entries in a file of this format."""
-    return write_csv(entries, vocabulary) if fmt == "csv" else write_yaml(entries, vocabulary)
+def write(
+    entries: Sequence[AssociationEntry], fmt: FileFormat, vocabulary: Vocabulary, *, csv_form: CsvForm
+) -> str:
+    """The entries in a file of this format (a CSV in `csv_form`: for a spreadsheet, or as data)."""
+    return write_csv(entries, vocabulary, csv_form) if fmt == "csv" else write_yaml(entries, vocabulary)

@@ -38,6 +38,15 @@ def _seconds(env: Mapping[str, str], name: str, default: float, *, low: float, h
     return value
 
 
+def _count(env: Mapping[str, str], name: str, default: int, *, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or int(raw) > high:
+        raise SettingsError(f"{name} doit être un nombre entier entre 0 et {high} (valeur reçue : « {raw} »)")
+    return int(raw)
+
+
 def default_database_url(config_path: Path) -> str:
     """The embedded database: var/helpline.sqlite3 beside config.yaml, wherever the command is run from."""
     return f"sqlite:///{config_path.resolve().parent / 'var' / 'helpline.sqlite3'}"
@@ -62,6 +71,9 @@ class Settings:
     journal_dir: Path | None = None
     # How often a server process replays the journal into the database.
     journal_replay_s: float = 5.0
+    # How many reverse proxies in front of the app add X-Forwarded-For/-Proto: the client's address and
+    # the scheme are read from their headers only (0: straight from the connection; headers ignored).
+    trusted_proxies: int = 0
 
     def journal_path(self) -> Path:
         """The journal's directory: HELPLINE_JOURNAL_DIR, else beside the SQLite file, else beside config."""
@@ -91,4 +103,5 @@ class Settings:
             database_budget_s=_seconds(env, "HELPLINE_DB_BUDGET_S", 1.5, low=0.2, high=10),
             journal_dir=Path(env["HELPLINE_JOURNAL_DIR"]) if env.get("HELPLINE_JOURNAL_DIR") else None,
             journal_replay_s=_seconds(env, "HELPLINE_JOURNAL_REPLAY_S", 5.0, low=0.1, high=3600),
+            trusted_proxies=_count(env, "HELPLINE_TRUSTED_PROXIES", 0, high=10),
         )

@@ -6,6 +6,7 @@ import logging
 import secrets
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from directory.reference import category_codes
 from foundation.clock import Clock, system_clock
@@ -70,6 +71,11 @@ def create_app(
     settings = settings or Settings.from_env()
     config = config or load_helpline_config(settings)
     app = Flask(__name__)
+    if settings.trusted_proxies:
+        # The client's address (login throttling, logs) and https (HSTS, cookies) as the proxies saw them;
+        # only as many X-Forwarded-* hops as there are proxies of ours, so a client cannot forge its own.
+        proxies = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     rt = build_runtime(settings, config, clock=clock)
     app.extensions["helpline"] = rt

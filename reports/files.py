@@ -11,6 +11,7 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from foundation.config import Config
+from foundation.spreadsheets import CsvForm
 from reports.aggregate import STEPS, build_report
 from reports.opendata import OpenDataRow, open_data_rows, render_open_data
 from reports.tables import MonthlyDemandReport
@@ -81,9 +82,16 @@ def collect_month(
 
 
 def render_files(
-    figures: MonthFigures, formats: Sequence[Format], *, on_step: Callable[[str], None] | None = None
+    figures: MonthFigures,
+    formats: Sequence[Format],
+    *,
+    on_step: Callable[[str], None] | None = None,
+    csv_form: CsvForm = CsvForm.SPREADSHEET,
 ) -> list[ReportFile]:
-    """The files of `formats`, in that order, from figures collected for (at least) those formats."""
+    """The files of `formats`, in that order, from figures collected for (at least) those formats.
+
+    The csv format is for a French spreadsheet unless `csv_form` says data (the open data is always data).
+    """
     files = []
     for fmt in formats:
         if fmt == "opendata":
@@ -93,14 +101,14 @@ def render_files(
         elif figures.report is None:
             raise ValueError(f"the {fmt} format needs the report collected")
         else:
-            content = _render(figures.report, fmt)
+            content = _render(figures.report, fmt, csv_form)
         files.append(ReportFile(file_name(figures.month, fmt), _NAMES[fmt][1], content))
         if on_step is not None:
             on_step(fmt)
     return files
 
 
-def _render(report: MonthlyDemandReport, fmt: Format) -> bytes:
+def _render(report: MonthlyDemandReport, fmt: Format, csv_form: CsvForm) -> bytes:
     # The renderers load Jinja, matplotlib and openpyxl: imported when used, so that `helpline` starts fast.
     from reports.render_csv import render_csv
     from reports.render_html import render_html
@@ -109,7 +117,7 @@ def _render(report: MonthlyDemandReport, fmt: Format) -> bytes:
     if fmt == "html":
         return render_html(report).encode()
     if fmt == "csv":
-        return render_csv(report).encode()
+        return render_csv(report, csv_form).encode()
     return render_xlsx(report)
 
 

@@ -8,8 +8,6 @@ left out, as they cannot be placed on a map.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -19,6 +17,7 @@ from sqlalchemy.orm import Session
 from call_log.models import Call
 from call_log.periods import month_bounds
 from directory.models import Commune, ServiceCategory
+from foundation.spreadsheets import Cell, CsvForm, csv_text
 
 COLUMNS = ("month", "category_code", "category_label", "commune_insee", "commune_name", "calls", "suppressed")
 
@@ -69,12 +68,10 @@ def open_data_rows(session: Session, month: str, *, tz: ZoneInfo, suppress_below
 
 
 def render_open_data(rows: list[OpenDataRow]) -> str:
-    """The open-data CSV (UTF-8, comma separated, header line)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    """The open-data CSV (UTF-8, comma separated, header line): data for programs, whatever the month."""
+    lines: list[list[Cell]] = [list(COLUMNS)]
     for row in rows:
-        writer.writerow(
+        lines.append(
             [
                 row.month,
                 row.category_code,
@@ -82,7 +79,7 @@ def render_open_data(rows: list[OpenDataRow]) -> str:
                 row.commune_insee,
                 row.commune_name,
                 "" if row.calls is None else row.calls,
-                "true" if row.suppressed else "false",
+                CsvForm.DATA.yes_no(row.suppressed),
             ]
         )
-    return buffer.getvalue()
+    return csv_text(lines, CsvForm.DATA)

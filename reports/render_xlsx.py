@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import io
+import re
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from foundation.spreadsheets import starts_a_formula
 from reports.months import month_title
 from reports.tables import MonthlyDemandReport, ReportTable
 
 NUMBER_FORMATS = {"count": "#,##0", "share": "0.0%", "change": "+0.0%;-0.0%;0.0%"}
-CONTENTS = "sommaire"
+CONTENTS = "Sommaire"
 BOLD = Font(bold=True)
+# A sheet's name is its table's title, but names hold 31 characters at most: the titles too long, shortened.
+SHORT_TITLES = {
+    "communes": "Lieu du bénéficiaire",
+    "heard_from": "Connaissance du numéro",
+    "uncovered_places": "Services sans association",
+    "associations": "Associations",
+}
+# Characters a sheet's name cannot hold.
+_NOT_IN_NAMES = re.compile(r"[\[\]:*?/\\]")
+_MAX_NAME = 31
 
 
 def render_xlsx(report: MonthlyDemandReport) -> bytes:
@@ -31,10 +43,11 @@ def render_xlsx(report: MonthlyDemandReport) -> bytes:
     for cell in contents[4]:
         cell.font = BOLD
     for table in report.tables:
-        _sheet(workbook.create_sheet(table.name), table)
-        contents.append([table.name, table.title, table.note])
+        name = sheet_name(table)
+        _sheet(workbook.create_sheet(name), table)
+        contents.append([name, table.title, table.note])
         link = contents.cell(row=contents.max_row, column=1)
-        link.hyperlink = f"#'{table.name}'!A1"
+        link.hyperlink = "#'{}'!A1".format(name.replace("'", "''"))
         link.font = Font(underline="single")
     contents.column_dimensions["A"].width = 24
     contents.column_dimensions["B"].width = 60
@@ -46,6 +59,12 @@ def render_xlsx(report: MonthlyDemandReport) -> bytes:
     return buffer.getvalue()
 
 
+def sheet_name(table: ReportTable) -> str:
+    """The name of a table's sheet: its French title, shortened to fit."""
+    title = _NOT_IN_NAMES.sub("-", SHORT_TITLES.get(table.name, table.title))
+    return title if len(title) <= _MAX_NAME else title[: _MAX_NAME - 1].rstrip() + "…"
+
+
 def _sheet(sheet: Worksheet, table: ReportTable) -> None:
     """Header row, data rows with number formats, frozen header, filters, readable widths."""
     sheet.append([column.label for column in table.columns])
@@ -55,6 +74,11 @@ def _sheet(sheet: Worksheet, table: ReportTable) -> None:
     for row in table.rows:
         # An empty dimension is an empty cell, not an empty string.
         sheet.append([None if value == "" else value for value in row])
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str) and starts_a_formula(cell.value):
+                # Text, never a formula (openpyxl takes '=...' for one), and kept text if edited.
+                cell.data_type = "s"
+                cell.quotePrefix = True
     for index, column in enumerate(table.columns, start=1):
         letter = get_column_letter(index)
         number_format = NUMBER_FORMATS.get(column.kind)

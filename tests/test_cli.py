@@ -85,7 +85,7 @@ def test_simulate_reaches_an_association_then_export_shows_the_call(
     assert "🔔 (annonce au correspondant) " in result.output
     assert "Appel terminé (CA" in result.output
 
-    exported = run(database_url, "calls", "export", "--month", this_month(), "--format", "csv")
+    exported = run(database_url, "calls", "export", "--month", this_month(), "--csv", "donnees")
     assert exported.exit_code == 0
     rows = list(csv.DictReader(io.StringIO(exported.output)))
     assert exported.output.splitlines()[0] == EXPORT_HEADER
@@ -97,7 +97,7 @@ def test_simulate_reaches_an_association_then_export_shows_the_call(
         "connected_association",
         "1 36300 ~ 2",
     )
-    assert (row["caller"], row["status"], row["commune_insee"]) == ("+336******01", "completed", "36053")
+    assert (row["caller"], row["status"], row["commune_insee"]) == ("'+336******01", "completed", "36053")
     assert (row["postal_code"], row["in_territory"], row["beneficiary"], row["caller_country"]) == (
         "36300",
         "true",
@@ -150,12 +150,12 @@ def known_calls(sessions: sessionmaker[Session]) -> None:
 @pytest.mark.usefixtures("known_calls")
 def test_export_csv_has_stable_columns_and_month_bounds(engine: Engine, database_url: str) -> None:
     """The month is taken in Paris time: 31 March 23:59 is March, 1 April 00:00 is April."""
-    result = run(database_url, "calls", "export", "--month", "2026-03", "--format", "csv")
+    result = run(database_url, "calls", "export", "--month", "2026-03", "--format", "csv", "--csv", "donnees")
 
     assert result.exit_code == 0
     assert result.output == (
         f"{EXPORT_HEADER}\n"
-        f"{'CA' + 'a' * 32},2026-03-02T09:15:00Z,2026-03-02T09:17:05Z,+336******01,completed,125,MAISON,"
+        f"{'CA' + 'a' * 32},2026-03-02T09:15:00Z,2026-03-02T09:17:05Z,'+336******01,completed,125,MAISON,"
         "Brenne Aide à Domicile,connected_association,1,,,,,,,,,false,,ivr\n"
         f"{'CA' + 'b' * 32},2026-03-31T21:59:00Z,,anonymous,in-progress,,,,,,,,,,,,,,false,,ivr\n"
     )

@@ -43,7 +43,7 @@ def test_export_yaml_of_the_example_directory(database_url: str) -> None:
 
 def test_export_csv_and_hsds(database_url: str, tmp_path: Path) -> None:
     """CSV has one row per service; HSDS is JSON with one organization per association; --output writes."""
-    result = run(database_url, "directory", "export", "--format", "csv")
+    result = run(database_url, "directory", "export", "--format", "csv", "--csv", "donnees")
     assert result.exit_code == 0, result.output
     rows = result.output.splitlines()
     assert rows[0].startswith("association,active,priority,description,")

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from directory.csv_file import read_csv, write_csv
-from directory.entries import Vocabulary
+from directory.entries import AssociationEntry, Vocabulary
 from directory.importing import DirectoryImportError, import_entries
 from directory.models import Association, DirectoryChange, Phone, Service
 from directory.yaml_file import read_yaml, write_yaml
+from foundation.spreadsheets import CsvForm
 from tests.directory_support import IMPORTED_AT, RICH_DIRECTORY, current_entries, replace_directory
 
 
@@ -303,12 +304,21 @@ def test_csv_from_a_french_spreadsheet_is_understood(session: Session) -> None:
     )
 
 
-@pytest.mark.parametrize("fmt", ["yaml", "csv"])
+@pytest.mark.parametrize("fmt", ["yaml", "csv-tableur", "csv-donnees"])
 def test_import_export_import_gives_identical_data(session: Session, fmt: str) -> None:
     """Import the rich file, export it, import that into an empty directory: same data, same export."""
     replace_directory(session, RICH_DIRECTORY.read_text(encoding="utf-8"))
     vocabulary = Vocabulary.load(session)
-    write, read = (write_yaml, read_yaml) if fmt == "yaml" else (write_csv, read_csv)
+    read: Callable[[str, Vocabulary], list[AssociationEntry]]
+    if fmt == "yaml":
+        write, read = write_yaml, read_yaml
+    else:
+        form = CsvForm(fmt.removeprefix("csv-"))
+
+        def write(entries: Sequence[AssociationEntry], vocabulary: Vocabulary) -> str:
+            return write_csv(entries, vocabulary, form)
+
+        read = read_csv
     imported = current_entries(session)
     exported = write(imported, vocabulary)
 
@@ -339,12 +349,13 @@ def test_import_export_import_gives_identical_data(session: Session, fmt: str) -
     assert menage.fees == "Tarif horaire selon revenus ; crédit d'impôt de 50 %"
 
 
-def test_yaml_and_csv_exports_describe_the_same_directory(session: Session) -> None:
-    """The CSV export read back gives exactly the entries the YAML export gives."""
+@pytest.mark.parametrize("form", list(CsvForm))
+def test_yaml_and_csv_exports_describe_the_same_directory(session: Session, form: CsvForm) -> None:
+    """The CSV export read back (in either form) gives exactly the entries the YAML export gives."""
     replace_directory(session, RICH_DIRECTORY.read_text(encoding="utf-8"))
     vocabulary = Vocabulary.load(session)
     entries = current_entries(session)
-    assert read_csv(write_csv(entries, vocabulary), vocabulary) == read_yaml(
+    assert read_csv(write_csv(entries, vocabulary, form), vocabulary) == read_yaml(
         write_yaml(entries, vocabulary), vocabulary
     )
 

@@ -18,6 +18,7 @@ from directory.entries import AssociationEntry, PhoneEntry, ServiceEntry, Vocabu
 from directory.models import Commune, Service
 from directory.storage import entry_of, load_associations
 from directory.territory import communes_by_postal_code, find_commune_by_name
+from foundation.spreadsheets import CsvForm
 from helpline.db import make_engine
 from helpline.migrate import alembic_config
 
@@ -221,13 +222,22 @@ def test_coverage_matrix_of_the_example_directory(session: Session) -> None:
     assert len(matrix.gaps()) == 3 * 61 + 54
     full = coverage_matrix(session)
     assert full.count("36018", "MAISON.MENAGE") == 2
-    lines = matrix_csv(matrix).splitlines()
+    lines = matrix_csv(matrix, CsvForm.DATA).splitlines()
     assert lines[0] == (
         "insee,commune,postal_code,park_member,AUTONOMIE,AUTRE,COURSES_REPAS,DEMARCHES,ENFANTS,EXTERIEUR,"
         "MAISON,SANTE,TRANSPORT"
     )
     assert lines[1] == "36010,Azay-le-Ferron,36290,2010-charter,1,0,1,0,1,0,2,0,1"
     assert "36018,Le Blanc,36300,2010-charter,1,0,1,0,1,1,2,0,1" in lines
+    sheet = matrix_csv(matrix, CsvForm.SPREADSHEET).splitlines()
+    assert sheet[0] == (
+        "\ufeffCode INSEE;Commune;Code postal;Parc;Aide aux personnes âgées ou handicapées;"
+        "Autre demande ou vous ne savez pas;Courses et repas;Démarches administratives et informatique;"
+        "Enfants : garde, sorties d'école, soutien scolaire et loisirs;"
+        "Jardinage, petit bricolage et déménagement;Ménage, linge et entretien de la maison;"
+        "Soins et santé à domicile (orientation);Transport et accompagnement"
+    )
+    assert sheet[1] == "36010;Azay-le-Ferron;36290;Charte de 2010;1;0;1;0;1;0;2;0;1"
 
 
 def test_coverage_ignores_inactive_services_and_associations(session: Session) -> None:

@@ -16,12 +16,13 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
 from foundation.config import Config
+from foundation.spreadsheets import CsvForm
 from reports.aggregate import build_report
 from reports.files import FORMATS, ReportFile, collect_month, render_files
 from reports.opendata import open_data_rows, render_open_data
 from reports.render_csv import render_csv
 from reports.render_html import render_html
-from reports.render_xlsx import render_xlsx
+from reports.render_xlsx import render_xlsx, sheet_name
 from reports.tables import MonthlyDemandReport
 from tests.report_dataset import FULL_NUMBERS, MONTH
 
@@ -258,8 +259,8 @@ def test_an_empty_month_renders(sessions: sessionmaker[Session], example_config:
 def test_csv_is_one_figure_per_row(october: Session) -> None:
     """Tidy CSV: report month, table, the table's dimensions, measure, value; one row per figure."""
     report = report_of(october)
-    records = list(csv.DictReader(io.StringIO(render_csv(report))))
-    header = next(csv.reader(io.StringIO(render_csv(report))))
+    records = list(csv.DictReader(io.StringIO(render_csv(report, CsvForm.DATA))))
+    header = next(csv.reader(io.StringIO(render_csv(report, CsvForm.DATA))))
     assert header[:2] == ["report_month", "table"]
     assert header[-2:] == ["measure", "value"]
     assert len(records) == sum(len(t.rows) * len(t.measures) for t in report.tables)
@@ -281,8 +282,31 @@ def test_csv_is_one_figure_per_row(october: Session) -> None:
     assert shares == ["1", "0.555556", "0.333333", "0.222222", "0.111111", "0.111111"]
     sunday = [r for r in records if r["table"] == "heatmap" and r["weekday"] == "7" and r["hour"] == "2"]
     assert [(r["weekday_label"], r["value"]) for r in sunday] == [("dimanche", "2")]
-    # Dimensions of other tables stay empty.
+    # Dimensions of other tables stay empty, even one named like a measure of this table.
     assert all(r["commune_insee"] == "" for r in records if r["table"] == "funnel")
+    assert {r["month"] for r in records if r["table"] == "key_figures"} == {""}
+
+
+@SQLITE_ONLY
+def test_csv_for_a_french_spreadsheet(october: Session) -> None:
+    """The default CSV: ';', a byte-order mark, French titles and labels, decimal commas, no code columns."""
+    report = report_of(october)
+    text = render_csv(report, CsvForm.SPREADSHEET)
+    assert text.splitlines()[0] == (  # the code columns left out: their label columns say them
+        "\ufeffMois du rapport;Tableau;Indicateur;Mois;Service;Service précis;Zone;Code INSEE;"
+        "Commune ou département;Pour qui;Issue;Source;Jour;Heure;Étape;Raison;Association;Mesure;Valeur"
+    )
+    records = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
+    assert len(records) == sum(len(t.rows) * len(t.measures) for t in report.tables)
+    assert list(records[0].values())[-2:] == ["Ce mois (2026-10)", "10"]
+    calls = [r for r in records if r["Tableau"] == "Chiffres clés" and r["Indicateur"] == "Appels"]
+    assert [(r["Mois du rapport"], r["Mois"], r["Mesure"], r["Valeur"]) for r in calls] == [
+        ("octobre 2026", "", "Ce mois (2026-10)", "10"),
+        ("octobre 2026", "", "Mois précédent (2026-09)", "2"),
+        ("octobre 2026", "", "Évolution", "4"),
+        ("octobre 2026", "", "Un an avant (2025-10)", "4"),
+        ("octobre 2026", "", "Évolution sur un an", "1,5"),
+    ]
 
 
 def _as_read_back(cell: Any) -> Any:
@@ -297,20 +321,37 @@ def test_xlsx_reads_back_with_numbers_as_numbers(october: Session) -> None:
     """A contents sheet then one sheet per table: header labels, the same values, counts and shares typed."""
     report = report_of(october)
     workbook = load_workbook(io.BytesIO(render_xlsx(report)))
-    assert workbook.sheetnames == ["sommaire", *(table.name for table in report.tables)]
-    contents = list(workbook["sommaire"].iter_rows(min_row=5, values_only=True))
-    assert [row[:2] for row in contents] == [(table.name, table.title) for table in report.tables]
+    assert workbook.sheetnames == [
+        "Sommaire",
+        "Chiffres clés",
+        "Évolution sur 13 mois",
+        "Demandes par service",
+        "Demandes par service précis",
+        "Lieu du bénéficiaire",
+        "Territoire et bénéficiaire",
+        "Issue des appels",
+        "Taux du mois",
+        "Connaissance du numéro",
+        "Appels par jour et par heure",
+        "Du menu au devis",
+        "Demande non satisfaite",
+        "Services sans association",
+        "Associations",
+    ]
+    contents = list(workbook["Sommaire"].iter_rows(min_row=5, values_only=True))
+    assert [row[:2] for row in contents] == [(sheet_name(table), table.title) for table in report.tables]
+    assert workbook["Sommaire"]["A5"].hyperlink.target == "#'Chiffres clés'!A1"
     for table in report.tables:
-        sheet = workbook[table.name]
+        sheet = workbook[sheet_name(table)]
         values = list(sheet.iter_rows(values_only=True))
         assert values[0] == tuple(column.label for column in table.columns)
         assert values[1:] == [tuple(_as_read_back(cell) for cell in row) for row in table.rows]
-    key_figures = workbook["key_figures"]
+    key_figures = workbook["Chiffres clés"]
     assert key_figures["C2"].value == 10
     assert key_figures["C2"].number_format == "#,##0"
     assert key_figures["E2"].value == 4.0
     assert key_figures["E2"].number_format == "+0.0%;-0.0%;0.0%"
-    funnel = workbook["funnel"]
+    funnel = workbook["Du menu au devis"]
     assert isinstance(funnel["D3"].value, float)
     assert funnel["D3"].number_format == "0.0%"
     assert funnel.freeze_panes == "A2"

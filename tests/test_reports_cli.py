@@ -50,13 +50,13 @@ def _html(content: bytes) -> None:
 
 
 def _csv(content: bytes) -> None:
-    records = list(csv.DictReader(io.StringIO(content.decode())))
-    calls = [r["value"] for r in records if r["table"] == "key_figures" and r["indicator"] == "calls"]
+    records = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+    calls = [r["Valeur"] for r in records if r["Tableau"] == "Chiffres clés" and r["Indicateur"] == "Appels"]
     assert calls[0] == "10"
 
 
 def _xlsx(content: bytes) -> None:
-    assert load_workbook(io.BytesIO(content))["key_figures"]["C2"].value == 10
+    assert load_workbook(io.BytesIO(content))["Chiffres clés"]["C2"].value == 10
 
 
 def _opendata(content: bytes) -> None:
@@ -181,7 +181,9 @@ def test_demo_data_fills_a_realistic_month(
     # The ids the demo chose left the database able to number new calls (PostgreSQL's sequences).
     with transaction(sessions) as session:
         session.add(Call(call_sid="CAafterdemo", started_at=datetime.now(PARIS)))
-    report = run(database_url, "report", "--month", last, "--format", "csv", "--output", "-")
+    report = run(
+        database_url, "report", "--month", last, "--format", "csv", "--csv", "donnees", "--output", "-"
+    )
     assert report.exit_code == 0
     calls = [
         r

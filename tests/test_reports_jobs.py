@@ -99,7 +99,7 @@ def test_report_is_emailed_once_with_its_three_files(
     assert html == (stored / "demande-2026-10.html").read_bytes()
     xlsx = attachments["demande-2026-10.xlsx"].get_payload(decode=True)
     assert isinstance(xlsx, bytes)
-    assert load_workbook(io.BytesIO(xlsx))["key_figures"]["C2"].value == 10
+    assert load_workbook(io.BytesIO(xlsx))["Chiffres clés"]["C2"].value == 10
 
     assert job.run("2026-10") is None
     assert (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
-from console.directory_pages.exports import attachment
+from console.downloads import attachment, requested_csv_form
 from directory.coverage import coverage_matrix, matrix_csv
 from foundation.runtime import runtime
 
@@ -19,8 +19,9 @@ def coverage() -> ResponseReturnValue:
 
 
 def coverage_csv() -> ResponseReturnValue:
-    """The coverage matrix as CSV (for a spreadsheet)."""
+    """The coverage matrix as CSV: for a spreadsheet, or as data with `?format=donnees`."""
     detail = request.args.get("detail") == "1"
+    form = requested_csv_form()
     with runtime().sessions() as db:
-        text = matrix_csv(coverage_matrix(db, top_level_only=not detail))
+        text = matrix_csv(coverage_matrix(db, top_level_only=not detail), form)
     return attachment(text, "couverture.csv", "text/csv")

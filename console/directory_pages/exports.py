@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort
+from flask import abort
 from flask.typing import ResponseReturnValue
 
+from console.downloads import attachment, requested_csv_form
 from directory.entries import Vocabulary
 from directory.files import FORMATS, write
 from directory.hsds import export_hsds
@@ -15,25 +16,18 @@ from foundation.runtime import runtime
 
 
 def export(fmt: str) -> ResponseReturnValue:
-    """The whole directory as a file: yaml or csv (re-importable), or json (HSDS 3.0)."""
+    """The whole directory as a file: yaml or csv (re-importable), or json (HSDS 3.0).
+
+    The CSV is for a French spreadsheet, or as data with `?format=donnees`; both import back.
+    """
+    form = requested_csv_form()
     with runtime().sessions() as db:
         if fmt == "json":
             text = json.dumps(export_hsds(db), ensure_ascii=False, indent=2) + "\n"
         elif fmt in FORMATS:
             entries = [entry_of(association) for association in load_associations(db)]
-            text = write(entries, fmt, Vocabulary.load(db))
+            text = write(entries, fmt, Vocabulary.load(db), csv_form=form)
         else:
             abort(404)
     kinds = {"yaml": "application/yaml", "csv": "text/csv", "json": "application/json"}
     return attachment(text, f"annuaire.{'hsds.json' if fmt == 'json' else fmt}", kinds[fmt])
-
-
-def attachment(text: str, filename: str, mimetype: str) -> Response:
-    """The text as a file to download, in UTF-8."""
-    # A BOM, so that spreadsheet programs read the accents of a UTF-8 CSV right.
-    body = ("\ufeff" + text) if mimetype == "text/csv" else text
-    return Response(
-        body,
-        content_type=f"{mimetype}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )

@@ -163,10 +163,19 @@ def calls() -> None:
 @calls.command("export")
 @click.option("--month", required=True, help="The month, as YYYY-MM, in the helpline's timezone.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
-def calls_export(month: str, fmt: str) -> None:
+@click.option(
+    "--csv",
+    "csv_form",
+    type=click.Choice(["tableur", "donnees"]),
+    default="tableur",
+    show_default=True,
+    help="CSV for a French spreadsheet (';', French words, local times) or as data for programs.",
+)
+def calls_export(month: str, fmt: str, csv_form: str) -> None:
     """Print the calls of a month on stdout (caller numbers as the privacy setting stores them)."""
     from call_log.export import export_rows, to_csv, to_json
     from call_log.periods import month_bounds
+    from foundation.spreadsheets import CsvForm
     from helpline.db import make_engine, make_session_factory
 
     settings, config = settings_and_config()
@@ -178,8 +187,11 @@ def calls_export(month: str, fmt: str) -> None:
 
     def export() -> str:
         with make_session_factory(engine)() as session:
-            rows = export_rows(session, start=start, end=end)
-            return to_csv(rows) if fmt == "csv" else to_json(rows)
+            if fmt == "json":
+                return to_json(export_rows(session, start=start, end=end))
+            form = CsvForm(csv_form)
+            words_in = config.helpline.tz if form is CsvForm.SPREADSHEET else None
+            return to_csv(export_rows(session, start=start, end=end, words_in=words_in), form)
 
     try:
         click.echo(with_database(export), nl=False)

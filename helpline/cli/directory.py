@@ -85,12 +85,21 @@ def _login() -> str:
 @click.option(
     "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file, not stdout."
 )
-def export_command(fmt: FileFormat | Literal["hsds"], output: Path | None) -> None:
+@click.option(
+    "--csv",
+    "csv_form",
+    type=click.Choice(["tableur", "donnees"]),
+    default="tableur",
+    show_default=True,
+    help="With --format csv: for a French spreadsheet (';', French headers) or as data; both import back.",
+)
+def export_command(fmt: FileFormat | Literal["hsds"], output: Path | None, csv_form: str) -> None:
     """Print the whole directory: csv or yaml (re-importable), or hsds (Open Referral HSDS 3.0 JSON)."""
     from directory.entries import Vocabulary
     from directory.files import write
     from directory.hsds import export_hsds
     from directory.storage import entry_of, load_associations
+    from foundation.spreadsheets import CsvForm
     from helpline.db import make_session_factory
 
     engine = _engine()
@@ -100,7 +109,7 @@ def export_command(fmt: FileFormat | Literal["hsds"], output: Path | None) -> No
             if fmt == "hsds":
                 return json.dumps(export_hsds(session), ensure_ascii=False, indent=2) + "\n"
             entries = [entry_of(association) for association in load_associations(session)]
-            return write(entries, fmt, Vocabulary.load(session))
+            return write(entries, fmt, Vocabulary.load(session), csv_form=CsvForm(csv_form))
 
     try:
         text = with_database(run)

@@ -36,8 +36,16 @@ def _month(month: str | None, now: datetime, tz: ZoneInfo, *, option: str = "--m
     type=click.Path(dir_okay=False, path_type=Path),
     help="The file to write ('-' for standard output; default: demande-YYYY-MM.<format> here).",
 )
+@click.option(
+    "--csv",
+    "csv_form",
+    type=click.Choice(["tableur", "donnees"]),
+    default="tableur",
+    show_default=True,
+    help="With --format csv: for a French spreadsheet (';', French titles) or as data for programs.",
+)
 @click.pass_context
-def report(ctx: click.Context, month: str | None, fmt: Format, output: Path | None) -> None:
+def report(ctx: click.Context, month: str | None, fmt: Format, output: Path | None, csv_form: str) -> None:
     """A month's demand report, as HTML, CSV, XLSX or open data.
 
     Example: helpline report --month 2026-10 --format xlsx --output octobre.xlsx
@@ -48,6 +56,7 @@ def report(ctx: click.Context, month: str | None, fmt: Format, output: Path | No
         return
     from foundation.clock import system_clock
     from foundation.db import transaction
+    from foundation.spreadsheets import CsvForm
     from helpline.db import make_engine, make_session_factory
     from reports.files import collect_month, file_name, render_files, step_count
     from reports.rollup import store_report
@@ -67,7 +76,9 @@ def report(ctx: click.Context, month: str | None, fmt: Format, output: Path | No
             if figures.report is not None:
                 with transaction(sessions) as session:
                     store_report(session, figures.report, now=now)
-            (built,) = render_files(figures, [fmt], on_step=lambda _step: bar.update(1))
+            (built,) = render_files(
+                figures, [fmt], on_step=lambda _step: bar.update(1), csv_form=CsvForm(csv_form)
+            )
             return built.content
 
     try:

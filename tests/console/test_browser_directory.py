@@ -220,8 +220,11 @@ def test_staff_download_the_coverage_gaps(page: Page, live_server: str, shot: Sh
     assert download.suggested_filename == "couverture.csv"
     lines = Path(download.path()).read_text(encoding="utf-8").splitlines()
     assert lines[0] == (
-        "\ufeffinsee,commune,postal_code,park_member,"
-        "AUTONOMIE,AUTRE,COURSES_REPAS,DEMARCHES,ENFANTS,EXTERIEUR,MAISON,SANTE,TRANSPORT"
+        "\ufeffCode INSEE;Commune;Code postal;Parc;Aide aux personnes âgées ou handicapées;"
+        "Autre demande ou vous ne savez pas;Courses et repas;Démarches administratives et informatique;"
+        "Enfants : garde, sorties d'école, soutien scolaire et loisirs;"
+        "Jardinage, petit bricolage et déménagement;Ménage, linge et entretien de la maison;"
+        "Soins et santé à domicile (orientation);Transport et accompagnement"
     )
     assert len(lines) == 62
 
@@ -280,12 +283,10 @@ def test_staff_read_a_month_report_and_download_it(
     ]
     assert files["demande-2026-10.html"].decode().splitlines()[0] == "<!doctype html>"
     assert files["demande-2026-10.csv"].decode().splitlines()[0] == (
-        "report_month,table,indicator,label,month,category,category_label,subcategory,subcategory_label,"
-        "zone,zone_label,commune_insee,place,departement,beneficiary,beneficiary_label,outcome,outcome_label,"
-        "heard_from,heard_from_label,weekday,weekday_label,hour,stage,stage_label,reason,reason_label,"
-        "place_code,target,association_id,association,measure,value"
+        "\ufeffMois du rapport;Tableau;Indicateur;Mois;Service;Service précis;Zone;Code INSEE;"
+        "Commune ou département;Pour qui;Issue;Source;Jour;Heure;Étape;Raison;Association;Mesure;Valeur"
     )
-    assert load_workbook(io.BytesIO(files["demande-2026-10.xlsx"]))["key_figures"]["C2"].value == 10
+    assert load_workbook(io.BytesIO(files["demande-2026-10.xlsx"]))["Chiffres clés"]["C2"].value == 10
     assert files["opendata-demande-2026-10.csv"].decode().splitlines()[0] == (
         "month,category_code,category_label,commune_insee,commune_name,calls,suppressed"
     )

@@ -281,23 +281,28 @@ def test_a_control_character_is_refused_by_the_field(
 
 
 def test_coverage_page_and_csv(as_staff: Browser) -> None:
-    """The matrix shows the gaps; the CSV has a BOM for spreadsheets and one row per commune."""
+    """The matrix shows the gaps; the CSV is for a French spreadsheet and has one row per commune."""
     html = as_staff.text("/directory/coverage")
     assert "237 manques." in html
     assert html.count('<td class="gap">0</td>') == 237
     response = as_staff.get("/directory/coverage.csv")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     text = response.get_data(as_text=True)
-    assert text.startswith("\ufeffinsee,commune,postal_code,park_member,AUTONOMIE,")
-    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+    assert text.startswith(
+        "\ufeffCode INSEE;Commune;Code postal;Parc;Aide aux personnes âgées ou handicapées;"
+    )
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
     assert len(rows) == 61
-    assert {row["EXTERIEUR"] for row in rows} == {"0", "1"}
+    assert {row["Jardinage, petit bricolage et déménagement"] for row in rows} == {"0", "1"}
+    data = as_staff.get("/directory/coverage.csv?format=donnees").get_data(as_text=True)
+    assert data.startswith("insee,commune,postal_code,park_member,AUTONOMIE,")
 
 
-@pytest.mark.parametrize("fmt", ["yaml", "csv"])
+@pytest.mark.parametrize("fmt", ["yaml", "csv", "csv?format=donnees"])
 def test_exports_download_and_read_back(as_staff: Browser, sessions: sessionmaker[Session], fmt: str) -> None:
-    """The downloads are the re-importable files of the command line."""
+    """The downloads are the re-importable files of the command line (a CSV in either form)."""
     response = as_staff.get(f"/directory/export.{fmt}")
+    fmt = fmt.partition("?")[0]
     assert response.headers["Content-Disposition"] == f'attachment; filename="annuaire.{fmt}"'
     text = response.get_data(as_text=True).removeprefix("\ufeff")
     with sessions() as session:

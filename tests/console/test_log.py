@@ -11,10 +11,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.test import TestResponse
 
 from call_log.privacy import mask
 from call_log.record import Place, add_referral, open_manual_contact, update_record
-from console.log import CSV_COLUMNS
+from console.log_export import CSV_COLUMNS
 from directory.models import Association, Commune
 from tests.console.conftest import Browser
 
@@ -145,20 +146,27 @@ def test_pages_of_fifty(as_staff: Browser, sessions: sessionmaker[Session]) -> N
 
 
 def test_csv_export_of_the_filtered_view(as_staff: Browser, contacts: list[int]) -> None:
-    """The export holds the filtered calls, oldest first, callers as stored (masked), and no notes."""
-    response = as_staff.get("/log/export.csv?outcome=connected_operator")
+    """The data form holds the filtered calls, oldest first, callers as stored (masked), and no notes."""
+    response = as_staff.get("/log/export.csv?outcome=connected_operator&format=donnees")
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    assert response.content_type == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"] == 'attachment; filename="journal-des-appels.csv"'
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    body = response.get_data(as_text=True)
+    assert body.startswith("call_id,call_sid,")  # no byte-order mark: for programs
+    rows = list(csv.DictReader(io.StringIO(body)))
     assert tuple(rows[0]) == CSV_COLUMNS
     assert [int(row["call_id"]) for row in rows] == [contacts[0], contacts[2], contacts[3]]
     first, second, third = rows
     assert (first["caller"], first["started_at"], first["commune"], first["in_territory"]) == (
-        "+336******11",
+        "'+336******11",  # would start a formula: kept as text
         "2026-10-30T10:00:00+01:00",
         "Ciron",
         "yes",
+    )
+    assert (first["channel"], first["outcome"], first["category"]) == (
+        "phone",
+        "connected_operator",
+        "MAISON.LINGE",
     )
     assert (second["caller"], second["in_territory"], second["departement"], second["referrals"]) == (
         "",
@@ -167,9 +175,58 @@ def test_csv_export_of_the_filtered_view(as_staff: Browser, contacts: list[int])
         "Brenne Aide à Domicile",
     )
     assert third["category_label"].startswith("Transport")
-    body = response.get_data(as_text=True)
     assert "repassage" not in body
     assert "+33261910013" not in body
+
+
+def spreadsheet_rows(response: TestResponse) -> list[dict[str, str]]:
+    """The rows of a CSV download in the spreadsheet form (';', byte-order mark)."""
+    body = response.get_data()
+    assert body.startswith("\ufeff".encode())
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+
+
+def test_csv_export_opens_in_a_french_spreadsheet(as_staff: Browser, contacts: list[int]) -> None:
+    """By default: ';', a byte-order mark, French headers, codes in French words, local dates, oui/non."""
+    response = as_staff.get("/log/export.csv?outcome=connected_operator")
+    assert response.content_type == "text/csv; charset=utf-8"
+    rows = spreadsheet_rows(response)
+    assert list(rows[0]) == [
+        "N° d'appel",
+        "Identifiant Twilio",
+        "Début",
+        "Canal",
+        "Appelant",
+        "Statut",
+        "Durée (s)",
+        "Service",
+        "Code INSEE",
+        "Code postal",
+        "Sur le territoire",
+        "Département",
+        "Pour qui",
+        "Connu par",
+        "Commune",
+        "Issue",
+        "Association",
+        "Orientations",
+    ]
+    assert [int(row["N° d'appel"]) for row in rows] == [contacts[0], contacts[2], contacts[3]]
+    first, second, _third = rows
+    assert {key: first[key] for key in ("Début", "Canal", "Appelant", "Sur le territoire", "Issue")} == {
+        "Début": "30/10/2026 10:00:00",
+        "Canal": "Ligne directe",
+        "Appelant": "'+336******11",
+        "Sur le territoire": "oui",
+        "Issue": "Pris par un conseiller",
+    }
+    assert first["Service"] == "Repassage et blanchissage"
+    assert (second["Sur le territoire"], second["Orientations"]) == ("non", "Brenne Aide à Domicile")
+
+
+def test_csv_export_of_an_unknown_form_is_404(as_staff: Browser, contacts: list[int]) -> None:
+    """Only the two forms exist."""
+    assert as_staff.get("/log/export.csv?format=xls").status_code == 404
 
 
 def test_csv_export_streams_in_batches(
@@ -190,5 +247,5 @@ def test_csv_export_streams_in_batches(
             ).id
             for n in range(1203)
         ]
-    rows = list(csv.DictReader(io.StringIO(as_staff.get("/log/export.csv").get_data(as_text=True))))
-    assert [int(row["call_id"]) for row in rows] == ids
+    rows = spreadsheet_rows(as_staff.get("/log/export.csv"))
+    assert [int(row["N° d'appel"]) for row in rows] == ids

@@ -50,7 +50,7 @@ def test_downloads_are_attachments_in_each_format(as_staff: Browser) -> None:
     xlsx = as_staff.get("/reports/2026-10/xlsx")
     assert xlsx.status_code == 200
     assert xlsx.headers["Content-Disposition"] == 'attachment; filename="demande-2026-10.xlsx"'
-    assert load_workbook(io.BytesIO(xlsx.data))["key_figures"]["C2"].value == 10
+    assert load_workbook(io.BytesIO(xlsx.data))["Chiffres clés"]["C2"].value == 10
     opendata = as_staff.get("/reports/2026-10/opendata")
     assert opendata.headers["Content-Disposition"] == 'attachment; filename="opendata-demande-2026-10.csv"'
     assert opendata.mimetype == "text/csv"
