@@ -7,18 +7,22 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from call_log.models import Call, Referral
+from call_log.codes import EventKind
+from call_log.models import Call, CallEvent, Referral
 from directory.models import Commune
 from directory.routing import route
 from ivr.simulator.call import CallSimulator
 from ivr.simulator.callers import DialOutcome, Keys, ScriptedCaller
-from tests.conftest import FakeClock
+from ivr.sms import TwilioSms
+from tests.conftest import AUTH_TOKEN, FakeClock
 from tests.console.browser import accessibility_problems, sign_in
 from tests.console.conftest import Browser
+from tests.test_journey import StubTwilioApi
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -83,3 +87,55 @@ def test_an_operator_refers_a_call_from_the_finder(
     with sessions() as session:
         [referral] = session.scalars(select(Referral).where(Referral.call_id == call_id)).all()
         assert (referral.created_by, referral.follow_up) == ("olivia", "pending")
+
+
+def test_an_operator_texts_the_caller_an_association(
+    app: Flask, as_operator: Browser, simulator: CallSimulator, sessions: sessionmaker[Session]
+) -> None:
+    """With texts on, the finder texts the name and the number the menu dials, through Twilio's REST API,
+    and the call's history says so; a landline or a typo is refused before anything is sent."""
+    api = StubTwilioApi()
+    app.extensions["ivr.sms"] = TwilioSms(
+        account_sid="AC" + "1" * 32, auth_token=AUTH_TOKEN, from_="+33261911000", http_client=api
+    )
+    placed = simulator.place_call(ScriptedCaller([Keys("0")], dials=[DialOutcome("completed", 60)]))
+    with sessions() as session:
+        call_id = session.scalars(select(Call.id).where(Call.call_sid == placed.call_sid)).one()
+    finder = f"/find?category=EXTERIEUR&commune=Rosnay+(36300)&call={call_id}"
+    page = as_operator.text(finder)
+    association = re.search(
+        r'name="association" value="(\d+)">\s*<input type="hidden" name="service" value="(\d+)"', page
+    )
+    assert association is not None
+    form = {
+        "association": association[1],
+        "service": association[2],
+        "category": "EXTERIEUR",
+        "commune": "Rosnay (36300)",
+        "call": str(call_id),
+    }
+    refused = as_operator.post("/find/text", {**form, "to": "02 61 91 00 00"}, token_from=finder)
+    assert refused.status_code == 302
+    assert "Tapez un numéro de portable" in html.unescape(as_operator.text(finder))
+    assert api.requests == []
+
+    sent = as_operator.post("/find/text", {**form, "to": "06 39 98 00 07"}, token_from=finder)
+    assert sent.headers["Location"] == finder
+    told = html.unescape(as_operator.text(finder))
+    assert "Texto envoyé au +336******07 : Les Jardiniers de la Brenne" in told
+    assert [(uri.rsplit("/", 1)[1], data["To"], data["Body"]) for _, uri, data in api.requests] == [
+        (
+            "Messages.json",
+            "+33639980007",
+            "1001 services : Les Jardiniers de la Brenne, 02 61 91 20 02. Bonne journée !",
+        )
+    ]
+    with sessions() as session:
+        payloads = session.scalars(
+            select(CallEvent.payload).where(
+                CallEvent.call_id == call_id, CallEvent.kind == EventKind.SMS_SENT
+            )
+        ).all()
+        assert payloads == [
+            {"message_sid": "SM" + "0" * 32, "by": "olivia", "association": "Les Jardiniers de la Brenne"}
+        ]
