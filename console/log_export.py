@@ -26,6 +26,8 @@ COLUMNS: tuple[tuple[str, str | None], ...] = (
     ("referrals", "Orientations"),
 )
 CSV_COLUMNS = tuple(name for name, _header in COLUMNS)
+
+
 def header(form: CsvForm) -> list[Cell]:
     """The header line of the export in this form."""
     if form is CsvForm.DATA:
