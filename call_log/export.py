@@ -46,8 +46,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("channel", "Canal"),
 )
 EXPORT_COLUMNS = tuple(name for name, _header in COLUMNS)
-# The stored codes written as their French words in the spreadsheet form.
-_WORDS: dict[str, type[Code]] = {
+# The columns of calls that hold codes, and the kind of code: written in its French words for a spreadsheet.
+CODE_WORDS: dict[str, type[Code]] = {
     "status": CallStatus,
     "outcome": Outcome,
     "beneficiary": Beneficiary,
@@ -98,7 +98,7 @@ def export_rows(
         }
         if words_in is not None:
             row["category"] = categories.get(call.category_code or "", call.category_code)
-            row.update({name: _WORDS[name].label_of(_text(row[name]), missing="") for name in _WORDS})
+            row.update({name: CODE_WORDS[name].label_of(_text(row[name]), missing="") for name in CODE_WORDS})
         yield row
 
 

@@ -155,6 +155,8 @@ def set_active(session: Session, username: str, *, active: bool) -> User:
     """Disable (or enable again) an account; a disabled user can no longer sign in and is signed out."""
     user = _existing(session, username)
     user.active = active
+    if not active:
+        end_sessions(user)  # for good: enabling the account again does not bring its old sessions back
     return user
 
 

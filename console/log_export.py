@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from call_log.codes import Beneficiary, CallStatus, Channel, HeardFrom, Outcome
-from call_log.export import OBSERVATORY_HEADERS
+from call_log.export import CODE_WORDS, OBSERVATORY_HEADERS
 from call_log.models import OBSERVATORY_FIELDS, Call
 from console.context import DirectoryNames, tz
-from foundation.codes import Code
 from foundation.spreadsheets import Cell, CsvForm
 
 # Each column: its name in the data form, its header in the spreadsheet form (None: the column is a
@@ -28,14 +26,6 @@ COLUMNS: tuple[tuple[str, str | None], ...] = (
     ("referrals", "Orientations"),
 )
 CSV_COLUMNS = tuple(name for name, _header in COLUMNS)
-# The stored codes written as their French words in the spreadsheet form.
-_WORDS: dict[str, type[Code]] = {
-    "channel": Channel,
-    "status": CallStatus,
-    "beneficiary": Beneficiary,
-    "heard_from": HeardFrom,
-    "outcome": Outcome,
-}
 
 
 def header(form: CsvForm) -> list[Cell]:
@@ -83,6 +73,6 @@ def _spreadsheet_cell(name: str, value: str | int | bool | None) -> Cell:
     """A value as staff read it: codes in French words, oui or non for a flag."""
     if isinstance(value, bool):
         return CsvForm.SPREADSHEET.yes_no(value)
-    if name in _WORDS and not isinstance(value, int):
-        return _WORDS[name].label_of(value, missing="")
+    if name in CODE_WORDS and not isinstance(value, int):
+        return CODE_WORDS[name].label_of(value, missing="")
     return value

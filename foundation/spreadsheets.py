@@ -61,14 +61,15 @@ def starts_a_formula(text: str) -> bool:
 
 def inert_cell(value: Cell) -> Cell:
     """The cell as a spreadsheet must show it: text that would start a formula gets a leading apostrophe."""
-    if isinstance(value, str) and starts_a_formula(value):
+    # Text that already starts with apostrophes gets one more, so that `restored_text` gives it back.
+    if isinstance(value, str) and starts_a_formula(value.lstrip("'")):
         return "'" + value
     return value
 
 
 def restored_text(text: str) -> str:
     """A cell read back from a file the helpline wrote: without the apostrophe `inert_cell` added."""
-    if text.startswith("'") and starts_a_formula(text[1:]):
+    if text.startswith("'") and starts_a_formula(text.lstrip("'")):
         return text[1:]
     return text
 

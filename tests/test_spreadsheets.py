@@ -47,6 +47,9 @@ SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
         ("\r=1", "'\r=1"),
         ("+33 2 61 91 20 01 (accueil)", "'+33 2 61 91 20 01 (accueil)"),
         ("- tiret", "'- tiret"),
+        ("'=x", "''=x"),  # read back as written
+        ("''=x", "'''=x"),
+        ("'texte", "'texte"),
         # Numbers are data, whatever their sign or decimal mark.
         ("-3", "-3"),
         ("-0,25", "-0,25"),

@@ -111,7 +111,7 @@ def test_a_copied_cookie_stops_working_when_the_session_ends(
 ) -> None:
     """Sign-out, a new password or a disabled account end the session on the server, not in one browser."""
     assert browser.login("olivia").status_code == 302
-    thief = copy_of_cookie(browser, app)
+    thief, later_thief = copy_of_cookie(browser, app), copy_of_cookie(browser, app)
     assert thief.get("/").status_code == 200
     if ending == "logout":
         assert browser.post("/logout", {}).headers["Location"] == "/login"
@@ -124,6 +124,11 @@ def test_a_copied_cookie_stops_working_when_the_session_ends(
     answer = thief.get("/")
     assert answer.status_code == 302
     assert answer.headers["Location"] == "/login?next=/"
+    if ending == "disabled":
+        with sessions() as session, session.begin():
+            set_active(session, "olivia", active=True)
+        # Enabled again, the account does not bring its old sessions back.
+        assert later_thief.get("/").status_code == 302
 
 
 def test_sign_out_ends_the_sessions_on_every_device(browser: Browser, app: Flask) -> None:
