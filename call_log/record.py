@@ -208,17 +208,23 @@ def add_referral(
 
 
 def find_communes(session: Session, query: str) -> list[Commune]:
-    """Communes of the territory matching a name, a postal code, or 'Name (postal code)'; exact first.
+    """Communes of the territory matching a name, a postal code, or both ('Name (36300)', 'Name 36300',
+    '36300 Name'); exact first.
 
     A postal code can cover several communes; a name that matches one commune exactly returns only it.
     """
     text = query.strip()
     postal = None
+    words = text.split()
     if text.endswith(")") and "(" in text:
         text, _, postal = text[:-1].rpartition("(")
         text, postal = text.strip(), postal.strip()
     elif is_ascii_digits(text):
         text, postal = "", text
+    elif len(words) > 1 and is_ascii_digits(words[-1]):
+        text, postal = " ".join(words[:-1]), words[-1]
+    elif len(words) > 1 and is_ascii_digits(words[0]):
+        text, postal = " ".join(words[1:]), words[0]
     communes = list(session.scalars(select(Commune).order_by(Commune.name)))
     if postal is not None:
         communes = [c for c in communes if c.postal_code == postal]

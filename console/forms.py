@@ -21,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from call_log.codes import MANUAL_CHANNELS, Beneficiary, HeardFrom, Outcome
+from call_log.codes import MANUAL_CHANNELS, Beneficiary, HeardFrom, Outcome, OutcomeGroup
 from call_log.models import Call
 from call_log.record import Place, find_communes
 from console import labels
@@ -208,19 +208,36 @@ class FollowUpForm(_FrenchForm):
 
 
 class LogFilterForm(_FrenchForm):
-    """The call log's filters (a GET form: it changes nothing; unknown choices are ignored, not errors)."""
+    """The call log's filters (a GET form: it changes nothing).
+
+    A filter that cannot be read is an error on its field, and then the log lists and exports nothing:
+    ignoring it would show, and export, calls that the person did not ask for.
+    """
 
     start = DateField("Du", validators=[Optional()])
     end = DateField("Au (inclus)", validators=[Optional()])
     category = SelectField("Service", validate_choice=False)
-    commune = StringField("Commune", validators=[Optional(), Length(max=120)])
+    commune = StringField(
+        "Commune ou code postal",
+        validators=[Optional(), Length(max=120)],
+        description="ex. Ciron, Ciron 36300 ou 36300",
+    )
+    phone = StringField(
+        "Téléphone de l'appelant",
+        validators=[Optional(), Length(max=30)],
+        description="ex. 02 61 91 12 34",
+    )
     territory = SelectField(
         "Territoire",
         choices={"": "Tous", "in": "Sur le territoire", "out": "Hors territoire"},
         validate_choice=False,
     )
+    # Groups first: the report's "Personne n'a répondu" is a group, found here under the same words.
     outcome = SelectField(
-        "Issue", choices=choices(labels.OUTCOMES, Outcome, blank="Toutes"), validate_choice=False
+        "Issue",
+        choices=choices(OutcomeGroup.labels(), OutcomeGroup, blank="Toutes")
+        | choices(labels.OUTCOMES, Outcome, blank=None),
+        validate_choice=False,
     )
     association = SelectField("Association", validate_choice=False)
     channel = SelectField(
@@ -230,9 +247,24 @@ class LogFilterForm(_FrenchForm):
     page = IntegerField("Page", validators=[Optional()])
 
     def chosen(self, field: SelectField) -> str | None:
-        """The field's value if it is one of its choices (and not the blank one)."""
+        """The field's value if it is one of its choices (and not the blank one); else None, after adding
+        an error to the field for a value that is not one of them."""
         value = field.data or ""
-        return value if value and any(choice[0] == value for choice in field.iter_choices()) else None
+        if not value:
+            return None
+        if any(choice[0] == value for choice in field.iter_choices()):
+            return value
+        field.errors = [*field.errors, f"« {value} » n'est pas un choix de la liste."]
+        return None
+
+    def validate_phone(self, field: StringField) -> None:
+        """A French (or international) phone number."""
+        if field.data and e164(field.data) is None:
+            raise ValidationError("Ce numéro n'est pas valide (ex. 02 61 91 12 34 ou +33 6 39 98 00 01).")
+
+    def unreadable(self) -> bool:
+        """Whether a filter could not be read (the page number aside: a bad one shows page 1)."""
+        return any(field.errors for field in self if field.name != "page")
 
 
 class NewUserForm(_FrenchForm):

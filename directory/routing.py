@@ -80,7 +80,7 @@ def routable_services(session: Session) -> list[Service]:
     return list(session.scalars(_services(None, exact=None)).unique())
 
 
-def _services(codes: list[str] | None, *, exact: str | None) -> Select[tuple[Service]]:
+def _services(codes: list[str] | None, *, exact: str | None) -> Select[Service]:
     """Active services of active associations (in `codes`, if given), in the order routing offers them."""
     query = (
         select(Service)
