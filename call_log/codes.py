@@ -100,6 +100,30 @@ class Channel(Code):
 # Channels of contacts entered by hand (everything but the voice menu).
 MANUAL_CHANNELS = tuple(channel for channel in Channel if channel is not Channel.IVR)
 
+# The outcomes a contact can have, by how it came: a letter is not "hung up in the menu". An operator
+# entering a contact took it (or found no association); a message on the direct line's voicemail too.
+_CHANNEL_OUTCOMES: dict[str, tuple[Outcome, ...]] = {
+    Channel.IVR: tuple(Outcome),
+    Channel.PHONE: (
+        Outcome.CONNECTED_OPERATOR,
+        Outcome.CONNECTED_ASSOCIATION,
+        Outcome.VOICEMAIL,
+        Outcome.UNMET,
+    ),
+    Channel.VISIT: (Outcome.CONNECTED_OPERATOR, Outcome.UNMET),
+    Channel.EMAIL: (Outcome.CONNECTED_OPERATOR, Outcome.UNMET),
+    Channel.LETTER: (Outcome.CONNECTED_OPERATOR, Outcome.UNMET),
+}
+
+
+def outcomes_for(channel: str) -> tuple[Outcome, ...]:
+    """The outcomes that fit a contact of this channel (every outcome for an unknown one)."""
+    return _CHANNEL_OUTCOMES.get(channel, tuple(Outcome))
+
+
+# What a contact entered by hand can end as, whatever its channel.
+MANUAL_OUTCOMES = tuple(o for o in Outcome if any(o in outcomes_for(c) for c in MANUAL_CHANNELS))
+
 
 class FollowUpState(Code):
     """Where a referral stands with the association it was sent to."""

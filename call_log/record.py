@@ -149,12 +149,20 @@ def _changed_since(session: Session, call: Call, seq: int) -> dict[str, tuple[st
 
 
 def open_manual_contact(
-    session: Session, *, channel: str, started_at: datetime, caller: str, by: str, now: datetime
+    session: Session,
+    *,
+    channel: str,
+    started_at: datetime,
+    caller: str,
+    by: str,
+    now: datetime,
+    callback_number: str | None = None,
 ) -> Call:
     """A contact that did not come through the voice menu (direct line, visit, e-mail, letter).
 
-    `caller` is the number as the privacy setting stores it ('' if none). The record's fields are then
-    completed with `update_record`, like any call.
+    `caller` is the number as the privacy setting stores it ('' if none), `callback_number` the full
+    number to call the person back on, kept where a voice call keeps the one its caller typed. The
+    record's fields are then completed with `update_record`, like any call.
     """
     if channel not in MANUAL_CHANNELS:
         raise ValueError(
@@ -167,6 +175,7 @@ def open_manual_contact(
         started_at=started_at,
         ended_at=started_at,
         caller=caller,
+        callback_number=callback_number or None,
         status=CallStatus.COMPLETED,
         menu_path="",
     )

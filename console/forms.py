@@ -21,7 +21,15 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from call_log.codes import MANUAL_CHANNELS, Beneficiary, HeardFrom, Outcome, OutcomeGroup
+from call_log.codes import (
+    MANUAL_CHANNELS,
+    MANUAL_OUTCOMES,
+    Beneficiary,
+    HeardFrom,
+    Outcome,
+    OutcomeGroup,
+    outcomes_for,
+)
 from call_log.models import Call
 from call_log.record import Place, find_communes
 from console import labels
@@ -74,14 +82,17 @@ class RecordForm(_FrenchForm):
     notes = TextAreaField("Notes", validators=[Length(max=5000)])
     seen_seq = HiddenField()
 
-    def offer(self, categories: Mapping[str, str], call: Call | None = None) -> None:
-        """Set the service choices; a value the call already has stays selectable even if no list names it
-        (an answer config.yaml added to the voice menu's question, a code of an older taxonomy)."""
+    def offer(
+        self, categories: Mapping[str, str], call: Call | None = None, *, outcomes: Iterable[str] = Outcome
+    ) -> None:
+        """Set the service choices, and the outcomes that fit the call's channel (or `outcomes`); a value
+        the call already has stays selectable even if no list names it (an answer config.yaml added to the
+        voice menu's question, a code of an older taxonomy)."""
         self.category_code.choices = _keeping(categories, call.category_code if call else None)
         coded: tuple[tuple[SelectField, Mapping[str, str], Iterable[str]], ...] = (
             (self.beneficiary, labels.BENEFICIARIES, Beneficiary),
             (self.heard_from, labels.HEARD_FROM, HeardFrom),
-            (self.outcome, labels.OUTCOMES, Outcome),
+            (self.outcome, labels.OUTCOMES, outcomes_for(call.channel) if call else outcomes),
         )
         for field, words, codes in coded:
             field.choices = _keeping(choices(words, codes), getattr(call, field.name) if call else None)
@@ -156,12 +167,36 @@ class ManualContactForm(RecordForm):
     received_at = DateTimeLocalField(
         "Reçu le", format=_DATETIME_FORMAT, validators=[InputRequired(message="Indiquez la date et l'heure.")]
     )
-    caller_number = StringField("Numéro de la personne (facultatif)", validators=[Optional(), Length(max=30)])
+    caller_number = StringField(
+        "Numéro de la personne (facultatif)",
+        validators=[Optional(), Length(max=30)],
+        description="Gardé en entier pour la rappeler.",
+    )
+
+    def offer(
+        self,
+        categories: Mapping[str, str],
+        call: Call | None = None,
+        *,
+        outcomes: Iterable[str] = MANUAL_OUTCOMES,
+    ) -> None:
+        """Set the service choices and the outcomes of contacts entered by hand."""
+        super().offer(categories, call, outcomes=outcomes)
 
     def validate_caller_number(self, field: StringField) -> None:
         """A French (or international) phone number."""
         if field.data and e164(field.data) is None:
             raise ValidationError("Ce numéro n'est pas valide (ex. 02 61 91 12 34 ou +33 6 39 98 00 01).")
+
+    def validate_outcome(self, field: SelectField) -> None:
+        """An outcome that fits the contact's channel: a letter is not a message left on the voicemail."""
+        channel = self.channel.data or ""
+        if field.data and field.data not in outcomes_for(channel):
+            fitting = ", ".join(f"« {labels.OUTCOMES[o]} »" for o in outcomes_for(channel))
+            raise ValidationError(
+                f"« {labels.OUTCOMES.get(field.data, field.data)} » ne convient pas à un contact "
+                f"« {labels.CHANNELS.get(channel, channel)} » : choisissez {fitting} ou laissez vide."
+            )
 
 
 def e164(number: str) -> str | None:

@@ -289,8 +289,8 @@ def test_referral_candidates_come_first_and_are_recorded(
     assert "En attente de contact" in history
 
     refused = as_operator.post(f"/calls/{call.id}/referrals", {"association_id": "99999"})
-    assert refused.status_code == 302
-    assert "Choisissez une association de la liste." in as_operator.text(f"/calls/{call.id}")
+    assert refused.status_code == 400
+    assert "Choisissez une association de la liste." in refused.get_data(as_text=True)
 
 
 def _association_id(session: Session, name: str) -> int:
