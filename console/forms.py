@@ -302,6 +302,21 @@ class LogFilterForm(_FrenchForm):
         return any(field.errors for field in self if field.name != "page")
 
 
+class ReferralFilterForm(_FrenchForm):
+    """The referrals page's filters (a GET form); a value not in a list is an error, and lists nothing."""
+
+    OVERDUE = "overdue"
+
+    state = SelectField(
+        "Suivi",
+        choices={"": "Tous", OVERDUE: "En retard (sans contact après 24 h ouvrées)"}
+        | dict(labels.FOLLOW_UP_STATES),
+        default="",
+    )
+    association = SelectField("Association", default="")
+    page = IntegerField("Page", validators=[Optional()])
+
+
 class NewUserForm(_FrenchForm):
     """An account created by an administrator."""
 
