@@ -63,7 +63,7 @@ def index() -> ResponseReturnValue:
             follow_up_form=FollowUpForm(),
             names=names,
             # Where "Mettre à jour" comes back to: this page, these filters (the row's anchor added).
-            here=page_url(page.number),
+            back_to=page_url(page.number),
             page_url=page_url,
         ), (400 if unreadable else 200)
 
