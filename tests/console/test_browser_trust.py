@@ -195,7 +195,7 @@ def test_log_filters_by_place_and_number_or_says_why_not(
     clock: FakeClock,
     shot: Callable[[Page, str], None],
 ) -> None:
-    """"Ciron 36300", a postal code, a number filter the log; one not understood lists, exports nothing."""
+    """A commune with its postal code, a postal code, a number filter the log; a bad one shows nothing."""
     simulator.from_ = E164
     for _ in range(2):
         simulator.place_call(ScriptedCaller([Keys("0")], dials=[DialOutcome("completed", 60)]))
