@@ -22,7 +22,8 @@ class CallFilter:
     category: str | None = None
     commune_insee: str | None = None
     postal_code: str | None = None
-    # The caller's number as the log finds it: its keyed hash, and its stored form where that is unique.
+    # The caller's number as the log finds it: its keyed hash, and its stored form where that is unique;
+    # either set, even to '', means the number was asked for.
     caller_key: str | None = None
     caller: str | None = None
     in_territory: bool | None = None

@@ -69,8 +69,9 @@ def _filter(db: Session, names: DirectoryNames) -> tuple[LogFilterForm, CallFilt
         category=chosen["category"],
         commune_insee=commune,
         postal_code=postal_code,
-        # The keyed hash finds every call of the number; a masked form is shared by many numbers.
-        caller_key=known_caller_key(db, number, secret=secret) if number else None,
+        # The keyed hash finds every call of the number ('' when no call has a key yet: none matches);
+        # a masked form is shared by many numbers.
+        caller_key=(known_caller_key(db, number, secret=secret) or "") if number else None,
         caller=stored_caller(number, mode, secret=secret) if number and mode != "masked" else None,
         in_territory={"in": True, "out": False}.get(chosen["territory"] or ""),
         outcome=chosen["outcome"],

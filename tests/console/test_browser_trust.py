@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -86,6 +86,33 @@ def test_orienter_saves_what_was_typed_in_the_record(
         )
         [referral] = session.scalars(select(Referral).where(Referral.call_id == call_id)).all()
         assert (referral.category_code, referral.created_by) == ("EXTERIEUR", "olivia")
+
+
+def test_leaving_a_record_with_unsaved_changes_asks_first(
+    page: Page, live_server: str, sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    """A link away from a record with typed, unsaved changes asks before leaving; staying keeps them."""
+    call_id = manual_contact(sessions, clock)
+    sign_in(page, live_server, "olivia")
+    page.goto(f"{live_server}/calls/{call_id}")
+    page.get_by_role("link", name="Tableau").click()
+    expect(page).to_have_url(f"{live_server}/")  # nothing typed: no question
+    page.goto(f"{live_server}/calls/{call_id}")
+    page.get_by_label("Notes").fill("Rappeler demain matin.")
+    asked: list[str] = []
+
+    def stay(dialog: Dialog) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", stay)
+    page.get_by_role("link", name="Tableau").click()
+    expect(page.get_by_label("Notes")).to_have_value("Rappeler demain matin.")
+    assert asked == ["beforeunload"]
+    assert page.url == f"{live_server}/calls/{call_id}"
+    page.get_by_role("button", name="Enregistrer la fiche").click()
+    expect(page.get_by_text("Fiche enregistrée.")).to_be_visible()
+    assert asked == ["beforeunload"]
 
 
 class WorkWhileOperatorsRing(ScriptedCaller):
