@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -180,8 +181,11 @@ class ManualContactForm(RecordForm):
         *,
         outcomes: Iterable[str] = MANUAL_OUTCOMES,
     ) -> None:
-        """Set the service choices and the outcomes of contacts entered by hand."""
+        """Set the service choices and the outcomes of contacts entered by hand; the page's script offers
+        only those that fit the channel chosen (`validate_outcome` checks it)."""
         super().offer(categories, call, outcomes=outcomes)
+        fits = {channel: list(outcomes_for(channel)) for channel in MANUAL_CHANNELS}
+        self.outcome.render_kw = {"data-fits": json.dumps(fits)}
 
     def validate_caller_number(self, field: StringField) -> None:
         """A French (or international) phone number."""
