@@ -18,7 +18,7 @@ class Outcome(Code):
     CONNECTED_ASSOCIATION = "connected_association", "Mis en relation avec une association"
     CONNECTED_OPERATOR = "connected_operator", "Pris par un conseiller"
     VOICEMAIL = "voicemail", "Message laissé (conseillers occupés)"
-    MISSED = "missed", "Personne n'a répondu"
+    MISSED = "missed", "Sans réponse (sonnerie)"
     ABANDONED_IN_MENU = "abandoned_in_menu", "Raccroché dans le menu"
     AFTER_HOURS_VOICEMAIL = "after_hours_voicemail", "Hors horaires, message laissé"
     AFTER_HOURS_NO_MESSAGE = "after_hours_no_message", "Hors horaires, sans message"
@@ -38,6 +38,26 @@ NOT_ANSWERED = (
 )
 # The caller left a message to be called back.
 LEFT_MESSAGE = (Outcome.VOICEMAIL, Outcome.AFTER_HOURS_VOICEMAIL)
+
+
+class OutcomeGroup(Code):
+    """Outcomes counted together: the log filters by them and the monthly report counts them, alike."""
+
+    ANSWERED = "answered", "Appels pris"
+    REACHED_VOICEMAIL = "reached_voicemail", "Messagerie (avec ou sans message)"
+    NOT_ANSWERED = "not_answered", "Personne n'a répondu (sonnerie ou messagerie)"
+
+
+_GROUPS: dict[str, tuple[Outcome, ...]] = {
+    OutcomeGroup.ANSWERED: ANSWERED,
+    OutcomeGroup.REACHED_VOICEMAIL: (*LEFT_MESSAGE, Outcome.AFTER_HOURS_NO_MESSAGE),
+    OutcomeGroup.NOT_ANSWERED: NOT_ANSWERED,
+}
+
+
+def outcomes_of(code: str) -> tuple[str, ...]:
+    """The outcomes a code counts: a group's members, or the outcome itself (see `call_log.search`)."""
+    return _GROUPS.get(code, (code,))
 
 
 class Beneficiary(Code):
@@ -79,6 +99,30 @@ class Channel(Code):
 
 # Channels of contacts entered by hand (everything but the voice menu).
 MANUAL_CHANNELS = tuple(channel for channel in Channel if channel is not Channel.IVR)
+
+# The outcomes a contact can have, by how it came: a letter is not "hung up in the menu". An operator
+# entering a contact took it (or found no association); a message on the direct line's voicemail too.
+_CHANNEL_OUTCOMES: dict[str, tuple[Outcome, ...]] = {
+    Channel.IVR: tuple(Outcome),
+    Channel.PHONE: (
+        Outcome.CONNECTED_OPERATOR,
+        Outcome.CONNECTED_ASSOCIATION,
+        Outcome.VOICEMAIL,
+        Outcome.UNMET,
+    ),
+    Channel.VISIT: (Outcome.CONNECTED_OPERATOR, Outcome.UNMET),
+    Channel.EMAIL: (Outcome.CONNECTED_OPERATOR, Outcome.UNMET),
+    Channel.LETTER: (Outcome.CONNECTED_OPERATOR, Outcome.UNMET),
+}
+
+
+def outcomes_for(channel: str) -> tuple[Outcome, ...]:
+    """The outcomes that fit a contact of this channel (every outcome for an unknown one)."""
+    return _CHANNEL_OUTCOMES.get(channel, tuple(Outcome))
+
+
+# What a contact entered by hand can end as, whatever its channel.
+MANUAL_OUTCOMES = tuple(o for o in Outcome if any(o in outcomes_for(c) for c in MANUAL_CHANNELS))
 
 
 class FollowUpState(Code):

@@ -51,7 +51,7 @@ def _overdue(now: datetime, calendar: WorkingCalendar) -> list[ColumnElement[boo
 
 
 def overdue_referrals(
-    session: Session, *, now: datetime, calendar: WorkingCalendar, limit: int = 200
+    session: Session, *, now: datetime, calendar: WorkingCalendar, limit: int = 10
 ) -> list[FollowUp]:
     """Referrals still without contact after 24 working hours, oldest first (at most `limit` of them)."""
     found = session.scalars(
@@ -69,27 +69,55 @@ def count_overdue_referrals(session: Session, *, now: datetime, calendar: Workin
     return session.scalar(select(func.count(Referral.id)).where(*_overdue(now, calendar))) or 0
 
 
+@dataclass(frozen=True)
+class ReferralPage:
+    """One page of referrals, newest first, and how many match in all."""
+
+    follow_ups: list[FollowUp]
+    number: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least one)."""
+        return max(1, -(-self.total // self.per_page))
+
+
 def referrals(
     session: Session,
     *,
     now: datetime,
     calendar: WorkingCalendar,
     state: str | None = None,
-    since: datetime | None = None,
-    limit: int = 200,
-) -> list[FollowUp]:
-    """Referrals (optionally in one follow-up state, or created since a date), newest first."""
-    query = (
+    overdue: bool = False,
+    association_id: int | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> ReferralPage:
+    """Referrals in one follow-up state (or overdue), of one association, newest first: one page of them.
+
+    A page past the last shows the last one.
+    """
+    conditions: list[ColumnElement[bool]] = []
+    if state is not None:
+        conditions.append(Referral.follow_up == state)
+    if overdue:
+        conditions.extend(_overdue(now, calendar))
+    if association_id is not None:
+        conditions.append(Referral.association_id == association_id)
+    total = session.scalar(select(func.count(Referral.id)).where(*conditions)) or 0
+    number = min(max(1, page), max(1, -(-total // per_page)))
+    found = session.scalars(
         select(Referral)
+        .where(*conditions)
         .options(joinedload(Referral.association), joinedload(Referral.call))
         .order_by(Referral.created_at.desc(), Referral.id.desc())
-        .limit(limit)
+        .offset((number - 1) * per_page)
+        .limit(per_page)
     )
-    if state is not None:
-        query = query.where(Referral.follow_up == state)
-    if since is not None:
-        query = query.where(Referral.created_at >= since)
-    return [follow_up_of(referral, now=now, calendar=calendar) for referral in session.scalars(query)]
+    follow_ups = [follow_up_of(referral, now=now, calendar=calendar) for referral in found]
+    return ReferralPage(follow_ups, number, per_page, total)
 
 
 def set_follow_up(

@@ -149,12 +149,20 @@ def _changed_since(session: Session, call: Call, seq: int) -> dict[str, tuple[st
 
 
 def open_manual_contact(
-    session: Session, *, channel: str, started_at: datetime, caller: str, by: str, now: datetime
+    session: Session,
+    *,
+    channel: str,
+    started_at: datetime,
+    caller: str,
+    by: str,
+    now: datetime,
+    callback_number: str | None = None,
 ) -> Call:
     """A contact that did not come through the voice menu (direct line, visit, e-mail, letter).
 
-    `caller` is the number as the privacy setting stores it ('' if none). The record's fields are then
-    completed with `update_record`, like any call.
+    `caller` is the number as the privacy setting stores it ('' if none), `callback_number` the full
+    number to call the person back on, kept where a voice call keeps the one its caller typed. The
+    record's fields are then completed with `update_record`, like any call.
     """
     if channel not in MANUAL_CHANNELS:
         raise ValueError(
@@ -167,6 +175,7 @@ def open_manual_contact(
         started_at=started_at,
         ended_at=started_at,
         caller=caller,
+        callback_number=callback_number or None,
         status=CallStatus.COMPLETED,
         menu_path="",
     )
@@ -208,17 +217,23 @@ def add_referral(
 
 
 def find_communes(session: Session, query: str) -> list[Commune]:
-    """Communes of the territory matching a name, a postal code, or 'Name (postal code)'; exact first.
+    """Communes of the territory matching a name, a postal code, or both ('Name (36300)', 'Name 36300',
+    '36300 Name'); exact first.
 
     A postal code can cover several communes; a name that matches one commune exactly returns only it.
     """
     text = query.strip()
     postal = None
+    words = text.split()
     if text.endswith(")") and "(" in text:
         text, _, postal = text[:-1].rpartition("(")
         text, postal = text.strip(), postal.strip()
     elif is_ascii_digits(text):
         text, postal = "", text
+    elif len(words) > 1 and is_ascii_digits(words[-1]):
+        text, postal = " ".join(words[:-1]), words[-1]
+    elif len(words) > 1 and is_ascii_digits(words[0]):
+        text, postal = " ".join(words[1:]), words[0]
     communes = list(session.scalars(select(Commune).order_by(Commune.name)))
     if postal is not None:
         communes = [c for c in communes if c.postal_code == postal]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from call_log.codes import outcomes_of
 from call_log.models import Call, Referral
 from call_log.record import category_and_children
 
@@ -20,6 +21,11 @@ class CallFilter:
     end: datetime | None = None
     category: str | None = None
     commune_insee: str | None = None
+    postal_code: str | None = None
+    # The caller's number as the log finds it: its keyed hash, and its stored form where that is unique;
+    # either set, even to '', means the number was asked for.
+    caller_key: str | None = None
+    caller: str | None = None
     in_territory: bool | None = None
     outcome: str | None = None
     association_id: int | None = None
@@ -42,6 +48,12 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
+def outcome_is(code: str) -> ColumnElement[bool]:
+    """Calls whose outcome counts under `code` (an `Outcome` or an `OutcomeGroup`): the log and the
+    monthly report read each outcome through this one definition."""
+    return Call.outcome.in_(outcomes_of(code))
+
+
 def _conditions(session: Session, where: CallFilter) -> list[ColumnElement[bool]]:
     """The WHERE clauses of a filter."""
     conditions: list[ColumnElement[bool]] = []
@@ -53,10 +65,19 @@ def _conditions(session: Session, where: CallFilter) -> list[ColumnElement[bool]
         conditions.append(Call.category_code.in_(category_and_children(session, where.category)))
     if where.commune_insee:
         conditions.append(Call.commune_insee == where.commune_insee)
+    if where.postal_code:
+        conditions.append(Call.postal_code == where.postal_code)
+    if where.caller_key is not None or where.caller is not None:
+        conditions.append(
+            or_(
+                Call.caller_key == where.caller_key if where.caller_key else false(),
+                Call.caller == where.caller if where.caller else false(),
+            )
+        )
     if where.in_territory is not None:
         conditions.append(Call.in_territory.is_(where.in_territory))
     if where.outcome:
-        conditions.append(Call.outcome == where.outcome)
+        conditions.append(outcome_is(where.outcome))
     if where.channel:
         conditions.append(Call.channel == where.channel)
     if where.association_id is not None:
@@ -115,3 +136,24 @@ def calls_after(
             or_(Call.started_at > after[0], and_(Call.started_at == after[0], Call.id > after[1]))
         )
     return list(session.scalars(query))
+
+
+def earlier_contacts(session: Session, call: Call, *, limit: int = 20) -> list[Call]:
+    """The contacts from the same number before this one (by its keyed hash), newest first."""
+    if not call.caller_key:
+        return []
+    return list(
+        session.scalars(
+            select(Call)
+            .where(
+                Call.caller_key == call.caller_key,
+                Call.id != call.id,
+                or_(
+                    Call.started_at < call.started_at,
+                    and_(Call.started_at == call.started_at, Call.id < call.id),
+                ),
+            )
+            .order_by(Call.started_at.desc(), Call.id.desc())
+            .limit(limit)
+        )
+    )

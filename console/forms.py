@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -21,7 +22,15 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from call_log.codes import MANUAL_CHANNELS, Beneficiary, HeardFrom, Outcome
+from call_log.codes import (
+    MANUAL_CHANNELS,
+    MANUAL_OUTCOMES,
+    Beneficiary,
+    HeardFrom,
+    Outcome,
+    OutcomeGroup,
+    outcomes_for,
+)
 from call_log.models import Call
 from call_log.record import Place, find_communes
 from console import labels
@@ -74,14 +83,17 @@ class RecordForm(_FrenchForm):
     notes = TextAreaField("Notes", validators=[Length(max=5000)])
     seen_seq = HiddenField()
 
-    def offer(self, categories: Mapping[str, str], call: Call | None = None) -> None:
-        """Set the service choices; a value the call already has stays selectable even if no list names it
-        (an answer config.yaml added to the voice menu's question, a code of an older taxonomy)."""
+    def offer(
+        self, categories: Mapping[str, str], call: Call | None = None, *, outcomes: Iterable[str] = Outcome
+    ) -> None:
+        """Set the service choices, and the outcomes that fit the call's channel (or `outcomes`); a value
+        the call already has stays selectable even if no list names it (an answer config.yaml added to the
+        voice menu's question, a code of an older taxonomy)."""
         self.category_code.choices = _keeping(categories, call.category_code if call else None)
         coded: tuple[tuple[SelectField, Mapping[str, str], Iterable[str]], ...] = (
             (self.beneficiary, labels.BENEFICIARIES, Beneficiary),
             (self.heard_from, labels.HEARD_FROM, HeardFrom),
-            (self.outcome, labels.OUTCOMES, Outcome),
+            (self.outcome, labels.OUTCOMES, outcomes_for(call.channel) if call else outcomes),
         )
         for field, words, codes in coded:
             field.choices = _keeping(choices(words, codes), getattr(call, field.name) if call else None)
@@ -156,12 +168,39 @@ class ManualContactForm(RecordForm):
     received_at = DateTimeLocalField(
         "Reçu le", format=_DATETIME_FORMAT, validators=[InputRequired(message="Indiquez la date et l'heure.")]
     )
-    caller_number = StringField("Numéro de la personne (facultatif)", validators=[Optional(), Length(max=30)])
+    caller_number = StringField(
+        "Numéro de la personne (facultatif)",
+        validators=[Optional(), Length(max=30)],
+        description="Gardé en entier pour la rappeler.",
+    )
+
+    def offer(
+        self,
+        categories: Mapping[str, str],
+        call: Call | None = None,
+        *,
+        outcomes: Iterable[str] = MANUAL_OUTCOMES,
+    ) -> None:
+        """Set the service choices and the outcomes of contacts entered by hand; the page's script offers
+        only those that fit the channel chosen (`validate_outcome` checks it)."""
+        super().offer(categories, call, outcomes=outcomes)
+        fits = {channel: list(outcomes_for(channel)) for channel in MANUAL_CHANNELS}
+        self.outcome.render_kw = {"data-fits": json.dumps(fits)}
 
     def validate_caller_number(self, field: StringField) -> None:
         """A French (or international) phone number."""
         if field.data and e164(field.data) is None:
             raise ValidationError("Ce numéro n'est pas valide (ex. 02 61 91 12 34 ou +33 6 39 98 00 01).")
+
+    def validate_outcome(self, field: SelectField) -> None:
+        """An outcome that fits the contact's channel: a letter is not a message left on the voicemail."""
+        channel = self.channel.data or ""
+        if field.data and field.data not in outcomes_for(channel):
+            fitting = ", ".join(f"« {labels.OUTCOMES[o]} »" for o in outcomes_for(channel))
+            raise ValidationError(
+                f"« {labels.OUTCOMES.get(field.data, field.data)} » ne convient pas à un contact "
+                f"« {labels.CHANNELS.get(channel, channel)} » : choisissez {fitting} ou laissez vide."
+            )
 
 
 def e164(number: str) -> str | None:
@@ -208,19 +247,36 @@ class FollowUpForm(_FrenchForm):
 
 
 class LogFilterForm(_FrenchForm):
-    """The call log's filters (a GET form: it changes nothing; unknown choices are ignored, not errors)."""
+    """The call log's filters (a GET form: it changes nothing).
+
+    A filter that cannot be read is an error on its field, and then the log lists and exports nothing:
+    ignoring it would show, and export, calls that the person did not ask for.
+    """
 
     start = DateField("Du", validators=[Optional()])
     end = DateField("Au (inclus)", validators=[Optional()])
     category = SelectField("Service", validate_choice=False)
-    commune = StringField("Commune", validators=[Optional(), Length(max=120)])
+    commune = StringField(
+        "Commune ou code postal",
+        validators=[Optional(), Length(max=120)],
+        description="ex. Ciron, Ciron 36300 ou 36300",
+    )
+    phone = StringField(
+        "Téléphone de l'appelant",
+        validators=[Optional(), Length(max=30)],
+        description="ex. 02 61 91 12 34",
+    )
     territory = SelectField(
         "Territoire",
         choices={"": "Tous", "in": "Sur le territoire", "out": "Hors territoire"},
         validate_choice=False,
     )
+    # Groups first: the report's "Personne n'a répondu" is a group, found here under the same words.
     outcome = SelectField(
-        "Issue", choices=choices(labels.OUTCOMES, Outcome, blank="Toutes"), validate_choice=False
+        "Issue",
+        choices=choices(OutcomeGroup.labels(), OutcomeGroup, blank="Toutes")
+        | choices(labels.OUTCOMES, Outcome, blank=None),
+        validate_choice=False,
     )
     association = SelectField("Association", validate_choice=False)
     channel = SelectField(
@@ -230,9 +286,39 @@ class LogFilterForm(_FrenchForm):
     page = IntegerField("Page", validators=[Optional()])
 
     def chosen(self, field: SelectField) -> str | None:
-        """The field's value if it is one of its choices (and not the blank one)."""
+        """The field's value if it is one of its choices (and not the blank one); else None, after adding
+        an error to the field for a value that is not one of them."""
         value = field.data or ""
-        return value if value and any(choice[0] == value for choice in field.iter_choices()) else None
+        if not value:
+            return None
+        if any(choice[0] == value for choice in field.iter_choices()):
+            return value
+        field.errors = [*field.errors, f"« {value} » n'est pas un choix de la liste."]
+        return None
+
+    def validate_phone(self, field: StringField) -> None:
+        """A French (or international) phone number."""
+        if field.data and e164(field.data) is None:
+            raise ValidationError("Ce numéro n'est pas valide (ex. 02 61 91 12 34 ou +33 6 39 98 00 01).")
+
+    def unreadable(self) -> bool:
+        """Whether a filter could not be read (the page number aside: a bad one shows page 1)."""
+        return any(field.errors for field in self if field.name != "page")
+
+
+class ReferralFilterForm(_FrenchForm):
+    """The referrals page's filters (a GET form); a value not in a list is an error, and lists nothing."""
+
+    OVERDUE = "overdue"
+
+    state = SelectField(
+        "Suivi",
+        choices={"": "Tous", OVERDUE: "En retard (sans contact après 24 h ouvrées)"}
+        | dict(labels.FOLLOW_UP_STATES),
+        default="",
+    )
+    association = SelectField("Association", default="")
+    page = IntegerField("Page", validators=[Optional()])
 
 
 class NewUserForm(_FrenchForm):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from call_log.codes import EventKind, TransferTarget
 from call_log.follow_up import follow_up_of
-from call_log.models import Call, CallEvent, Referral
+from call_log.models import Call, CallEvent, Referral, TransferAttempt
 from call_log.privacy import stored_caller
 from call_log.record import (
     TERRITORY_DEPARTEMENT,
@@ -23,14 +23,17 @@ from call_log.record import (
     update_record,
 )
 from call_log.recording import in_twilio_order
+from call_log.search import earlier_contacts
 from console import labels
 from console.access import current_account
+from console.call_facts import national, transfer_lines
 from console.context import DirectoryNames, now, tz, working_days
 from console.forms import FollowUpForm, ManualContactForm, RecordForm, ReferralForm, e164
 from directory.models import Association
 from directory.routing import route
 from foundation.db import transaction
 from foundation.runtime import runtime
+from ivr.line import pseudonymise
 
 bp = Blueprint("records", __name__, url_prefix="/calls")
 
@@ -55,6 +58,7 @@ def _load(db: Session, call_id: int) -> Call:
             selectinload(Call.events),
             selectinload(Call.referrals).joinedload(Referral.association),
             selectinload(Call.callbacks),
+            selectinload(Call.transfers).joinedload(TransferAttempt.association),
         )
     )
     if call is None:
@@ -63,6 +67,7 @@ def _load(db: Session, call_id: int) -> Call:
 
 
 def _record_form(call: Call, names: DirectoryNames, seen_seq: int) -> RecordForm:
+    # A live call's outcome is only what it would be if the caller hung up now: not an operator's answer.
     return RecordForm(
         data={
             "category_code": call.category_code or "",
@@ -70,7 +75,7 @@ def _record_form(call: Call, names: DirectoryNames, seen_seq: int) -> RecordForm
             "departement": call.departement if call.in_territory is False else "",
             "beneficiary": call.beneficiary or "",
             "heard_from": call.heard_from or "",
-            "outcome": call.outcome or "",
+            "outcome": (call.outcome or "") if call.ended_at is not None else "",
             "notes": call.notes,
             "seen_seq": str(seen_seq),
         }
@@ -87,6 +92,8 @@ def _render(
 ) -> ResponseReturnValue:
     names = DirectoryNames.load(db)
     form.offer(names.category_choices(db), call)
+    if call.ended_at is None:
+        form.outcome.description = "Appel en cours : laissez vide, l'issue sera connue à la fin de l'appel."
     referral_form = ReferralForm()
     referral_form.association_id.choices = _association_choices(db, call)
     calendar = working_days()
@@ -104,6 +111,9 @@ def _render(
             history=_history(call.events, names),
             conflict=conflict,
             can_follow_up=current_account().can("staff"),
+            transfers=transfer_lines(call),
+            earlier=earlier_contacts(db, call),
+            callback_number=national(call.callback_number),
         ),
         status,
     )
@@ -143,30 +153,45 @@ def view(call_id: int) -> ResponseReturnValue:
 @bp.post("/<int:call_id>")
 def save(call_id: int) -> ResponseReturnValue:
     """Save an operator's changes; each save is one history entry with every field changed."""
-    user = current_account()
     with transaction(runtime().sessions) as db:
         call = _load(db, call_id)
-        form = RecordForm(request.form)
-        form.offer(DirectoryNames.load(db).category_choices(db), call)
-        valid = form.validate()
-        place = form.place(db) if valid else None
-        if place is None:
-            return _render(db, call, form, status=400)
-        try:
-            event = update_record(
-                db, call, form.record_values(place), by=user.username, now=now(), seen_seq=form.seen()
-            )
-        except RecordConflictError as conflict:
-            # Show the editor's values again, now against the latest record: saving again overwrites.
-            form.seen_seq.data = str(last_seq(db, call))
-            return _render(db, call, form, status=409, conflict=conflict)
-    flash("Fiche enregistrée." if event else "Aucune modification.", "success" if event else "info")
+        saved = _save_record(db, call)
+        if not isinstance(saved, bool):
+            return saved
+    flash("Fiche enregistrée." if saved else "Aucune modification.", "success" if saved else "info")
     return redirect(url_for("console.records.view", call_id=call_id))
+
+
+def _save_record(db: Session, call: Call) -> bool | ResponseReturnValue:
+    """Apply the posted record form: whether anything changed, or the page that says what to fix (the
+    editor's values kept, nothing saved)."""
+    form = RecordForm(request.form)
+    form.offer(DirectoryNames.load(db).category_choices(db), call)
+    valid = form.validate()
+    place = form.place(db) if valid else None
+    if place is None:
+        return _render(db, call, form, status=400)
+    values = form.record_values(place)
+    if call.ended_at is None and not values["outcome"]:
+        del values["outcome"]  # left blank on a live call: the voice journey says how it ends
+    try:
+        event = update_record(
+            db, call, values, by=current_account().username, now=now(), seen_seq=form.seen()
+        )
+    except RecordConflictError as conflict:
+        # Show the editor's values again, now against the latest record: saving again overwrites.
+        form.seen_seq.data = str(last_seq(db, call))
+        return _render(db, call, form, status=409, conflict=conflict)
+    return event is not None
 
 
 @bp.post("/<int:call_id>/referrals")
 def refer(call_id: int) -> ResponseReturnValue:
-    """Refer the caller to an association (its follow-up starts pending)."""
+    """Refer the caller to an association (its follow-up starts pending), saving the record's form too.
+
+    The button belongs to the record's form: what the operator typed there is saved with the referral,
+    or shown again with what to fix, never lost.
+    """
     user = current_account()
     with transaction(runtime().sessions) as db:
         call = _load(db, call_id)
@@ -174,11 +199,25 @@ def refer(call_id: int) -> ResponseReturnValue:
         form.association_id.choices = _association_choices(db, call)
         if not form.validate():
             flash("Choisissez une association de la liste.", "error")
-            return redirect(url_for("console.records.view", call_id=call_id))
+            return _render(db, call, _posted_record_form(db, call), status=400)
+        saved = _save_record(db, call) if "seen_seq" in request.form else False
+        if not isinstance(saved, bool):
+            return saved
         association = db.get_one(Association, form.association_id.data)
         add_referral(db, call, association, by=user.username, now=now())
-    flash(f"Orientation vers {association.name} enregistrée.", "success")
+    done = f"Orientation vers {association.name} enregistrée."
+    flash(f"Fiche enregistrée. {done}" if saved else done, "success")
     return redirect(url_for("console.records.view", call_id=call_id, _anchor="referrals"))
+
+
+def _posted_record_form(db: Session, call: Call) -> RecordForm:
+    """The record form as posted, to show it again unsaved (the record as it is if none was posted)."""
+    names = DirectoryNames.load(db)
+    if "seen_seq" not in request.form:
+        return _record_form(call, names, last_seq(db, call))
+    form = RecordForm(request.form)
+    form.offer(names.category_choices(db), call)
+    return form
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -200,17 +239,22 @@ def manual() -> ResponseReturnValue:
         if place is None or form.received_at.data is None:
             return render_template("console/manual.html", form=form, names=names), 400
         number = e164(form.caller_number.data or "") or ""
-        caller = stored_caller(number, rt.config.privacy.caller_number, secret=rt.settings.caller_hash_secret)
+        secret = rt.settings.caller_hash_secret
         received = form.received_at.data.replace(tzinfo=tz()).astimezone(UTC)
         moment = now()
         call = open_manual_contact(
             db,
             channel=form.channel.data or "phone",
             started_at=received,
-            caller=caller,
+            # As for a voice call: the log shows the number as the privacy setting says, and its keyed
+            # hash finds the person's other contacts; the full number stays for calling back.
+            caller=stored_caller(number, rt.config.privacy.caller_number, secret=secret),
+            callback_number=number or None,
             by=user.username,
             now=moment,
         )
+        if number:
+            pseudonymise(db, call, number, secret=secret, now=moment)
         update_record(db, call, form.record_values(place), by=user.username, now=moment)
         call_id = call.id
     flash(f"Contact n° {call_id} enregistré. Vous pouvez orienter la personne ci-dessous.", "success")

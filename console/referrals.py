@@ -3,40 +3,69 @@
 from __future__ import annotations
 
 from datetime import UTC
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from call_log.codes import FollowUpState
-from call_log.follow_up import count_overdue_referrals, overdue_referrals, referrals, set_follow_up
+from call_log.follow_up import (
+    ReferralPage,
+    count_overdue_referrals,
+    overdue_referrals,
+    referrals,
+    set_follow_up,
+)
 from call_log.models import Referral
 from console import labels
 from console.access import current_account, safe_next
 from console.context import DirectoryNames, now, tz, working_days
-from console.forms import FollowUpForm
+from console.forms import FollowUpForm, ReferralFilterForm
 from foundation.db import transaction
 from foundation.runtime import runtime
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 
+PER_PAGE = 50
+
 
 @bp.get("")
 def index() -> ResponseReturnValue:
-    """Overdue referrals first, then the referrals in the chosen state (all by default)."""
-    state = request.args.get("state") or None
-    if state is not None and state not in tuple(FollowUpState):
-        state = None
+    """The oldest overdue referrals, then one page of the referrals the filters choose, newest first."""
     moment, calendar = now(), working_days()
     with runtime().sessions() as db:
+        names = DirectoryNames.load(db)
+        form = ReferralFilterForm(request.args)
+        form.association.choices = {"": "Toutes"} | {str(i): name for i, name in names.associations.items()}
+        form.validate()
+        unreadable = bool(form.state.errors or form.association.errors)
+        state = form.state.data or None
+        page = referrals(
+            db,
+            now=moment,
+            calendar=calendar,
+            state=state if state != form.OVERDUE else None,
+            overdue=state == form.OVERDUE,
+            association_id=int(form.association.data) if form.association.data else None,
+            page=(form.page.data or 1) if not form.page.errors else 1,
+            per_page=PER_PAGE,
+        )
+        query = {key: value for key, value in request.args.items() if key != "page" and value}
+
+        def page_url(number: int) -> str:
+            return url_for("console.referrals.index") + "?" + urlencode({**query, "page": number})
+
         return render_template(
             "console/referrals.html",
             overdue=overdue_referrals(db, now=moment, calendar=calendar),
             overdue_count=count_overdue_referrals(db, now=moment, calendar=calendar),
-            follow_ups=referrals(db, now=moment, calendar=calendar, state=state),
-            state=state,
-            form=FollowUpForm(),
-            names=DirectoryNames.load(db),
-        )
+            page=page if not unreadable else ReferralPage([], 1, PER_PAGE, 0),
+            form=form,
+            follow_up_form=FollowUpForm(),
+            names=names,
+            # Where "Mettre à jour" comes back to: this page, these filters (the row's anchor added).
+            back_to=page_url(page.number),
+            page_url=page_url,
+        ), (400 if unreadable else 200)
 
 
 @bp.post("/<int:referral_id>")

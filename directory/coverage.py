@@ -1,19 +1,19 @@
 """Where the directory has gaps: for each commune and category, how many active associations cover it.
 
-Coverage follows routing (see `directory.routing.route`), hours aside: an active service of an active
-association covers its communes for its category and that category's sub-categories.
+Coverage is routing (see `directory.routing.route`) with hours and closures aside: each cell counts the
+associations the voice menu would ring for that request, from the same rule.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from directory.codes import ParkMembership, ServiceStatus
-from directory.models import Association, Commune, Service, ServiceArea, ServiceCategory
+from directory.codes import ParkMembership
+from directory.models import Commune, ServiceCategory
+from directory.routing import candidates_among, request_codes, routable_services
 from directory.territory import name_key
 from foundation.spreadsheets import Cell, CsvForm, csv_text
 
@@ -41,28 +41,25 @@ class CoverageMatrix:
 
 
 def coverage_matrix(session: Session, *, top_level_only: bool = False) -> CoverageMatrix:
-    """The matrix over every commune and every category (or only the top-level ones)."""
+    """The matrix over every commune and every category (or only the top-level ones).
+
+    Each cell counts what `directory.routing` would offer a request for that category in that commune,
+    hours and closures aside: the same rule as the voice menu's and the operators' candidates.
+    """
     category_query = select(ServiceCategory).order_by(ServiceCategory.code)
     if top_level_only:
         category_query = category_query.where(ServiceCategory.parent_code.is_(None))
     categories = list(session.scalars(category_query))
     communes = sorted(session.scalars(select(Commune)), key=lambda commune: name_key(commune.name))
-    offered = session.execute(
-        select(ServiceArea.commune_insee, Service.category_code, Service.association_id)
-        .join(Service, Service.id == ServiceArea.service_id)
-        .join(Association, Association.id == Service.association_id)
-        .where(Service.status == ServiceStatus.ACTIVE, Association.active)
-    )
-    associations: dict[tuple[str, str], set[int]] = defaultdict(set)
-    for insee, code, association_id in offered:
-        associations[(insee, code)].add(association_id)
+    services = routable_services(session)
     counts = {}
     for category in categories:
-        codes = [category.code] + ([category.parent_code] if category.parent_code else [])
+        codes = set(request_codes(session, category))
+        offering = [service for service in services if service.category_code in codes]
         for commune in communes:
-            covering = set().union(*(associations.get((commune.insee, code), set()) for code in codes))
-            if covering:
-                counts[(commune.insee, category.code)] = len(covering)
+            found = candidates_among(offering, commune_insee=commune.insee, local=None)
+            if found:
+                counts[(commune.insee, category.code)] = len(found)
     return CoverageMatrix(communes, categories, counts)
 
 

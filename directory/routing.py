@@ -6,11 +6,12 @@ counts from the next call) and never reads the clock.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from directory.codes import ServiceStatus
@@ -35,7 +36,7 @@ def route(
     *,
     category: str,
     commune_insee: str | None,
-    at: datetime,
+    at: datetime | None,
     tz: ZoneInfo,
 ) -> list[Candidate]:
     """Associations that can take a request for `category` in the commune at `at`, best first.
@@ -44,28 +45,52 @@ def route(
     for a top-level category (what a menu key names), one of its sub-categories,
     covering the commune (None: not asked or not understood, matches any), open at `at` by its schedule
     (a service without schedule follows its association's; with neither it is open whenever the helpline
-    is) and not in a closure, with a phone to dial. Ordered by priority (lower first); among equals the
-    one offered a caller longest ago comes first, so that equals take turns (see `record_offer`), then
-    by name for a stable order. One candidate per association.
+    is) and not in a closure, with a phone to dial. `at=None` leaves hours and closures aside: who takes
+    the request at all (the coverage matrix, an operator's referral). Ordered by priority (lower first);
+    among equals the one offered a caller longest ago comes first, so that equals take turns (see
+    `record_offer`), then by name for a stable order. One candidate per association.
     """
-    if at.tzinfo is None:
+    if at is not None and at.tzinfo is None:
         raise ValueError("route() needs an aware datetime")
     found = session.get(ServiceCategory, category)
     if found is None:
         return []
-    codes = [found.code] + ([found.parent_code] if found.parent_code else [])
-    if found.parent_code is None:
-        # A menu key names a whole family ("ménage, repassage"): an ironing service can take that call.
-        children = select(ServiceCategory.code).where(ServiceCategory.parent_code == found.code)
+    query = _services(request_codes(session, found), exact=found.code)
+    if commune_insee is not None:
+        query = query.where(Service.areas.any(ServiceArea.commune_insee == commune_insee))
+    local = at.astimezone(tz) if at is not None else None
+    return candidates_among(session.scalars(query).unique(), commune_insee=commune_insee, local=local)
+
+
+def request_codes(session: Session, category: ServiceCategory) -> list[str]:
+    """The categories whose services can take a request for `category`.
+
+    The category itself, its parent, and, for a top-level category (a menu key names a whole family,
+    "ménage, repassage"), its sub-categories: an ironing service can take that call.
+    """
+    codes = [category.code] + ([category.parent_code] if category.parent_code else [])
+    if category.parent_code is None:
+        children = select(ServiceCategory.code).where(ServiceCategory.parent_code == category.code)
         codes += list(session.scalars(children))
+    return codes
+
+
+def routable_services(session: Session) -> list[Service]:
+    """Every active service of an active association, in routing order, with what routing reads loaded."""
+    return list(session.scalars(_services(None, exact=None)).unique())
+
+
+def _services(codes: list[str] | None, *, exact: str | None) -> Select[Service]:
+    """Active services of active associations (in `codes`, if given), in the order routing offers them."""
     query = (
         select(Service)
         .join(Service.association)
-        .where(Service.status == ServiceStatus.ACTIVE, Association.active, Service.category_code.in_(codes))
+        .where(Service.status == ServiceStatus.ACTIVE, Association.active)
         .options(
             contains_eager(Service.association).selectinload(Association.phones),
             contains_eager(Service.association).selectinload(Association.schedules),
             contains_eager(Service.association).selectinload(Association.closures),
+            selectinload(Service.areas),
             selectinload(Service.phones),
             selectinload(Service.schedules),
             selectinload(Service.closures),
@@ -76,21 +101,37 @@ def route(
             Association.last_offered_at,
             Association.name,
             # An association's service in the exact category is offered before its parent-category one.
-            case((Service.category_code == found.code, 0), else_=1),
+            case((Service.category_code == exact, 0), else_=1),
             Service.name,
         )
     )
-    if commune_insee is not None:
-        query = query.where(Service.areas.any(ServiceArea.commune_insee == commune_insee))
-    local = at.astimezone(tz)
+    return query if codes is None else query.where(Service.category_code.in_(codes))
+
+
+def candidates_among(
+    services: Iterable[Service],
+    *,
+    commune_insee: str | None,
+    local: datetime | None,
+) -> list[Candidate]:
+    """The candidates among services in routing order: the one rule of who takes a request.
+
+    `services` are those of the request's categories (see `request_codes`). A service takes the request
+    if it covers the commune (None matches any), has a phone to dial and, unless `local` is None, is
+    open at that local time. The first such service of each association stands for it.
+    """
     candidates: list[Candidate] = []
-    for service in session.scalars(query).unique():
+    taken: set[int] = set()
+    for service in services:
         association = service.association
+        if association.id in taken:
+            continue
+        if commune_insee is not None and all(a.commune_insee != commune_insee for a in service.areas):
+            continue
         phone = dial_number(service)
-        if association.id in {c.association_id for c in candidates} or phone is None:
+        if phone is None or (local is not None and not is_open(service, local)):
             continue
-        if not is_open(service, local):
-            continue
+        taken.add(association.id)
         candidates.append(
             Candidate(
                 association_id=association.id,

@@ -54,7 +54,22 @@ def caller_key(session: Session, number: str, *, secret: str | None, now: dateti
     """
     if not number.startswith("+"):
         return None
-    key = secret or _salt(session, now)
+    return _keyed(secret or _salt(session, now), number)
+
+
+def known_caller_key(session: Session, number: str, *, secret: str | None) -> str | None:
+    """The key `caller_key` gives `number`, to find its calls; it writes nothing (a search is read-only).
+
+    None if the number is not in E.164 form, or if no key exists yet: then no call has a key either.
+    """
+    if not number.startswith("+"):
+        return None
+    setting = session.get(LineSetting, CALLER_KEY_SALT)
+    key = secret or (str(setting.value["salt"]) if setting is not None else None)
+    return _keyed(key, number) if key else None
+
+
+def _keyed(key: str, number: str) -> str:
     return hmac.new(key.encode(), number.encode(), hashlib.sha256).hexdigest()[:32]
 
 

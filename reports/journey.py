@@ -6,7 +6,7 @@ from collections import Counter
 
 from sqlalchemy.orm import Session
 
-from call_log.codes import ANSWERED, LEFT_MESSAGE, NOT_ANSWERED, Beneficiary, Outcome
+from call_log.codes import Beneficiary, Outcome, OutcomeGroup, outcomes_of
 from reports.month import FUNNEL_STAGES, MonthCalls
 from reports.observatory import Zone, territory_beneficiary
 from reports.period import ReportPeriod
@@ -42,23 +42,28 @@ def profile(session: Session, period: ReportPeriod, month: MonthCalls) -> list[R
         for outcome in ordered
     ]
 
-    def of(*outcomes: str) -> int:
-        return sum(by_outcome[outcome] for outcome in outcomes)
+    def of(code: str) -> int:
+        """The month's calls whose outcome counts under `code`, as the log's filter finds them."""
+        return sum(by_outcome[outcome] for outcome in outcomes_of(code))
 
     def where(zones: tuple[str, ...] = tuple(Zone), who: tuple[str | None, ...] | None = None) -> int:
         return sum(n for (z, b), n in by_place.items() if z in zones and (who is None or b in who))
 
-    # Calls that reached the voicemail, whether or not the caller left a message.
-    reached_voicemail = of(*LEFT_MESSAGE, Outcome.AFTER_HOURS_NO_MESSAGE)
     located, inside = where((Zone.TERRITORY, Zone.OUTSIDE)), where((Zone.TERRITORY,))
     answering, relatives = total - where(who=(None,)), where(who=(Beneficiary.RELATIVE,))
     rates = [
-        ("answered", "Appels pris", of(*ANSWERED), total),
-        ("abandoned_in_menu", "Raccrochés dans le menu", of(Outcome.ABANDONED_IN_MENU), total),
-        ("missed", "Sans réponse (sonnerie)", of(Outcome.MISSED), total),
-        ("voicemail", "Messagerie (avec ou sans message)", reached_voicemail, total),
-        ("not_answered", "Personne n'a répondu (sonnerie ou messagerie)", of(*NOT_ANSWERED), total),
-        ("unmet", "Aucune association pour ce service", of(Outcome.UNMET), total),
+        # The words of the log's outcome filter, so that the same words count the same calls.
+        *(
+            (code, words, of(counted), total)
+            for code, counted, words in (
+                ("answered", OutcomeGroup.ANSWERED, OutcomeGroup.ANSWERED.label),
+                ("abandoned_in_menu", Outcome.ABANDONED_IN_MENU, "Raccrochés dans le menu"),
+                ("missed", Outcome.MISSED, Outcome.MISSED.label),
+                ("voicemail", OutcomeGroup.REACHED_VOICEMAIL, OutcomeGroup.REACHED_VOICEMAIL.label),
+                ("not_answered", OutcomeGroup.NOT_ANSWERED, OutcomeGroup.NOT_ANSWERED.label),
+                ("unmet", Outcome.UNMET, Outcome.UNMET.label),
+            )
+        ),
         ("after_hours", "Appels hors horaires", after_hours, total),
         ("in_territory", "Bénéficiaire sur le territoire (lieux connus)", inside, located),
         ("for_relative", "Appel pour un proche (réponses connues)", relatives, answering),

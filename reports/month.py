@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Subquery, and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
-from call_log.codes import ANSWERED, NOT_ANSWERED, Channel, DialResult, Outcome
+from call_log.codes import Channel, DialResult, Outcome, OutcomeGroup, outcomes_of
 from call_log.models import Call, Referral, TransferAttempt
 from reports.observatory import zone_of
 from reports.period import ReportPeriod, count_if, grouped_counts, within_24h
@@ -39,10 +39,10 @@ class MonthCalls:
         return {
             "calls": sum(by_outcome.values()),
             "distinct_callers": self.distinct_callers,
-            "answered": sum(by_outcome[outcome] for outcome in ANSWERED),
+            "answered": sum(by_outcome[outcome] for outcome in outcomes_of(OutcomeGroup.ANSWERED)),
             "referred": self.referred,
             "unmet": by_outcome[Outcome.UNMET],
-            "not_answered": sum(by_outcome[outcome] for outcome in NOT_ANSWERED),
+            "not_answered": sum(by_outcome[o] for o in outcomes_of(OutcomeGroup.NOT_ANSWERED)),
             "after_hours": sum(calls for *_, late, calls in self.groups if late),
         }
 

@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import distinct, exists, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from call_log.codes import ANSWERED, NOT_ANSWERED, Outcome
+from call_log.codes import Outcome, OutcomeGroup
 from call_log.models import Call, Referral
 from call_log.periods import month_bounds
+from call_log.search import outcome_is
 from reports.models import MonthRollup
 from reports.period import count_if
 from reports.tables import MonthlyDemandReport
@@ -43,10 +44,10 @@ def count_months(session: Session, months: Sequence[str], tz: ZoneInfo) -> dict[
                 literal(month).label("month"),
                 func.count().label("calls"),
                 func.count(distinct(Call.caller_key)).label("distinct_callers"),
-                count_if(Call.outcome.in_(ANSWERED)).label("answered"),
+                count_if(outcome_is(OutcomeGroup.ANSWERED)).label("answered"),
                 count_if(exists().where(Referral.call_id == Call.id)).label("referred"),
-                count_if(Call.outcome == Outcome.UNMET).label("unmet"),
-                count_if(Call.outcome.in_(NOT_ANSWERED)).label("not_answered"),
+                count_if(outcome_is(Outcome.UNMET)).label("unmet"),
+                count_if(outcome_is(OutcomeGroup.NOT_ANSWERED)).label("not_answered"),
                 count_if(Call.after_hours.is_(True)).label("after_hours"),
             ).where(Call.started_at >= start, Call.started_at < end)
             for month, (start, end) in bounds.items()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import String, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from call_log.codes import NOT_ANSWERED, Outcome
+from call_log.codes import Outcome, OutcomeGroup
 from call_log.models import Call
+from call_log.search import outcome_is
 from directory.models import ServiceCategory
 from foundation.codes import Code
 from reports.observatory import Zone, place_name, zone_of
@@ -18,21 +19,21 @@ class UnmetReason(Code):
     """Why a demand went unmet."""
 
     NO_ASSOCIATION = "no_association", "Aucune association ne couvre ce service à cet endroit"
-    NOT_ANSWERED = "not_answered", "Personne n'a répondu"
+    NOT_ANSWERED = "not_answered", OutcomeGroup.NOT_ANSWERED.label
 
 
 def unmet_demand(session: Session, period: ReportPeriod) -> list[ReportTable]:
     """Unmet demand: no association covers the service there, or nobody answered; by category and place."""
     top = func.coalesce(ServiceCategory.parent_code, Call.category_code)
     reason = case(
-        (Call.outcome == Outcome.UNMET, literal(UnmetReason.NO_ASSOCIATION, String)),
+        (outcome_is(Outcome.UNMET), literal(UnmetReason.NO_ASSOCIATION, String)),
         else_=literal(UnmetReason.NOT_ANSWERED, String),
     )
     by_reason = grouped_counts(
         session,
         select(reason.label("reason"), top.label("category"))
         .outerjoin(ServiceCategory, ServiceCategory.code == Call.category_code)
-        .where(period.calls(), or_(Call.outcome == Outcome.UNMET, Call.outcome.in_(NOT_ANSWERED)))
+        .where(period.calls(), or_(outcome_is(Outcome.UNMET), outcome_is(OutcomeGroup.NOT_ANSWERED)))
         .subquery(),
     )
     place = case((Call.in_territory.is_(True), Call.commune_insee), else_=Call.departement)
@@ -40,7 +41,7 @@ def unmet_demand(session: Session, period: ReportPeriod) -> list[ReportTable]:
         session,
         select(top.label("category"), zone_of(Call.in_territory).label("zone"), place.label("place"))
         .outerjoin(ServiceCategory, ServiceCategory.code == Call.category_code)
-        .where(period.calls(), Call.outcome == Outcome.UNMET)
+        .where(period.calls(), outcome_is(Outcome.UNMET))
         .subquery(),
     )
     label = period.names.category
@@ -75,7 +76,10 @@ def unmet_demand(session: Session, period: ReportPeriod) -> list[ReportTable]:
                 Column("calls", "Appels"),
             ),
             unmet_rows,
-            note="« Personne n'a répondu » : sonnerie sans réponse, messagerie, ou appel hors horaires.",
+            note=(
+                f"« {OutcomeGroup.NOT_ANSWERED.label} » : sonnerie sans réponse, messagerie, "
+                "ou appel hors horaires."
+            ),
         ),
         table(
             "uncovered_places",

@@ -34,7 +34,7 @@ def test_outcomes_and_beneficiaries_in_the_call_logs_words(october: sessionmaker
     assert labels(report, "outcomes") == {
         "connected_association": "Mis en relation avec une association",
         "connected_operator": "Pris par un conseiller",
-        "missed": "Personne n'a répondu",
+        "missed": "Sans réponse (sonnerie)",
         "abandoned_in_menu": "Raccroché dans le menu",
         "after_hours_voicemail": "Hors horaires, message laissé",
         "after_hours_no_message": "Hors horaires, sans message",

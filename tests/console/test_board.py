@@ -124,7 +124,7 @@ def test_an_operator_phone_answered_by_its_voicemail_is_not_a_taken_call(
     [ended] = board_rows(as_operator).values()
     assert 'class="ended"' in ended
     assert "Pris par un conseiller" not in ended
-    assert "Personne n&#39;a répondu" in ended
+    assert "Sans réponse (sonnerie)" in ended
     assert "Nos conseillers sont tous occupés." in placed.heard
 
 

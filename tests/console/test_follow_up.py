@@ -110,7 +110,7 @@ def test_overdue_list_and_follow_up_states(
     clock.advance(60)
     page = staff.text("/referrals")
     overdue = page.split('id="overdue-title"')[1].split('id="all-title"')[0]
-    assert f'<tr id="referral-{referral_id}" class="overdue">' in overdue
+    assert f'<tr id="overdue-{referral_id}" class="overdue">' in overdue
     assert "contact attendu le 25/11 10:00" in overdue
     assert "Orientations sans contact après 24 h ouvrées : <strong>1</strong>" in staff.text("/")
 

@@ -289,8 +289,8 @@ def test_referral_candidates_come_first_and_are_recorded(
     assert "En attente de contact" in history
 
     refused = as_operator.post(f"/calls/{call.id}/referrals", {"association_id": "99999"})
-    assert refused.status_code == 302
-    assert "Choisissez une association de la liste." in as_operator.text(f"/calls/{call.id}")
+    assert refused.status_code == 400
+    assert "Choisissez une association de la liste." in refused.get_data(as_text=True)
 
 
 def _association_id(session: Session, name: str) -> int:
@@ -351,6 +351,13 @@ def test_manual_contact_is_a_call_with_the_same_fields(
         ({"caller_number": "12"}, "Ce numéro n&#39;est pas valide"),
         ({"channel": "ivr"}, "N&#39;est pas un choix valide."),
         ({"commune": "Paris"}, "n&#39;est pas une commune du territoire"),
+        # Outcomes fit the channel, whatever the page's script offered.
+        (
+            {"channel": "letter", "outcome": "voicemail"},
+            "« Message laissé (conseillers occupés) » ne convient pas à un contact « Courrier » : "
+            "choisissez « Pris par un conseiller », « Aucune association pour ce service » ou laissez vide.",
+        ),
+        ({"channel": "visit", "outcome": "abandoned_in_menu"}, "N&#39;est pas un choix valide."),
     ],
 )
 def test_manual_contact_form_says_what_to_fix(
