@@ -92,8 +92,8 @@ def yaml_of(association: str) -> str:
             "'closed' is not a service status (valid: active, inactive, temporarily_closed)",
         ),
         (
-            "  - name: X\n    hours:\n      mon: ['9h-12h']\n",
-            "line 8, associations[1].hours.mon: '9h-12h' is not a time range like '09:00-12:30'",
+            "  - name: X\n    hours:\n      mon: ['le matin']\n",
+            "line 8, associations[1].hours.mon: 'le matin' is not a time range like '09:00-12:30' or '9h-12h30'",
         ),
         (
             "  - name: X\n    hours:\n      mon: ['09:00-12:00', '11:00-14:00']\n",
@@ -202,7 +202,7 @@ CSV_HEADER = "association,phones,hours,closures,service,category,status,communes
             "X,,,,,MAISON,fermé,all,\n",
             "line 2, status: 'fermé' is not a service status (valid: active, inactive, temporarily_closed)",
         ),
-        ("X,,lun 9h-12h,,,,,,\n", "line 2, hours: '9h-12h' is not a time range like '09:00-12:30'"),
+        ("X,,lun 9h-,,,,,,\n", "line 2, hours: '9h-' is not a time range like '09:00-12:30' or '9h-12h30'"),
         (
             "X,,,2026-12-31..2026-12-24,,,,,\n",
             "line 2, closures: the closure ends (2026-12-24) before it starts (2026-12-31)",
