@@ -13,6 +13,9 @@ from call_log.working_time import WorkingCalendar
 from directory.models import Association, Commune, ServiceCategory
 from foundation.runtime import runtime
 
+# How a select names a family of services as a whole, before its sub-categories.
+WHOLE_FAMILY = " (toute demande)"
+
 
 def now() -> datetime:
     """The current time, from the app's clock."""
@@ -78,12 +81,21 @@ class DirectoryNames:
         return f"{commune.name} ({commune.postal_code})" if commune else ""
 
     def category_choices(self, session: Session, *, blank: str = "—") -> dict[str, str]:
-        """Service categories for a select: each parent followed by its sub-categories, indented."""
-        rows = list(session.scalars(select(ServiceCategory).order_by(ServiceCategory.label)))
+        """Service categories by code, each parent followed by its sub-categories (the words of each)."""
         options = {"": blank}
-        for parent in (row for row in rows if row.parent_code is None):
-            options[parent.code] = parent.label
-            for child in rows:
-                if child.parent_code == parent.code:
-                    options[child.code] = f"\u00a0\u00a0\u00a0› {child.label}"
+        for group in self.category_groups(session, blank=blank).values():
+            if isinstance(group, dict):
+                options.update({code: words.removesuffix(WHOLE_FAMILY) for code, words in group.items()})
         return options
+
+    def category_groups(self, session: Session, *, blank: str = "—") -> dict[str, str | dict[str, str]]:
+        """Service categories for a select: one group per family, the family itself first, then its
+        sub-categories by their own words, so that typing a sub-category's first letters selects it."""
+        rows = list(session.scalars(select(ServiceCategory).order_by(ServiceCategory.label)))
+        groups: dict[str, str | dict[str, str]] = {"": blank}
+        for parent in (row for row in rows if row.parent_code is None):
+            groups[parent.label] = {
+                parent.code: parent.label + WHOLE_FAMILY,
+                **{child.code: child.label for child in rows if child.parent_code == parent.code},
+            }
+        return groups

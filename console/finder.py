@@ -54,6 +54,7 @@ def index() -> ResponseReturnValue:
     with runtime().sessions() as db:
         names = DirectoryNames.load(db)
         choices = names.category_choices(db)
+        groups = names.category_groups(db)
         call = db.get(Call, int(call_number)) if is_ascii_digits(call_number) else None
         problem, commune, found = None, None, None
         if category or commune_text:
@@ -74,6 +75,7 @@ def index() -> ResponseReturnValue:
             "console/finder.html",
             names=names,
             choices=choices,
+            groups=groups,
             category=category,
             commune_text=commune_text,
             commune=commune,

@@ -84,12 +84,16 @@ class RecordForm(_FrenchForm):
     seen_seq = HiddenField()
 
     def offer(
-        self, categories: Mapping[str, str], call: Call | None = None, *, outcomes: Iterable[str] = Outcome
+        self,
+        categories: Mapping[str, str | Mapping[str, str]],
+        call: Call | None = None,
+        *,
+        outcomes: Iterable[str] = Outcome,
     ) -> None:
         """Set the service choices, and the outcomes that fit the call's channel (or `outcomes`); a value
         the call already has stays selectable even if no list names it (an answer config.yaml added to the
         voice menu's question, a code of an older taxonomy)."""
-        self.category_code.choices = _keeping(categories, call.category_code if call else None)
+        self.category_code.choices = _keeping_grouped(categories, call.category_code if call else None)
         coded: tuple[tuple[SelectField, Mapping[str, str], Iterable[str]], ...] = (
             (self.beneficiary, labels.BENEFICIARIES, Beneficiary),
             (self.heard_from, labels.HEARD_FROM, HeardFrom),
@@ -159,6 +163,16 @@ def _keeping(options: Mapping[str, str], value: str | None) -> dict[str, str]:
     return dict(options) if not value or value in options else {**options, value: value}
 
 
+def _keeping_grouped(
+    options: Mapping[str, str | Mapping[str, str]], value: str | None
+) -> dict[str, str | Mapping[str, str]]:
+    """`_keeping` for choices in groups (a group is a mapping of its options)."""
+    known = {
+        code for key, group in options.items() for code in (group if isinstance(group, Mapping) else [key])
+    }
+    return dict(options) if not value or value in known else {**options, value: value}
+
+
 class ManualContactForm(RecordForm):
     """A contact entered by hand: how it came and when, then the same fields as any call."""
 
@@ -176,7 +190,7 @@ class ManualContactForm(RecordForm):
 
     def offer(
         self,
-        categories: Mapping[str, str],
+        categories: Mapping[str, str | Mapping[str, str]],
         call: Call | None = None,
         *,
         outcomes: Iterable[str] = MANUAL_OUTCOMES,

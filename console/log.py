@@ -32,7 +32,7 @@ def _filter(db: Session, names: DirectoryNames) -> tuple[LogFilterForm, CallFilt
     field then says why), so that nothing is listed or exported for a question that was not understood."""
     rt = runtime()
     form = LogFilterForm(request.args)
-    form.category.choices = names.category_choices(db, blank="Tous")
+    form.category.choices = names.category_groups(db, blank="Tous")
     form.association.choices = {"": "Toutes"} | {str(i): name for i, name in names.associations.items()}
     form.validate()
     start, end = local_day_bounds(form.start.data, form.end.data)

@@ -91,7 +91,7 @@ def _render(
     conflict: RecordConflictError | None = None,
 ) -> ResponseReturnValue:
     names = DirectoryNames.load(db)
-    form.offer(names.category_choices(db), call)
+    form.offer(names.category_groups(db), call)
     if call.ended_at is None:
         form.outcome.description = "Appel en cours : laissez vide, l'issue sera connue à la fin de l'appel."
     referral_form = ReferralForm()
@@ -166,7 +166,7 @@ def _save_record(db: Session, call: Call) -> bool | ResponseReturnValue:
     """Apply the posted record form: whether anything changed, or the page that says what to fix (the
     editor's values kept, nothing saved)."""
     form = RecordForm(request.form)
-    form.offer(DirectoryNames.load(db).category_choices(db), call)
+    form.offer(DirectoryNames.load(db).category_groups(db), call)
     valid = form.validate()
     place = form.place(db) if valid else None
     if place is None:
@@ -216,7 +216,7 @@ def _posted_record_form(db: Session, call: Call) -> RecordForm:
     if "seen_seq" not in request.form:
         return _record_form(call, names, last_seq(db, call))
     form = RecordForm(request.form)
-    form.offer(names.category_choices(db), call)
+    form.offer(names.category_groups(db), call)
     return form
 
 
@@ -231,10 +231,10 @@ def manual() -> ResponseReturnValue:
             form = ManualContactForm(
                 data={"received_at": now().astimezone(tz()).replace(second=0, microsecond=0)}
             )
-            form.offer(names.category_choices(db))
+            form.offer(names.category_groups(db))
             return render_template("console/manual.html", form=form, names=names)
         form = ManualContactForm(request.form)
-        form.offer(names.category_choices(db))
+        form.offer(names.category_groups(db))
         place = form.place(db) if form.validate() else None
         if place is None or form.received_at.data is None:
             return render_template("console/manual.html", form=form, names=names), 400

@@ -93,7 +93,8 @@ def yaml_of(association: str) -> str:
         ),
         (
             "  - name: X\n    hours:\n      mon: ['le matin']\n",
-            "line 8, associations[1].hours.mon: 'le matin' is not a time range like '09:00-12:30' or '9h-12h30'",
+            "line 8, associations[1].hours.mon: "
+            "'le matin' is not a time range like '09:00-12:30' or '9h-12h30'",
         ),
         (
             "  - name: X\n    hours:\n      mon: ['09:00-12:00', '11:00-14:00']\n",

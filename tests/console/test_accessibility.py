@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from call_log.models import Call
-from directory.models import Association
+from directory.models import Association, ServiceCategory
 from ivr.simulator.call import CallSimulator
 from ivr.simulator.callers import DialOutcome, Keys, ScriptedCaller
 from tests.console.browser import accessibility_problems, sign_in
@@ -50,3 +50,28 @@ def test_every_page_has_no_serious_accessibility_violation(
         expect(page.locator("main")).to_be_visible()
         problems[path] = accessibility_problems(page)
     assert {path: found for path, found in problems.items() if found} == {}
+
+
+def test_typing_selects_a_sub_service(
+    page: Page, live_server: str, simulator: CallSimulator, sessions: sessionmaker[Session]
+) -> None:
+    """On a record, typing the first letters of a sub-category selects it (the list is grouped by family,
+    each option by its own words); on the directory's filter too."""
+    placed = simulator.place_call(ScriptedCaller([Keys("0")], dials=[DialOutcome("completed", 60)]))
+    with sessions() as session:
+        call_id = session.scalars(select(Call.id).where(Call.call_sid == placed.call_sid)).one()
+        families = len(
+            session.scalars(select(ServiceCategory).where(ServiceCategory.parent_code.is_(None))).all()
+        )
+    sign_in(page, live_server, "sam")
+    page.goto(f"{live_server}/calls/{call_id}")
+    service = page.get_by_label("Service demandé")
+    expect(service).to_be_focused()
+    page.keyboard.type("Repas")
+    expect(service).to_have_value("MAISON.LINGE")
+    expect(page.locator("#category_code optgroup")).to_have_count(families)
+    page.goto(f"{live_server}/directory")
+    category = page.get_by_label("Service", exact=True)
+    category.focus()
+    page.keyboard.type("Petit b")
+    expect(category).to_have_value("EXTERIEUR.BRICOLAGE")
