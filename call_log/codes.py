@@ -16,8 +16,8 @@ class Outcome(Code):
     """
 
     CONNECTED_ASSOCIATION = "connected_association", "Mis en relation avec une association"
-    CONNECTED_OPERATOR = "connected_operator", "Pris par un conseiller"
-    VOICEMAIL = "voicemail", "Message laissé (conseillers occupés)"
+    CONNECTED_OPERATOR = "connected_operator", "Pris par un opérateur"
+    VOICEMAIL = "voicemail", "Message laissé (opérateurs occupés)"
     MISSED = "missed", "Personne n'a répondu"
     ABANDONED_IN_MENU = "abandoned_in_menu", "Raccroché dans le menu"
     AFTER_HOURS_VOICEMAIL = "after_hours_voicemail", "Hors horaires, message laissé"
@@ -105,14 +105,14 @@ class ReferralSource(Code):
     """Who sent the caller to the association."""
 
     IVR = "ivr", "Serveur vocal"
-    OPERATOR = "operator", "Conseiller"
+    OPERATOR = "operator", "Opérateur"
 
 
 class TransferTarget(Code):
     """Who a transfer rang: one association, or all operators at once."""
 
     ASSOCIATION = "association", "Vers une association"
-    OPERATORS = "operators", "Vers les conseillers"
+    OPERATORS = "operators", "Vers les opérateurs"
 
 
 class CallStatus(Code):

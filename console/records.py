@@ -256,7 +256,7 @@ def _detail(event: CallEvent, names: DirectoryNames) -> str:
         return "silence" if payload.get("timeout") else f"touche {payload.get('digits') or '—'}"
     if kind == EventKind.TRANSFER:
         if payload.get("target") == TransferTarget.OPERATORS:
-            return "vers les conseillers"
+            return "vers les opérateurs"
         return f"vers {names.associations.get(payload.get('association_id') or 0, 'une association')}"
     if kind == EventKind.DIAL_RESULT:
         return labels.label(labels.DIAL_RESULTS, payload.get("status"))

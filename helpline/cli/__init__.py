@@ -146,7 +146,7 @@ def _phone_names(database_url: str, config: Config) -> dict[str, str]:
             names = with_database(lambda: phone_book(session))
     finally:
         engine.dispose()
-    return names | {operator.phone: f"{operator.name} (conseiller)" for operator in config.operators}
+    return names | {operator.phone: f"{operator.name} (opérateur)" for operator in config.operators}
 
 
 def _month_of_today(config: Config) -> str:
