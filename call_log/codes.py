@@ -184,3 +184,48 @@ class EventKind(Code):
     CALLBACK_UPDATED = "callback_updated", "Rappel"
     SMS_SENT = "sms_sent", "Texto envoyé à l'appelant"
     SMS_FAILED = "sms_failed", "Texto non envoyé"
+
+
+class LineState(Code):
+    """Why the line was open or closed when a call came in (`ivr.hours.Reason`)."""
+
+    OPEN = "open", "ouverte"
+    NIGHT = "night", "fermée (en dehors des horaires)"
+    WEEKEND = "weekend", "fermée (week-end)"
+    HOLIDAY = "holiday", "fermée (jour férié)"
+    CLOSURE = "closure", "fermée (fermeture exceptionnelle)"
+    OVERRIDE = "override", "fermée par l'équipe"
+
+
+class MenuPhase(Code):
+    """Which question of the voice journey a caller answered (`ivr.menu.Phase`)."""
+
+    MENU = "menu", "au menu"
+    CONFIRM = "confirm", "à la confirmation du service"
+    POSTAL = "postal", "à la question du code postal"
+    COMMUNE = "commune", "à la question de la commune"
+    WHO = "who", "à la question « pour qui ? »"
+    HEARD = "heard", "à la question « comment avez-vous connu le numéro ? »"
+
+
+class OperatorReason(Code):
+    """Why a call went to the operators (`ivr.transfer_plan.OperatorReason`)."""
+
+    ASKED = "asked", "l'appelant a tapé 0"
+    OPTION = "option", "l'appelant l'a choisi au menu"
+    WRONG_KEYS = "wrong_keys", "trop de touches sans choix"
+    SILENCES = "silences", "l'appelant n'a pas répondu au menu"
+    NOT_UNDERSTOOD = "not_understood", "la demande n'a pas été comprise"
+    OUT_OF_TERRITORY = "out_of_territory", "la personne habite hors du territoire"
+    UNMET = "unmet", "aucune association pour ce service"
+    ASSOCIATIONS_UNAVAILABLE = "associations_unavailable", "aucune association n'a pris l'appel"
+    DIRECTORY_UNAVAILABLE = "directory_unavailable", "l'annuaire était illisible"
+
+
+class RecordingState(Code):
+    """Twilio's RecordingStatus of a voicemail, as its recording status callback reports it."""
+
+    IN_PROGRESS = "in-progress", "en cours"
+    COMPLETED = "completed", "prêt à écouter"
+    ABSENT = "absent", "absent (rien d'enregistré)"
+    FAILED = "failed", "en échec"

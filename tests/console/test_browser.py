@@ -102,7 +102,7 @@ def test_operator_enters_a_manual_contact(
     shot(page, "1-form")
     page.get_by_role("button", name="Enregistrer le contact").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Contact n°")
-    expect(page.locator(".history")).to_contain_text("Saisie manuelle : Courrier")
+    expect(page.locator(".history")).to_contain_text("olivia a saisi ce contact (courrier)")
     expect(page.locator(".history")).to_contain_text("Département : — → 37")
     shot(page, "2-record")
     with sessions() as session:
