@@ -63,26 +63,30 @@ class AssociationField(Code):
     EMAIL = "email", "Courriel"
     WEBSITE = "website", "Site web"
     ADDRESS = "address", "Adresse"
-    NOTES = "notes", "Notes"
+    NOTES = "notes", "Notes internes"
     PHONES = "phones", "Téléphones"
     HOURS = "hours", "Horaires"
     CLOSURES = "closures", "Fermetures"
     SERVICES = "services", "Services"
 
 
+class ServiceField(Code):
+    """A field of a service in an association's document, with the words of the service's form."""
+
+    NAME = "name", "Nom"
+    CATEGORY = "category", "Catégorie"
+    STATUS = "status", "État"
+    DESCRIPTION = "description", "Description"
+    FEES = "fees", "Tarifs"
+    ELIGIBILITY = "eligibility", "Pour qui (conditions)"
+    COMMUNES = "communes", "Communes couvertes"
+    PHONES = "phones", "Téléphones"
+    HOURS = "hours", "Horaires"
+    CLOSURES = "closures", "Fermetures"
+
+
 ASSOCIATION_FIELDS = tuple(AssociationField)
-SERVICE_FIELDS = (
-    "name",
-    "category",
-    "status",
-    "description",
-    "fees",
-    "eligibility",
-    "communes",
-    "phones",
-    "hours",
-    "closures",
-)
+SERVICE_FIELDS = tuple(ServiceField)
 ADDRESS_FIELDS = ("street", "postal_code", "city")
 PHONE_FIELDS = ("number", "description", "ivr")
 CLOSURE_FIELDS = ("from", "to", "reason")
