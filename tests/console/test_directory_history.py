@@ -1,4 +1,4 @@
-"""An association's change history says its fields as the forms name them and its values as users read them."""
+"""An association's change history names its fields as the forms do and says its values as users read them."""
 
 from __future__ import annotations
 
