@@ -101,9 +101,9 @@ def test_a_bad_import_lists_every_problem_and_changes_nothing(
     )
     assert result.exit_code == 1
     assert result.stderr == (
-        f"helpline: {bad}: 2 problems; nothing was imported:\n"
-        "  line 3, category: a category is required\n"
-        "  line 4, communes: '12345' is not the INSEE code of a commune of the territory\n"
+        f"helpline: {bad} : 2 problèmes ; rien n'a été importé :\n"
+        "  ligne 3, category : la catégorie est obligatoire\n"
+        "  ligne 4, communes : « 12345 » n'est pas le code INSEE d'une commune du territoire\n"
     )
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Association)) == 5
@@ -117,8 +117,8 @@ def test_import_refuses_an_unknown_file_type(database_url: str, tmp_path: Path) 
     result = run(database_url, "directory", "import", str(other))
     assert result.exit_code == 1
     assert result.stderr == (
-        f"helpline: {other}: 1 problem; nothing was imported:\n"
-        "  line 1: directory.xlsx: expected a .csv, .yaml or .yml file\n"
+        f"helpline: {other} : 1 problème ; rien n'a été importé :\n"
+        "  ligne 1 : directory.xlsx : il faut un fichier .csv, .yaml ou .yml\n"
     )
 
 
