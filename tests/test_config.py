@@ -235,7 +235,10 @@ def test_hashed_privacy_needs_the_secret(tmp_path: Path) -> None:
     data["privacy"]["caller_number"] = "hashed"
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(ConfigError, match="HELPLINE_CALLER_HASH_SECRET is not set"):
+    with pytest.raises(
+        ConfigError,
+        match="mais HELPLINE_CALLER_HASH_SECRET n'est pas défini ; donnez-lui un long secret aléatoire",
+    ):
         load_helpline_config(Settings(config_path=path))
     config = load_helpline_config(Settings(config_path=path, caller_hash_secret="s3cret"))
     assert config.privacy.caller_number == "hashed"
