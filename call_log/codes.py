@@ -16,8 +16,8 @@ class Outcome(Code):
     """
 
     CONNECTED_ASSOCIATION = "connected_association", "Mis en relation avec une association"
-    CONNECTED_OPERATOR = "connected_operator", "Pris par un conseiller"
-    VOICEMAIL = "voicemail", "Message laissé (conseillers occupés)"
+    CONNECTED_OPERATOR = "connected_operator", "Pris par un opérateur"
+    VOICEMAIL = "voicemail", "Message laissé (opérateurs occupés)"
     MISSED = "missed", "Sans réponse (sonnerie)"
     ABANDONED_IN_MENU = "abandoned_in_menu", "Raccroché dans le menu"
     AFTER_HOURS_VOICEMAIL = "after_hours_voicemail", "Hors horaires, message laissé"
@@ -149,14 +149,14 @@ class ReferralSource(Code):
     """Who sent the caller to the association."""
 
     IVR = "ivr", "Serveur vocal"
-    OPERATOR = "operator", "Conseiller"
+    OPERATOR = "operator", "Opérateur"
 
 
 class TransferTarget(Code):
     """Who a transfer rang: one association, or all operators at once."""
 
     ASSOCIATION = "association", "Vers une association"
-    OPERATORS = "operators", "Vers les conseillers"
+    OPERATORS = "operators", "Vers les opérateurs"
 
 
 class CallStatus(Code):
@@ -229,3 +229,48 @@ class EventKind(Code):
     SMS_SENT = "sms_sent", "Texto envoyé à l'appelant"
     SMS_FAILED = "sms_failed", "Texto non envoyé"
     TAKEN = "taken", "Pris par un opérateur"
+
+
+class LineState(Code):
+    """Why the line was open or closed when a call came in (`ivr.hours.Reason`)."""
+
+    OPEN = "open", "ouverte"
+    NIGHT = "night", "fermée (en dehors des horaires)"
+    WEEKEND = "weekend", "fermée (week-end)"
+    HOLIDAY = "holiday", "fermée (jour férié)"
+    CLOSURE = "closure", "fermée (fermeture exceptionnelle)"
+    OVERRIDE = "override", "fermée par l'équipe"
+
+
+class MenuPhase(Code):
+    """Which question of the voice journey a caller answered (`ivr.menu.Phase`)."""
+
+    MENU = "menu", "au menu"
+    CONFIRM = "confirm", "à la confirmation du service"
+    POSTAL = "postal", "à la question du code postal"
+    COMMUNE = "commune", "à la question de la commune"
+    WHO = "who", "à la question « pour qui ? »"
+    HEARD = "heard", "à la question « comment avez-vous connu le numéro ? »"
+
+
+class OperatorReason(Code):
+    """Why a call went to the operators (`ivr.transfer_plan.OperatorReason`)."""
+
+    ASKED = "asked", "l'appelant a tapé 0"
+    OPTION = "option", "l'appelant l'a choisi au menu"
+    WRONG_KEYS = "wrong_keys", "trop de touches sans choix"
+    SILENCES = "silences", "l'appelant n'a pas répondu au menu"
+    NOT_UNDERSTOOD = "not_understood", "la demande n'a pas été comprise"
+    OUT_OF_TERRITORY = "out_of_territory", "la personne habite hors du territoire"
+    UNMET = "unmet", "aucune association pour ce service"
+    ASSOCIATIONS_UNAVAILABLE = "associations_unavailable", "aucune association n'a pris l'appel"
+    DIRECTORY_UNAVAILABLE = "directory_unavailable", "l'annuaire était illisible"
+
+
+class RecordingState(Code):
+    """Twilio's RecordingStatus of a voicemail, as its recording status callback reports it."""
+
+    IN_PROGRESS = "in-progress", "en cours"
+    COMPLETED = "completed", "prêt à écouter"
+    ABSENT = "absent", "absent (rien d'enregistré)"
+    FAILED = "failed", "en échec"

@@ -1,11 +1,13 @@
-"""What the console's views share: the time, the calendars, the directory's names, local dates."""
+"""What the console's views share: the time, the calendars, the directory's names, local dates, numbers."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -50,6 +52,46 @@ def local_day_bounds(start: date | None, end: date | None) -> tuple[datetime | N
         local_midnight_utc(start) if start else None,
         local_midnight_utc(end + timedelta(days=1)) if end else None,
     )
+
+
+# A number as the log keeps it: in full or masked ('+336******01'); the mask's characters are digits hidden.
+_STORED_NUMBER = re.compile(r"\+\d[\d*•]{5,16}")
+_HIDDEN = "*•"
+
+
+def phone(number: str | None) -> str:
+    """A number as French people write it: '02 61 91 12 50', '+44 20 7946 0000'; a masked one keeps its mask.
+
+    'anonymous' (a withheld number) and a hash are said in words; anything else is shown as it is.
+    """
+    if not number:
+        return "—"
+    if number == "anonymous":
+        return "numéro masqué par l'appelant"
+    if number.startswith("hmac:"):
+        return "numéro non conservé"
+    if not _STORED_NUMBER.fullmatch(number):
+        return number
+    # Format with zeros in place of the hidden digits, then hide those digits again, in the same places.
+    hidden = [index for index, char in enumerate(number[1:]) if char in _HIDDEN]
+    try:
+        parsed = phonenumbers.parse("+" + re.sub(f"[{_HIDDEN}]", "0", number[1:]))
+    except phonenumbers.NumberParseException:
+        return number
+    national = parsed.country_code == 33
+    formats = phonenumbers.PhoneNumberFormat
+    shown = phonenumbers.format_number(parsed, formats.NATIONAL if national else formats.INTERNATIONAL)
+    # Digits of the shown text, mapped back to the digits of the number (national drops '33', adds a '0').
+    digits = [index for index, char in enumerate(shown) if char.isdigit()]
+    offset = 1 if national else 0
+    skip = 2 if national else 0
+    chars = list(shown)
+    mask_char = next((char for char in number if char in _HIDDEN), "*")
+    for place in hidden:
+        at = place - skip + offset
+        if 0 <= at < len(digits):
+            chars[digits[at]] = mask_char
+    return "".join(chars)
 
 
 @dataclass(frozen=True)

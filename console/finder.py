@@ -22,6 +22,7 @@ from call_log.record import find_communes
 from call_log.recording import add_event
 from console.access import current_account
 from console.context import DirectoryNames, now, tz
+from console.context import phone as written
 from directory.entries import HoursEntry
 from directory.models import Commune, Schedule, Service
 from directory.routing import Candidate, reached, route
@@ -158,7 +159,7 @@ def text() -> ResponseReturnValue:
             if call is not None:
                 payload = {"message_sid": sid, "by": current_account().username, "association": name}
                 add_event(db, call, EventKind.SMS_SENT, payload, now=now())
-    flash(f"Texto envoyé au {mask_numbers(to)} : {name}, {phone}.", "success")
+    flash(f"Texto envoyé au {written(mask_numbers(to))} : {name}, {written(phone)}.", "success")
     return redirect(back)
 
 

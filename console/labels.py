@@ -1,4 +1,4 @@
-"""The console's French words for the log's codes (outcomes, channels, states, fields, events).
+"""The console's French words for the log's codes (outcomes, channels, states, fields).
 
 The words of stored codes are defined once, with the codes, in `call_log.codes`.
 """
@@ -10,10 +10,8 @@ from collections.abc import Mapping
 from call_log.codes import (
     Beneficiary,
     CallbackState,
-    CallStatus,
     Channel,
     DialResult,
-    EventKind,
     FollowUpState,
     HeardFrom,
     Outcome,
@@ -34,7 +32,6 @@ CALLBACK_RESULTS = {
 ROLES = {"operator": "Opérateur", "staff": "Équipe", "admin": "Administration"}
 WHERE = {"menu": "Dans le menu", **TransferTarget.labels(), "voicemail": "Messagerie"}
 DIAL_RESULTS = DialResult.labels()
-EVENTS = EventKind.labels()
 FIELDS = {
     "category_code": "Service",
     "commune_insee": "Commune",
@@ -50,7 +47,6 @@ FIELDS = {
     "quote_sent_at": "Devis le",
     "state": "État",
 }
-CALL_STATUSES = CallStatus.labels()
 
 _BY_FIELD: Mapping[str, Mapping[str, str]] = {
     "beneficiary": BENEFICIARIES,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -10,25 +9,22 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from call_log.codes import EventKind, TransferTarget
 from call_log.follow_up import follow_up_of
-from call_log.models import Call, CallEvent, Referral, TransferAttempt
+from call_log.models import Call, Referral, TransferAttempt
 from call_log.privacy import stored_caller
 from call_log.record import (
-    TERRITORY_DEPARTEMENT,
     RecordConflictError,
     add_referral,
     last_seq,
     open_manual_contact,
     update_record,
 )
-from call_log.recording import in_twilio_order
 from call_log.search import earlier_contacts
-from console import labels
 from console.access import current_account
 from console.call_facts import national, transfer_lines
 from console.context import DirectoryNames, now, tz, working_days
 from console.forms import FollowUpForm, ManualContactForm, RecordForm, ReferralForm, e164
+from console.history import history
 from directory.models import Association
 from directory.routing import route
 from foundation.db import transaction
@@ -36,18 +32,6 @@ from foundation.runtime import runtime
 from ivr.line import pseudonymise
 
 bp = Blueprint("records", __name__, url_prefix="/calls")
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One line of a record's history."""
-
-    event: CallEvent
-    who: str
-    what: str
-    # (field, before, after) in words; or a single text in `detail`.
-    changes: list[tuple[str, str, str]]
-    detail: str
 
 
 def _load(db: Session, call_id: int) -> Call:
@@ -108,7 +92,7 @@ def _render(
             follow_up_form=FollowUpForm(),
             follow_ups=follow_ups,
             names=names,
-            history=_history(call.events, names),
+            history=history(call, names, runtime().config),
             conflict=conflict,
             can_follow_up=current_account().can("staff"),
             transfers=transfer_lines(call),
@@ -259,57 +243,3 @@ def manual() -> ResponseReturnValue:
         call_id = call.id
     flash(f"Contact n° {call_id} enregistré. Vous pouvez orienter la personne ci-dessous.", "success")
     return redirect(url_for("console.records.view", call_id=call_id, _anchor="referrals"))
-
-
-def _history(events: list[CallEvent], names: DirectoryNames) -> list[HistoryEntry]:
-    """The record's events in words, newest first."""
-    by_field = names.by_field()
-    entries = []
-    for event in reversed(in_twilio_order(events)):
-        payload = event.payload
-        who = str(payload.get("by") or "Serveur vocal")
-        changes = [
-            (
-                labels.FIELDS.get(name, name),
-                labels.field_value(name, change.get("before"), by_field),
-                labels.field_value(name, change.get("after"), by_field),
-            )
-            for name, change in (payload.get("changes") or {}).items()
-            if _shown(name, change, payload["changes"])
-        ]
-        entries.append(
-            HistoryEntry(event, who, labels.label(labels.EVENTS, event.kind), changes, _detail(event, names))
-        )
-    return entries
-
-
-def _shown(name: str, change: dict[str, object], changes: dict[str, object]) -> bool:
-    """Whether a change is worth a line: the postal code, the territory and the Indre département of a
-    territory commune follow from the commune shown."""
-    if name in ("postal_code", "in_territory"):
-        return False
-    return not (
-        name == "departement" and "commune_insee" in changes and change.get("after") == TERRITORY_DEPARTEMENT
-    )
-
-
-def _detail(event: CallEvent, names: DirectoryNames) -> str:
-    payload = event.payload
-    kind = event.kind
-    if kind == EventKind.MENU_INPUT:
-        return "silence" if payload.get("timeout") else f"touche {payload.get('digits') or '—'}"
-    if kind == EventKind.TRANSFER:
-        if payload.get("target") == TransferTarget.OPERATORS:
-            return "vers les conseillers"
-        return f"vers {names.associations.get(payload.get('association_id') or 0, 'une association')}"
-    if kind == EventKind.DIAL_RESULT:
-        return labels.label(labels.DIAL_RESULTS, payload.get("status"))
-    if kind == EventKind.VOICEMAIL:
-        return f"message de {payload.get('duration_s') or 0} s"
-    if kind == EventKind.STATUS:
-        return labels.label(labels.CALL_STATUSES, payload.get("status"))
-    if kind == EventKind.MANUAL_ENTRY:
-        return labels.label(labels.CHANNELS, payload.get("channel"))
-    if kind == EventKind.REFERRAL_ADDED:
-        return f"vers {payload.get('association', '')}"
-    return str(payload.get("notes") or "")

@@ -29,7 +29,7 @@ from console.access import (
     init_access,
     require_role,
 )
-from console.context import tz
+from console.context import phone, tz
 from foundation.journal import Backlog
 from foundation.runtime import Runtime
 from foundation.text import french_number
@@ -94,6 +94,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local"] = local_time
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["number"] = french_number
+    app.jinja_env.filters["phone"] = phone
     app.context_processor(
         lambda: {"labels": labels, "me": current_user_or_none(), "backlog": stale_backlog(rt)}
     )

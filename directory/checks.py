@@ -26,7 +26,7 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.level}: {self.message}"
+        return f"{'erreur' if self.level == 'error' else 'à vérifier'} : {self.message}"
 
 
 def check_directory(session: Session, *, menu_categories: Iterable[str] = ()) -> list[Finding]:
@@ -45,9 +45,11 @@ def check_directory(session: Session, *, menu_categories: Iterable[str] = ()) ->
             findings += _phone_findings(where, service.phones)
             if service.status == ServiceStatus.ACTIVE and association.active:
                 if dial_number(service) is None:
-                    findings.append(Finding("error", f"{where}: no phone number for the IVR to dial"))
+                    findings.append(
+                        Finding("error", f"{where} : aucun numéro à composer pour le serveur vocal")
+                    )
                 if not service.areas:
-                    findings.append(Finding("warning", f"{where}: active but covers no commune"))
+                    findings.append(Finding("warning", f"{where} : actif mais ne couvre aucune commune"))
     findings += _coverage_findings(session, set(menu_categories))
     known = {row.insee for row in territory_communes()}
     unknown = session.execute(
@@ -58,7 +60,10 @@ def check_directory(session: Session, *, menu_categories: Iterable[str] = ()) ->
         .order_by(Association.name, Service.name, ServiceArea.commune_insee)
     )
     findings += [
-        Finding("error", f"{name} / {service}: commune {code} is not in the territory's list of communes")
+        Finding(
+            "error",
+            f"{name} / {service} : la commune {code} n'est pas dans la liste des communes du territoire",
+        )
         for name, service, code in unknown
     ]
     return findings
@@ -70,13 +75,19 @@ def _phone_findings(where: str, phones: list[Phone]) -> list[Finding]:
         try:
             normalized = parse_phone(phone.number)
         except ValueError as exc:
-            findings.append(Finding("error", f"{where}: {exc}"))
+            findings.append(Finding("error", f"{where} : {exc}"))
             continue
         if normalized != phone.number:
-            message = f"{where}: phone {phone.number!r} is not in E.164 form (write {normalized!r})"
+            message = (
+                f"{where} : le numéro « {phone.number} » n'est pas au format E.164 (écrivez {normalized})"
+            )
             findings.append(Finding("error", message))
     if sum(phone.ivr for phone in phones) > 1:
-        findings.append(Finding("error", f"{where}: more than one phone is marked as the one the IVR dials"))
+        findings.append(
+            Finding(
+                "error", f"{where} : plusieurs numéros sont marqués comme celui que compose le serveur vocal"
+            )
+        )
     return findings
 
 
@@ -87,10 +98,12 @@ def _coverage_findings(session: Session, menu_categories: set[str]) -> list[Find
         if any(matrix.count(commune.insee, category.code) for commune in matrix.communes):
             continue
         if category.code in menu_categories:
-            message = f"category {category.code} ({category.label}) is in the voice menu but no active "
-            findings.append(Finding("error", message + "association covers it anywhere"))
+            message = f"la catégorie {category.code} ({category.label}) est au menu vocal mais aucune "
+            findings.append(Finding("error", message + "association active ne la couvre nulle part"))
         else:
             findings.append(
-                Finding("warning", f"category {category.code} ({category.label}) is covered nowhere")
+                Finding(
+                    "warning", f"la catégorie {category.code} ({category.label}) n'est couverte nulle part"
+                )
             )
     return findings

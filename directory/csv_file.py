@@ -190,16 +190,16 @@ def read_csv(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:
     try:
         header = [_column(name) for name in next(reader)]
     except StopIteration:
-        raise DirectoryImportError([FileProblem(1, "", "the file is empty")]) from None
+        raise DirectoryImportError([FileProblem(1, "", "le fichier est vide")]) from None
     except csv.Error as exc:
-        raise DirectoryImportError([FileProblem(1, "", f"this is not valid CSV ({exc})")]) from None
+        raise DirectoryImportError([FileProblem(1, "", f"ce n'est pas du CSV valide ({exc})")]) from None
     unknown = [name for name in header if name not in CSV_COLUMNS]
     if unknown or "association" not in header:
         valid = ", ".join(CSV_COLUMNS)
-        message = f"is not a known column (valid: {valid})"
+        message = f"cette colonne n'existe pas (valides : {valid})"
         header_problems = [FileProblem(1, name, message) for name in unknown]
         if "association" not in header:
-            header_problems.append(FileProblem(1, "association", "this column is required"))
+            header_problems.append(FileProblem(1, "association", "cette colonne est obligatoire"))
         raise DirectoryImportError(header_problems)
 
     groups: dict[str, list[_Row]] = {}
@@ -214,15 +214,15 @@ def read_csv(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:
                 continue
             if len(record) > len(header):
                 problems.append(
-                    FileProblem(row.line, "", f"has {len(record)} cells for {len(header)} columns")
+                    FileProblem(row.line, "", f"a {len(record)} cellules pour {len(header)} colonnes")
                 )
             name = row.cells.get("association", "")
             if not name:
-                problems.append(FileProblem(row.line, "association", "a name is required"))
+                problems.append(FileProblem(row.line, "association", "le nom est obligatoire"))
                 continue
             groups.setdefault(name, []).append(row)
     except csv.Error as exc:
-        problems.append(FileProblem(line, "", f"this is not valid CSV ({exc})"))
+        problems.append(FileProblem(line, "", f"ce n'est pas du CSV valide ({exc})"))
     documents = []
     for rows in groups.values():
         document, locate, found = _csv_document(rows, vocabulary)
@@ -269,8 +269,8 @@ def _csv_document(
                     FileProblem(
                         row.line,
                         column,
-                        f"{value!r} differs from {values[column]!r} on line {source[column]} "
-                        "(the rows of an association must agree)",
+                        f"« {value} » diffère de « {values[column]} » ligne {source[column]} "
+                        "(les lignes d'une association doivent concorder)",
                     )
                 )
 
@@ -351,14 +351,14 @@ def _matching_items(
             continue
         match = pattern.fullmatch(item)
         if match is None:
-            problem(f"{item!r} is not {example}")
+            problem(f"« {item} » n'est pas {example}")
         else:
             yield match
 
 
 def _read_phones(text: str, problem: Callable[[str], None]) -> list[dict[str, Any]]:
     phones = []
-    example = "a phone such as 'IVR +33261910000 (Accueil)'"
+    example = "un numéro comme IVR +33261910000 (Accueil)"
     for match in _matching_items(text, _PHONE_ITEM, problem, example=example):
         rest = (match["rest"] or "").strip()
         if rest.startswith("(") and rest.endswith(")"):
@@ -377,7 +377,7 @@ def _read_hours(text: str) -> dict[str, str]:
 
 
 def _read_closures(text: str, problem: Callable[[str], None]) -> list[dict[str, Any]]:
-    example = "a closure such as '2026-12-24..2027-01-02 Congés'"
+    example = "une fermeture comme 2026-12-24..2027-01-02 Congés"
     return [
         {"from": match["start"], "to": match["end"] or match["start"], "reason": match["reason"] or ""}
         for match in _matching_items(text, _CLOSURE_ITEM, problem, example=example)

@@ -37,7 +37,7 @@ from directory.values import (
     parse_weekday,
 )
 from foundation.codes import Code
-from foundation.config import DAYS
+from foundation.config import DAY_NAMES_FR, DAYS
 
 # What a service is unless its document says otherwise.
 _ACTIVE = ServiceStatus.ACTIVE.value
@@ -63,26 +63,30 @@ class AssociationField(Code):
     EMAIL = "email", "Courriel"
     WEBSITE = "website", "Site web"
     ADDRESS = "address", "Adresse"
-    NOTES = "notes", "Notes"
+    NOTES = "notes", "Notes internes"
     PHONES = "phones", "Téléphones"
     HOURS = "hours", "Horaires"
     CLOSURES = "closures", "Fermetures"
     SERVICES = "services", "Services"
 
 
+class ServiceField(Code):
+    """A field of a service in an association's document, with the words of the service's form."""
+
+    NAME = "name", "Nom"
+    CATEGORY = "category", "Catégorie"
+    STATUS = "status", "État"
+    DESCRIPTION = "description", "Description"
+    FEES = "fees", "Tarifs"
+    ELIGIBILITY = "eligibility", "Pour qui (conditions)"
+    COMMUNES = "communes", "Communes couvertes"
+    PHONES = "phones", "Téléphones"
+    HOURS = "hours", "Horaires"
+    CLOSURES = "closures", "Fermetures"
+
+
 ASSOCIATION_FIELDS = tuple(AssociationField)
-SERVICE_FIELDS = (
-    "name",
-    "category",
-    "status",
-    "description",
-    "fees",
-    "eligibility",
-    "communes",
-    "phones",
-    "hours",
-    "closures",
-)
+SERVICE_FIELDS = tuple(ServiceField)
 ADDRESS_FIELDS = ("street", "postal_code", "city")
 PHONE_FIELDS = ("number", "description", "ivr")
 CLOSURE_FIELDS = ("from", "to", "reason")
@@ -165,37 +169,39 @@ class _Checker:
         if raw is None:
             return {}
         if not isinstance(raw, Mapping):
-            self.problems.append(Problem(path, f"expected {what}"))
+            self.problems.append(Problem(path, f"il faut {what}"))
             return {}
         for key in raw:
             if allowed is not None and key not in allowed:
                 valid = ", ".join(allowed)
-                self.problems.append(Problem((*path, str(key)), f"is not a known field (valid: {valid})"))
+                self.problems.append(Problem((*path, str(key)), f"ce champ n'existe pas (valides : {valid})"))
         return raw
 
     def sequence(self, path: Path, raw: Any, what: str) -> list[Any]:
         if raw is None:
             return []
         if not isinstance(raw, list):
-            self.problems.append(Problem(path, f"expected a list of {what}"))
+            self.problems.append(Problem(path, f"il faut une liste de {what}"))
             return []
         return raw
 
     def phones(self, path: Path, raw: Any, owner: str) -> tuple[PhoneEntry, ...]:
         phones = []
-        for index, item in enumerate(self.sequence(path, raw, "phones")):
+        for index, item in enumerate(self.sequence(path, raw, "numéros")):
             here = (*path, index)
-            data = self.mapping(here, item, PHONE_FIELDS, "a phone: number, description, ivr")
+            data = self.mapping(here, item, PHONE_FIELDS, "un numéro : number, description, ivr")
             number = self.value((*here, "number"), parse_phone, data.get("number"), "")
             description = self.value((*here, "description"), parse_line, data.get("description"), "")
             ivr = self.value((*here, "ivr"), parse_bool, data.get("ivr", False), False)
             phones.append(PhoneEntry(number, description, ivr))
         if sum(phone.ivr for phone in phones) > 1:
-            self.problems.append(Problem(path, f"only one phone of the {owner} can be the one the IVR dials"))
+            self.problems.append(
+                Problem(path, f"un seul numéro {owner} peut être celui que compose le serveur vocal")
+            )
         return tuple(phones)
 
     def hours(self, path: Path, raw: Any) -> tuple[HoursEntry, ...]:
-        data = self.mapping(path, raw, None, "opening hours by day, such as mon: ['09:00-12:30']")
+        data = self.mapping(path, raw, None, "des horaires par jour, comme mon: ['09:00-12:30']")
         hours: list[HoursEntry] = []
         seen: set[int] = set()
         for key, spans in data.items():
@@ -203,7 +209,7 @@ class _Checker:
             try:
                 weekday = parse_weekday(key)
                 if weekday in seen:
-                    raise ValueError(f"{DAYS[weekday]} is given twice")
+                    raise ValueError(f"le {DAY_NAMES_FR[weekday]} est donné deux fois")
                 seen.add(weekday)
                 hours.extend(parse_ranges(weekday, spans))
             except ValueError as exc:
@@ -212,11 +218,11 @@ class _Checker:
 
     def closures(self, path: Path, raw: Any) -> tuple[ClosureEntry, ...]:
         closures = []
-        for index, item in enumerate(self.sequence(path, raw, "closures")):
+        for index, item in enumerate(self.sequence(path, raw, "fermetures")):
             here = (*path, index)
-            data = self.mapping(here, item, CLOSURE_FIELDS, "a closure: from, to, reason")
+            data = self.mapping(here, item, CLOSURE_FIELDS, "une fermeture : from, to, reason")
             if "from" not in data:
-                self.problems.append(Problem((*here, "from"), "the first day closed is required"))
+                self.problems.append(Problem((*here, "from"), "le premier jour de fermeture est obligatoire"))
                 continue
             starts = self.value((*here, "from"), parse_date, data["from"], None)
             ends = self.value((*here, "to"), parse_date, data["to"], None) if "to" in data else starts
@@ -224,7 +230,9 @@ class _Checker:
             if starts is None or ends is None:
                 continue
             if ends < starts:
-                self.problems.append(Problem(here, f"the closure ends ({ends}) before it starts ({starts})"))
+                self.problems.append(
+                    Problem(here, f"la fermeture finit ({ends}) avant de commencer ({starts})")
+                )
                 continue
             closures.append(ClosureEntry(starts, ends, reason))
         return tuple(sorted(closures, key=lambda closure: (closure.starts_on, closure.ends_on)))
@@ -234,30 +242,32 @@ class _Checker:
         if isinstance(raw, str) and raw.strip().lower() == "all":
             return tuple(sorted(known))
         codes: list[str] = []
-        for index, code in enumerate(self.sequence(path, raw, "INSEE codes, or 'all'")):
+        for index, code in enumerate(self.sequence(path, raw, "codes INSEE, ou 'all'")):
             text = str(code).strip()
             if text not in known:
                 self.problems.append(
-                    Problem((*path, index), f"{code!r} is not the INSEE code of a commune of the territory")
+                    Problem((*path, index), f"« {code} » n'est pas le code INSEE d'une commune du territoire")
                 )
             elif text in codes:
-                self.problems.append(Problem((*path, index), f"{text} is listed twice"))
+                self.problems.append(Problem((*path, index), f"{text} est donné deux fois"))
             else:
                 codes.append(text)
         return tuple(sorted(codes))
 
     def service(self, path: Path, raw: Any) -> ServiceEntry | None:
         if not isinstance(raw, Mapping):
-            self.problems.append(Problem(path, "expected a service: name, category, communes, ..."))
+            self.problems.append(Problem(path, "il faut un service : name, category, communes…"))
             return None
-        data = self.mapping(path, raw, SERVICE_FIELDS, "a service")
+        data = self.mapping(path, raw, SERVICE_FIELDS, "un service")
         category = str(data.get("category") or "").strip()
         label = self.vocabulary.categories.get(category)
         if not category:
-            self.problems.append(Problem((*path, "category"), "a category is required"))
+            self.problems.append(Problem((*path, "category"), "la catégorie est obligatoire"))
         elif label is None:
             self.problems.append(
-                Problem((*path, "category"), f"{category!r} is not a category of the service taxonomy")
+                Problem(
+                    (*path, "category"), f"« {category} » n'est pas une catégorie de la liste des services"
+                )
             )
         # A service is named after its category unless named otherwise.
         name = data.get("name") or label or category
@@ -269,13 +279,13 @@ class _Checker:
             description=self.value((*path, "description"), parse_text, data.get("description"), ""),
             fees=self.value((*path, "fees"), parse_text, data.get("fees"), ""),
             eligibility=self.value((*path, "eligibility"), parse_text, data.get("eligibility"), ""),
-            phones=self.phones((*path, "phones"), data.get("phones"), "service"),
+            phones=self.phones((*path, "phones"), data.get("phones"), "du service"),
             hours=self.hours((*path, "hours"), data.get("hours")),
             closures=self.closures((*path, "closures"), data.get("closures")),
         )
 
     def association(self, raw: Any) -> AssociationEntry:
-        data = self.mapping((), raw, ASSOCIATION_FIELDS, "an association")
+        data = self.mapping((), raw, ASSOCIATION_FIELDS, "une association")
         address = self.mapping(("address",), data.get("address"), ADDRESS_FIELDS, "street, postal_code, city")
         services: list[ServiceEntry] = []
         names: dict[str, int] = {}
@@ -287,7 +297,7 @@ class _Checker:
                 self.problems.append(
                     Problem(
                         ("services", index, "name"),
-                        f"duplicate: the association already has a service named {service.name!r}",
+                        f"en double : l'association a déjà un service nommé « {service.name} »",
                     )
                 )
                 continue
@@ -310,7 +320,7 @@ class _Checker:
                 ("address", "city"), lambda v: parse_text(v, max_length=100), address.get("city"), ""
             ),
             notes=self.value(("notes",), parse_text, data.get("notes"), ""),
-            phones=self.phones(("phones",), data.get("phones"), "association"),
+            phones=self.phones(("phones",), data.get("phones"), "de l'association"),
             hours=self.hours(("hours",), data.get("hours")),
             closures=self.closures(("closures",), data.get("closures")),
             services=tuple(sorted(services, key=lambda service: service.name)),

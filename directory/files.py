@@ -27,14 +27,18 @@ def read_file(path: Path, vocabulary: Vocabulary) -> list[AssociationEntry]:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DirectoryImportError(
-            [FileProblem(1, "", f"the file is not UTF-8 text ({exc.reason}); save it as UTF-8")]
+            [
+                FileProblem(
+                    1, "", f"le fichier n'est pas du texte UTF-8 ({exc.reason}) ; enregistrez-le en UTF-8"
+                )
+            ]
         ) from None
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return read_csv(text, vocabulary)
     if suffix in {".yaml", ".yml"}:
         return read_yaml(text, vocabulary)
-    raise DirectoryImportError([FileProblem(1, "", f"{path.name}: expected a .csv, .yaml or .yml file")])
+    raise DirectoryImportError([FileProblem(1, "", f"{path.name} : il faut un fichier .csv, .yaml ou .yml")])
 
 
 def write(

@@ -33,8 +33,8 @@ class FileProblem:
     message: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}" + (f", {self.field}" if self.field else "")
-        return f"{where}: {self.message}"
+        where = f"ligne {self.line}" + (f", {self.field}" if self.field else "")
+        return f"{where} : {self.message}"
 
 
 class DirectoryImportError(Exception):
@@ -44,7 +44,7 @@ class DirectoryImportError(Exception):
         self.problems = sorted(problems, key=lambda problem: problem.line)
         count = len(self.problems)
         super().__init__(
-            f"{count} problem{'s' if count > 1 else ''}; nothing was imported:\n"
+            f"{count} problème{'s' if count > 1 else ''} ; rien n'a été importé :\n"
             + "\n".join(f"  {problem}" for problem in self.problems)
         )
 
@@ -104,7 +104,7 @@ def check_documents(
                 FileProblem(
                     line,
                     field,
-                    f"duplicate: association {entry.name!r} is already on line {first_line[entry.name]}",
+                    f"en double : l'association « {entry.name} » est déjà ligne {first_line[entry.name]}",
                 )
             )
         elif entry.name:

@@ -36,7 +36,7 @@ def parse_phone(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value.strip():
-        raise ValueError("a phone number is required, such as '+33261910000'")
+        raise ValueError("un numéro de téléphone est obligatoire, comme +33261910000")
     number = re.sub(r"[\s.\-()]", "", value)
     if number.startswith("00"):
         number = "+" + number[2:]
@@ -50,7 +50,7 @@ def parse_phone(value: Any) -> str:
     except ValidationError as exc:
         message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
         # Name the number as it was written, not as it was cleaned up.
-        raise ValueError(message.replace(repr(number), repr(value.strip()))) from None
+        raise ValueError(message.replace(f"« {number} »", f"« {value.strip()} »")) from None
 
 
 def parse_text(value: Any, *, max_length: int | None = None, one_line: bool = False) -> str:
@@ -58,12 +58,12 @@ def parse_text(value: Any, *, max_length: int | None = None, one_line: bool = Fa
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError(f"{value!r} is not text")
+        raise ValueError(f"« {value} » n'est pas un texte")
     text = check_no_controls(str(value).strip())
     if max_length is not None and len(text) > max_length:
-        raise ValueError(f"is {len(text)} characters long; at most {max_length} fit")
+        raise ValueError(f"fait {len(text)} caractères ; {max_length} au plus")
     if one_line and _LIST_SEPARATORS.search(text):
-        raise ValueError(f"{text!r} must not contain ';' or a new line")
+        raise ValueError(f"« {text} » ne doit contenir ni « ; » ni retour à la ligne")
     return text
 
 
@@ -76,9 +76,9 @@ def parse_name(value: Any) -> str:
     """A required name on one line."""
     name = parse_text(value, max_length=200)
     if not name:
-        raise ValueError("a name is required")
+        raise ValueError("le nom est obligatoire")
     if "\n" in name:
-        raise ValueError(f"{name!r} must fit on one line")
+        raise ValueError(f"« {name} » doit tenir sur une ligne")
     return name
 
 
@@ -86,7 +86,7 @@ def parse_email(value: Any) -> str:
     """An e-mail address, or nothing."""
     email = parse_text(value, max_length=200)
     if email and not _EMAIL.fullmatch(email):
-        raise ValueError(f"{email!r} is not an e-mail address such as 'contact@example.org'")
+        raise ValueError(f"« {email} » n'est pas une adresse de courriel comme contact@example.org")
     return email
 
 
@@ -94,7 +94,7 @@ def parse_website(value: Any) -> str:
     """A web address starting with http:// or https://, or nothing."""
     website = parse_text(value, max_length=300)
     if website and not _WEBSITE.fullmatch(website):
-        raise ValueError(f"{website!r} is not a web address such as 'https://example.org'")
+        raise ValueError(f"« {website} » n'est pas une adresse web comme https://example.org")
     return website
 
 
@@ -102,7 +102,7 @@ def parse_postal_code(value: Any) -> str:
     """A French postal code (5 digits), or nothing."""
     code = parse_text(value)
     if code and not re.fullmatch(r"\d{5}", code):
-        raise ValueError(f"{code!r} is not a postal code such as '36300'")
+        raise ValueError(f"« {code} » n'est pas un code postal comme 36300")
     return code
 
 
@@ -115,19 +115,25 @@ def parse_bool(value: Any) -> bool:
         return True
     if text in {"no", "false", "non", "0", "n"}:
         return False
-    raise ValueError(f"{value!r} is not yes or no")
+    raise ValueError(f"« {value} » n'est ni oui ni non")
 
 
 def parse_priority(value: Any) -> int:
     """A whole number, 0 or more: lower comes first."""
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a priority (a whole number, 0 or more; lower comes first)")
+        raise ValueError(
+            f"« {value} » n'est pas une priorité "
+            "(un nombre entier, 0 ou plus ; la plus petite passe en premier)"
+        )
     try:
         priority = int(str(value).strip())
     except ValueError:
         priority = -1
     if priority < 0:
-        raise ValueError(f"{value!r} is not a priority (a whole number, 0 or more; lower comes first)")
+        raise ValueError(
+            f"« {value} » n'est pas une priorité "
+            "(un nombre entier, 0 ou plus ; la plus petite passe en premier)"
+        )
     return priority
 
 
@@ -135,7 +141,7 @@ def parse_status(value: Any) -> str:
     """The code of a ServiceStatus."""
     status = str(value).strip() if value is not None else ""
     if status not in tuple(ServiceStatus):
-        raise ValueError(f"{value!r} is not a service status (valid: {', '.join(ServiceStatus)})")
+        raise ValueError(f"« {value} » n'est pas un état de service (valides : {', '.join(ServiceStatus)})")
     return status
 
 
@@ -143,7 +149,7 @@ def parse_weekday(value: Any) -> int:
     """A day name: mon ... sun (or lun ... dim, lundi ... dimanche); Monday is 0."""
     day = _DAY_NAMES.get(str(value).strip().lower())
     if day is None:
-        raise ValueError(f"{value!r} is not a day (valid: {', '.join(DAYS)})")
+        raise ValueError(f"« {value} » n'est pas un jour (valides : {', '.join(DAYS)})")
     return day
 
 
@@ -164,8 +170,8 @@ def parse_ranges(weekday: int, value: Any) -> list[HoursEntry]:
     for before, after in pairwise(hours):
         if after.opens < before.closes:
             raise ValueError(
-                f"the spans starting at {before.opens:%H:%M} and {after.opens:%H:%M} on "
-                f"{DAYS[weekday]} overlap"
+                f"les plages qui commencent à {before.opens:%H:%M} et à {after.opens:%H:%M} le "
+                f"{DAY_NAMES_FR[weekday]} se chevauchent"
             )
     return hours
 
@@ -194,7 +200,9 @@ def _spans(text: str) -> list[TimeRange]:
             return spans
         found = _SPAN.match(text, position)
         if found is None:
-            raise ValueError(f"{text[position:]!r} is not a time range like '09:00-12:30' or '9h-12h30'")
+            raise ValueError(
+                f"« {text[position:]} » n'est pas une plage horaire comme 09:00-12:30 ou 9h-12h30"
+            )
         h1, m1, h2, m2 = found.groups()
         spans.append(TimeRange.parse(f"{h1}:{m1 or '00'}-{h2}:{m2 or '00'}"))
         position = found.end()
@@ -214,7 +222,7 @@ def parse_date(value: Any) -> date:
             return date(year, month, day)
         return date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{value!r} is not a date such as '2026-12-24'") from None
+        raise ValueError(f"« {value} » n'est pas une date comme 2026-12-24") from None
 
 
 def format_span(entry: HoursEntry) -> str:

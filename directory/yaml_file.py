@@ -67,12 +67,16 @@ def read_yaml(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or exc
         line = mark.line + 1 if mark else 1
-        raise DirectoryImportError([FileProblem(line, "", f"this is not valid YAML ({problem})")]) from None
+        raise DirectoryImportError(
+            [FileProblem(line, "", f"ce n'est pas du YAML valide ({problem})")]
+        ) from None
     if not isinstance(data, Mapping) or not isinstance(data.get("associations"), list):
-        raise DirectoryImportError([FileProblem(1, "", "expected 'associations:' followed by a list")])
+        raise DirectoryImportError([FileProblem(1, "", "il faut 'associations:' suivi d'une liste")])
     extra = [key for key in data if key != "associations"]
     if extra:
-        raise DirectoryImportError([FileProblem(1, str(extra[0]), "is not known (only 'associations')")])
+        raise DirectoryImportError(
+            [FileProblem(1, str(extra[0]), "inconnu (seul 'associations' est possible)")]
+        )
 
     def locator(index: int) -> Locate:
         def locate(path: Path) -> tuple[int, str]:

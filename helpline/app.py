@@ -28,8 +28,8 @@ def load_helpline_config(settings: Settings) -> Config:
     config = load_config(settings.config_path, categories=category_codes())
     if config.privacy.caller_number == "hashed" and not settings.caller_hash_secret:
         raise ConfigError(
-            f"{settings.config_path}: privacy.caller_number is 'hashed' but HELPLINE_CALLER_HASH_SECRET "
-            "is not set; set it to a long random secret, or choose 'masked'"
+            f"{settings.config_path} : privacy.caller_number vaut 'hashed' mais HELPLINE_CALLER_HASH_SECRET "
+            "n'est pas défini ; donnez-lui un long secret aléatoire, ou choisissez 'masked'"
         )
     return config
 

@@ -87,6 +87,6 @@ def with_database(action: Callable[[], T]) -> T:
         return action()
     except (OperationalError, ProgrammingError) as exc:
         fail(
-            f"the database is not ready ({exc.orig.__class__.__name__}: {str(exc.orig).strip()}); "
-            "check HELPLINE_DATABASE_URL and run 'helpline db upgrade'"
+            f"la base de données n'est pas prête ({exc.orig.__class__.__name__} : {str(exc.orig).strip()}) ; "
+            "vérifiez HELPLINE_DATABASE_URL et lancez 'helpline db upgrade'"
         )

@@ -56,7 +56,7 @@ def per_association(session: Session, period: ReportPeriod) -> list[ReportTable]
 
     def name(key: tuple[str, int | None]) -> str:
         if key[0] == TransferTarget.OPERATORS:
-            return "Conseillers (opérateurs)"
+            return "Opérateurs"
         return (
             names.get(key[1], "Association supprimée") if key[1] is not None else "Association non précisée"
         )

@@ -12,6 +12,8 @@ from reports import charts
 from reports.months import month_title
 from reports.tables import MonthlyDemandReport, format_value
 
+INCOMPLETE = "mois en cours, incomplet"
+
 
 def _environment() -> Environment:
     environment = Environment(
@@ -45,9 +47,12 @@ def render_html(report: MonthlyDemandReport) -> str:
     template = _environment().get_template("reports/report.html")
     generated = report.generated_at.astimezone(ZoneInfo(report.timezone))
     return template.render(
+        # A month not over yet is compared with whole months: its changes would read as falls.
+        incomplete=report.generated_at < report.end,
         report=report,
         title=f"{report.helpline_name} : observatoire de la demande, {month_title(report.month)}",
         month_title=month_title(report.month),
         generated=f"{generated:%d/%m/%Y à %H:%M}",
+        incomplete_words=INCOMPLETE,
         charts=render_charts(report),
     )

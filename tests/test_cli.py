@@ -53,12 +53,12 @@ def test_db_upgrade_creates_and_loads_once(database_url: str) -> None:
     """A new database is migrated and gets the example directory; a second upgrade changes nothing."""
     first = run(database_url, "db", "upgrade")
     assert first.exit_code == 0, first.output
-    assert "is up to date." in first.output
-    assert "Loaded 5 example associations from" in first.output
+    assert re.search(r"^La base de données \S+ est à jour\.$", first.output, re.M)
+    assert "5 associations d'exemple chargées depuis " in first.output
 
     second = run(database_url, "db", "upgrade")
     assert second.exit_code == 0
-    assert "Loaded" not in second.output
+    assert "chargées" not in second.output
 
     from helpline.db import make_engine
 
@@ -75,7 +75,7 @@ def test_simulate_reaches_an_association_then_export_shows_the_call(
     engine: Engine, database_url: str
 ) -> None:
     """`helpline simulate`: press 1, the association answers; the call is then in `calls export`."""
-    assert run(database_url, "line", "open").output == "The line is open until 'helpline line auto'.\n"
+    assert run(database_url, "line", "open").output == "La ligne est ouverte jusqu'à 'helpline line auto'.\n"
     result = run(database_url, "simulate", input="1\n36300\n:say Ciron\n2\nr\n1\n")
 
     assert result.exit_code == 0, result.output
@@ -197,14 +197,6 @@ def test_export_json(engine: Engine, database_url: str) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (
-            ["calls", "export", "--month", "2026-13"],
-            "Invalid value for --month: '2026-13' is not a month like 2026-03",
-        ),
-        (
-            ["calls", "export", "--month", "March"],
-            "Invalid value for --month: 'March' is not a month like 2026-03",
-        ),
         (["calls", "export"], "Missing option '--month'"),
         (["calls", "export", "--month", "2026-03", "--format", "xml"], "Invalid value for '--format'"),
         (["serve", "--port", "0"], "Invalid value for '--port'"),
@@ -213,10 +205,18 @@ def test_export_json(engine: Engine, database_url: str) -> None:
 def test_bad_arguments_exit_non_zero_with_one_clear_line(
     tmp_path: Path, args: list[str], message: str
 ) -> None:
-    """Bad arguments print what is wrong and exit 2."""
+    """Arguments click itself refuses print what is wrong and exit 2."""
     result = run(f"sqlite:///{tmp_path / 'x.sqlite3'}", *args)
     assert result.exit_code == 2
     assert message in result.output
+
+
+@pytest.mark.parametrize("month", ["2026-13", "March"])
+def test_a_bad_month_is_refused_in_french(tmp_path: Path, month: str) -> None:
+    """A month that is not YYYY-MM: one French line saying what a month looks like, exit 1."""
+    result = run(f"sqlite:///{tmp_path / 'x.sqlite3'}", "calls", "export", "--month", month)
+    assert result.exit_code == 1
+    assert result.output == f"helpline: --month : « {month} » n'est pas un mois comme 2026-03\n"
 
 
 def test_bad_config_stops_every_command(tmp_path: Path) -> None:
@@ -227,14 +227,14 @@ def test_bad_config_stops_every_command(tmp_path: Path) -> None:
     )
     result = run(f"sqlite:///{tmp_path / 'x.sqlite3'}", "db", "upgrade", config=config)
     assert result.exit_code == 1
-    assert "menu.options[3].key: '12' is not a single key 0-9" in result.output
+    assert "menu.options[3].key : « 12 » n'est pas une seule touche de 0 à 9" in result.output
 
 
 def test_database_not_migrated_says_what_to_run(tmp_path: Path) -> None:
     """Exporting from a database that was never upgraded says to run `helpline db upgrade`."""
     result = run(f"sqlite:///{tmp_path / 'empty.sqlite3'}", "calls", "export", "--month", "2026-03")
     assert result.exit_code == 1
-    assert "run 'helpline db upgrade'" in result.output
+    assert "lancez 'helpline db upgrade'" in result.output
 
 
 def _free_port() -> int:
@@ -307,19 +307,22 @@ def test_line_override_from_the_cli(engine: Engine, database_url: str) -> None:
     closed = run(
         database_url, "line", "close", "--message", "Fermé pour l'inventaire.", "--until", "2099-01-01T09:00"
     )
-    assert closed.output == "The line is closed until 2099-01-01T09:00.\n"
+    assert closed.output == "La ligne est fermée jusqu'au 01/01/2099 à 09:00.\n"
     status = run(database_url, "line", "status")
-    assert status.output.splitlines()[:2] == [
-        "The line is closed (override). "
-        "Hours: du lundi au vendredi de 9 h à 12 h 30 et de 13 h 30 à 17 h 30.",
-        "Staff override: closed until 2099-01-01 09:00.",
+    assert status.output.splitlines() == [
+        "La ligne est fermée par l'équipe. "
+        "Horaires : du lundi au vendredi de 9 h à 12 h 30 et de 13 h 30 à 17 h 30.",
+        "L'équipe a fermé la ligne jusqu'au 01/01/2099 à 09:00.",
+        "Réouverture le 01/01/2099 à 09:00.",
     ]
-    assert run(database_url, "line", "auto").output == "The line follows its hours again.\n"
-    assert "Staff override" not in run(database_url, "line", "status").output
+    assert run(database_url, "line", "auto").output == "La ligne suit à nouveau ses horaires.\n"
+    assert "L'équipe a" not in run(database_url, "line", "status").output
 
 
 def test_line_override_needs_a_date(engine: Engine, database_url: str) -> None:
     """A --until that is not a date and time is refused with what is expected."""
     result = run(database_url, "line", "open", "--until", "tomorrow")
-    assert result.exit_code == 2
-    assert "'tomorrow' is not a date and time like 2026-12-24T18:00" in result.output
+    assert result.exit_code == 1
+    assert result.output == (
+        "helpline: --until : « tomorrow » n'est pas une date et une heure comme 2026-12-24T18:00\n"
+    )

@@ -84,97 +84,102 @@ CONTROL = "contient un caractère de contrôle invisible"
 CONTROL_ADVICE = "souvent collé depuis un tableur ou un traitement de texte : retapez le texte sans lui"
 MISTAKES = [
     pytest.param(
-        _set("menu.options.3.key", "12"), "menu.options[3].key: '12' is not a single key 0-9", id="key"
+        _set("menu.options.3.key", "12"),
+        "menu.options[3].key : « 12 » n'est pas une seule touche de 0 à 9",
+        id="key",
     ),
-    pytest.param(_delete("helpline.number"), "helpline.number: is required", id="missing"),
+    pytest.param(_delete("helpline.number"), "helpline.number : réglage obligatoire", id="missing"),
     pytest.param(
         _set("helpline.colour", "blue"),
-        "helpline.colour: is not a known setting (valid: name, number, language, voice, timezone)",
+        "helpline.colour : ce réglage n'existe pas (valides : name, number, language, voice, timezone)",
         id="unknown-key",
     ),
     pytest.param(
         _set("operators.0.phone", "02 61 91 10 01"),
-        "operators[0].phone: '02 61 91 10 01' is not a phone number in E.164 form, such as '+33261910000'",
+        "operators[0].phone : « 02 61 91 10 01 » n'est pas un numéro au format E.164, comme +33261910000",
         id="phone",
     ),
     pytest.param(
         _set("helpline.timezone", "Europe/Brenne"),
-        "helpline.timezone: 'Europe/Brenne' is not a timezone name such as 'Europe/Paris'",
+        "helpline.timezone : « Europe/Brenne » n'est pas un fuseau horaire comme Europe/Paris",
         id="timezone",
     ),
     pytest.param(
         _set("hours.mon", ["9h-12h30"]),
-        "hours.mon: '9h-12h30' is not a time range like '09:00-12:30'",
+        "hours.mon : « 9h-12h30 » n'est pas une plage horaire comme 09:00-12:30",
         id="hours",
     ),
     pytest.param(
         _set("hours.tue", ["09:00-12:30", "12:00-17:00"]),
-        "hours.tue: the ranges starting at 09:00 and 12:00 overlap",
+        "hours.tue : les plages qui commencent à 09:00 et à 12:00 se chevauchent",
         id="overlap",
     ),
     pytest.param(
         _set("hours.wed", ["17:30-09:00"]),
-        "hours.wed: '17:30-09:00' ends before it starts",
+        "hours.wed : « 17:30-09:00 » finit avant de commencer",
         id="reversed-range",
     ),
     pytest.param(
         _set("privacy.caller_number", "clear"),
-        "privacy.caller_number: 'clear' is not valid: Input should be 'full', 'masked' or 'hashed'",
+        "privacy.caller_number : « clear » n'est pas valide : "
+        "valeurs possibles : 'full', 'masked' ou 'hashed'",
         id="choice",
     ),
     pytest.param(
         _set("transfer.voicemail_max_s", "long"),
-        "transfer.voicemail_max_s: 'long' is not valid: Input should be a valid integer",
+        "transfer.voicemail_max_s : « long » n'est pas valide : il faut un nombre entier",
         id="type",
     ),
     pytest.param(
         _set("menu.options.1.key", 1),
-        "menu.options: key '1' is used twice in the same menu",
+        "menu.options : la touche 1 sert deux fois dans le même menu",
         id="duplicate-key",
     ),
     pytest.param(
         _append_options(1),
-        "menu.options: a menu offers at most 6 spoken options, not 7; group the others in a sub-menu",
+        "menu.options : un menu propose au plus 6 choix énoncés, pas 7 ; "
+        "regroupez les autres dans un sous-menu",
         id="too-many-options",
     ),
     pytest.param(
         _set("menu.options.0.category", "REPASSAGE"),
-        "menu.options[0].category: 'REPASSAGE' is not a service category (valid: ",
+        "menu.options[0].category : « REPASSAGE » n'est pas une catégorie de service (valides : ",
         id="unknown-category",
     ),
     pytest.param(
         _set("menu.options.0", {"key": 0, "say": "Tapez 0.", "category": "MAISON"}),
-        "menu.options[0]: key '0' is kept for reaching an operator; choose a key 1-9",
+        "menu.options[0] : la touche 0 est gardée pour joindre un opérateur ; choisissez une touche de 1 à 9",
         id="reserved-key",
     ),
     pytest.param(
         _set("menu.options.0", {"key": 1, "say": "Tapez 1."}),
-        "menu.options[0]: an option needs exactly one of 'category', 'operator: true' or 'options'",
+        "menu.options[0] : un choix a besoin d'un seul de 'category', 'operator: true' ou 'options'",
         id="option-without-action",
     ),
     pytest.param(
         _set("operators", []),
-        "operators: [] is not valid: List should have at least 1 item after validation, not 0",
+        "operators : « [] » n'est pas valide : il faut au moins 1 élément(s)",
         id="no-operator",
     ),
     pytest.param(
         _set("example_directory.1.communes", ["Ciron"]),
-        "example_directory[1].communes: 'Ciron' is not an INSEE commune code such as '36018'",
+        "example_directory[1].communes : « Ciron » n'est pas un code INSEE de commune comme 36018",
         id="insee",
     ),
     pytest.param(
         _set("menu.prompt", "Un conseiller,\vtapez 0."),
-        f"menu.prompt: {CONTROL} (U+000B), {CONTROL_ADVICE}",
+        f"menu.prompt : {CONTROL} (U+000B), {CONTROL_ADVICE}",
         id="control-in-prompt",
     ),
     pytest.param(
         _set("menu.options.0.say", "Pour le ménage,\x1ftapez 1."),
-        f"menu.options[0].say: {CONTROL} (U+001F), {CONTROL_ADVICE}",
+        f"menu.options[0].say : {CONTROL} (U+001F), {CONTROL_ADVICE}",
         id="control-in-option",
     ),
     pytest.param(
         _set("helpline.voice", "Brigitte"),
-        "helpline.voice: 'Brigitte' is not a Twilio voice; use one such as 'Polly.Lea-Neural'",
+        "helpline.voice : « Brigitte » n'est pas une voix de Twilio ; "
+        "choisissez-en une comme Polly.Lea-Neural",
         id="voice",
     ),
 ]
@@ -184,7 +189,7 @@ MISTAKES = [
 def test_mistake_is_named_with_its_path(edit: Edit, expected: str) -> None:
     """Each kind of mistake fails with a line naming the YAML path and what is valid."""
     message = _error_of(edit)
-    assert message.startswith("config.yaml is invalid:\n  ")
+    assert message.startswith("config.yaml n'est pas valide :\n  ")
     assert f"\n  {expected}" in message
 
 
@@ -198,9 +203,9 @@ def test_every_mistake_is_listed_at_once() -> None:
 
     lines = _error_of(edit).splitlines()[1:]
     assert lines == [
-        "  helpline.name: is required",
-        "  menu.options[3].key: '12' is not a single key 0-9",
-        "  transfer.association_timeout_s: 2 is not valid: Input should be greater than or equal to 5",
+        "  helpline.name : réglage obligatoire",
+        "  menu.options[3].key : « 12 » n'est pas une seule touche de 0 à 9",
+        "  transfer.association_timeout_s : « 2 » n'est pas valide : il faut 5 ou plus",
     ]
 
 
@@ -208,19 +213,19 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
     """A file that is not YAML says where the syntax breaks."""
     path = tmp_path / "config.yaml"
     path.write_text("helpline:\n  name: [1001 services\nmenu: {}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"config.yaml line 3, column 5: this is not valid YAML"):
+    with pytest.raises(ConfigError, match=r"config.yaml, ligne 3, colonne 5 : ce n'est pas du YAML valide"):
         load_config(path)
 
 
 def test_missing_file_says_what_to_set(tmp_path: Path) -> None:
     """A missing file names the variable that points to it."""
-    with pytest.raises(ConfigError, match="no such file; set HELPLINE_CONFIG"):
+    with pytest.raises(ConfigError, match="fichier introuvable ; donnez à HELPLINE_CONFIG le chemin"):
         load_config(tmp_path / "absent.yaml")
 
 
 def test_not_a_mapping() -> None:
     """A YAML list or scalar is refused with the sections expected."""
-    with pytest.raises(ConfigError, match=r"expected a mapping of settings \(helpline, operators, menu"):
+    with pytest.raises(ConfigError, match=r"il faut une liste de réglages \(helpline, operators, menu"):
         parse_config("- just\n- a list\n")
 
 
@@ -230,7 +235,10 @@ def test_hashed_privacy_needs_the_secret(tmp_path: Path) -> None:
     data["privacy"]["caller_number"] = "hashed"
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(ConfigError, match="HELPLINE_CALLER_HASH_SECRET is not set"):
+    with pytest.raises(
+        ConfigError,
+        match="mais HELPLINE_CALLER_HASH_SECRET n'est pas défini ; donnez-lui un long secret aléatoire",
+    ):
         load_helpline_config(Settings(config_path=path))
     config = load_helpline_config(Settings(config_path=path, caller_hash_secret="s3cret"))
     assert config.privacy.caller_number == "hashed"
@@ -249,4 +257,4 @@ def test_submenu_options_are_checked() -> None:
             ],
         }
 
-    assert "menu.options[0].options[1].key: 'x' is not a single key 0-9" in _error_of(edit)
+    assert "menu.options[0].options[1].key : « x » n'est pas une seule touche de 0 à 9" in _error_of(edit)

@@ -55,7 +55,7 @@ def test_export_csv_and_hsds(database_url: str, tmp_path: Path) -> None:
 
     target = tmp_path / "directory.json"
     written = run(database_url, "directory", "export", "--format", "hsds", "--output", str(target))
-    assert written.output == f"Wrote the directory (hsds) to {target}.\n"
+    assert written.output == f"Annuaire (hsds) écrit dans {target}.\n"
     organizations = json.loads(target.read_text(encoding="utf-8"))
     assert [len(o["services"]) for o in organizations] == [2, 1, 1, 1, 2]
 
@@ -64,7 +64,10 @@ def test_import_then_reimport_its_export_changes_nothing(database_url: str, tmp_
     """An import creates and updates by name; importing the export afterwards finds everything unchanged."""
     result = run(database_url, "directory", "import", str(RICH_DIRECTORY), "--by", "Camille")
     assert result.exit_code == 0, result.output
-    assert result.output == f"Imported {RICH_DIRECTORY}: 1 created, 2 updated, 0 unchanged.\n"
+    assert (
+        result.output
+        == f"{RICH_DIRECTORY} importé : 1 association(s) créée(s), 2 modifiée(s), 0 inchangée(s).\n"
+    )
 
     for fmt in ("yaml", "csv"):
         exported = tmp_path / f"directory.{fmt}"
@@ -73,7 +76,10 @@ def test_import_then_reimport_its_export_changes_nothing(database_url: str, tmp_
             == 0
         )
         again = run(database_url, "directory", "import", str(exported))
-        assert again.output == f"Imported {exported}: 0 created, 0 updated, 6 unchanged.\n"
+        assert (
+            again.output
+            == f"{exported} importé : 0 association(s) créée(s), 0 modifiée(s), 6 inchangée(s).\n"
+        )
 
 
 def test_a_bad_import_lists_every_problem_and_changes_nothing(
@@ -95,9 +101,9 @@ def test_a_bad_import_lists_every_problem_and_changes_nothing(
     )
     assert result.exit_code == 1
     assert result.stderr == (
-        f"helpline: {bad}: 2 problems; nothing was imported:\n"
-        "  line 3, category: a category is required\n"
-        "  line 4, communes: '12345' is not the INSEE code of a commune of the territory\n"
+        f"helpline: {bad} : 2 problèmes ; rien n'a été importé :\n"
+        "  ligne 3, category : la catégorie est obligatoire\n"
+        "  ligne 4, communes : « 12345 » n'est pas le code INSEE d'une commune du territoire\n"
     )
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Association)) == 5
@@ -111,8 +117,8 @@ def test_import_refuses_an_unknown_file_type(database_url: str, tmp_path: Path) 
     result = run(database_url, "directory", "import", str(other))
     assert result.exit_code == 1
     assert result.stderr == (
-        f"helpline: {other}: 1 problem; nothing was imported:\n"
-        "  line 1: directory.xlsx: expected a .csv, .yaml or .yml file\n"
+        f"helpline: {other} : 1 problème ; rien n'a été importé :\n"
+        "  ligne 1 : directory.xlsx : il faut un fichier .csv, .yaml ou .yml\n"
     )
 
 
@@ -120,9 +126,9 @@ def test_check_passes_on_the_example_directory(database_url: str) -> None:
     """Every menu category is covered; categories outside the menu that nobody covers are warnings."""
     result = run(database_url, "directory", "check")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1] == "Directory check: 0 errors, 11 warnings."
+    assert result.stdout.splitlines()[-1] == "Vérification de l'annuaire : 0 erreur, 11 points à vérifier."
     assert (
-        "warning: category SANTE (Soins et santé à domicile (orientation)) is covered nowhere"
+        "à vérifier : la catégorie SANTE (Soins et santé à domicile (orientation)) n'est couverte nulle part"
         in result.stdout
     )
 
@@ -146,12 +152,12 @@ def test_check_reports_bad_numbers_uncovered_menu_categories_and_unknown_commune
     result = run(database_url, "directory", "check")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "error: Brenne Enfance Services: phone '+33 2 61 91 20 03' is not in E.164 form "
-        "(write '+33261912003')",
-        "error: Les Jardiniers de la Brenne: '+33012345678' is not a valid phone number for its country",
-        "error: category TRANSPORT (Transport et accompagnement) is in the voice menu but no active "
-        "association covers it anywhere",
-        "error: Les Jardiniers de la Brenne / Jardinage, petit bricolage et déménagement: commune 36999 "
-        "is not in the territory's list of communes",
+        "erreur : Brenne Enfance Services : le numéro « +33 2 61 91 20 03 » n'est pas au format E.164 "
+        "(écrivez +33261912003)",
+        "erreur : Les Jardiniers de la Brenne : « +33012345678 » n'est pas un numéro valide dans son pays",
+        "erreur : la catégorie TRANSPORT (Transport et accompagnement) est au menu vocal mais aucune "
+        "association active ne la couvre nulle part",
+        "erreur : Les Jardiniers de la Brenne / Jardinage, petit bricolage et déménagement : "
+        "la commune 36999 n'est pas dans la liste des communes du territoire",
     ]
-    assert result.stdout.splitlines()[-1] == "Directory check: 4 errors, 14 warnings."
+    assert result.stdout.splitlines()[-1] == "Vérification de l'annuaire : 4 erreurs, 14 points à vérifier."

@@ -48,103 +48,109 @@ def yaml_of(association: str) -> str:
     [
         (
             "  - name: X\n    services:\n      - {category: JARDIN, communes: all}\n",
-            "line 8, associations[1].services[0].category: "
-            "'JARDIN' is not a category of the service taxonomy",
+            "ligne 8, associations[1].services[0].category : "
+            "« JARDIN » n'est pas une catégorie de la liste des services",
         ),
         (
             "  - name: X\n    services:\n      - {category: MAISON, communes: ['36018', '75056']}\n",
-            "line 8, associations[1].services[0].communes[1]: "
-            "'75056' is not the INSEE code of a commune of the territory",
+            "ligne 8, associations[1].services[0].communes[1] : "
+            "« 75056 » n'est pas le code INSEE d'une commune du territoire",
         ),
         (
             "  - name: X\n    phones:\n      - {number: '+33 1 23'}\n",
-            "line 8, associations[1].phones[0].number: "
-            "'+33 1 23' is not a phone number in E.164 form, such as '+33261910000'",
+            "ligne 8, associations[1].phones[0].number : "
+            "« +33 1 23 » n'est pas un numéro au format E.164, comme +33261910000",
         ),
         (
             "  - name: X\n    phones:\n      - {number: '+33012345678'}\n",
-            "line 8, associations[1].phones[0].number: "
-            "'+33012345678' is not a valid phone number for its country",
+            "ligne 8, associations[1].phones[0].number : "
+            "« +33012345678 » n'est pas un numéro valide dans son pays",
         ),
         (
             "  - description: Sans nom\n",
-            "line 6, associations[1].name: a name is required",
+            "ligne 6, associations[1].name : le nom est obligatoire",
         ),
         (
             '  - name: "Brenne\\vServices"\n',
-            "line 6, associations[1].name: contient un caractère de contrôle invisible (U+000B), "
+            "ligne 6, associations[1].name : contient un caractère de contrôle invisible (U+000B), "
             "souvent collé depuis un tableur ou un traitement de texte : retapez le texte sans lui",
         ),
         (
             "  - name: Valide\n",
-            "line 6, associations[1].name: duplicate: association 'Valide' is already on line 2",
+            "ligne 6, associations[1].name : en double : l'association « Valide » est déjà ligne 2",
         ),
         (
             "  - name: X\n    services:\n      - {category: MAISON, communes: all}\n"
             "      - {category: MAISON, communes: ['36018']}\n",
-            "line 9, associations[1].services[1].name: "
-            "duplicate: the association already has a service named "
-            "'Ménage, linge et entretien de la maison'",
+            "ligne 9, associations[1].services[1].name : "
+            "en double : l'association a déjà un service nommé "
+            "« Ménage, linge et entretien de la maison »",
         ),
         (
             "  - name: X\n    services:\n      - {category: MAISON, communes: all, status: closed}\n",
-            "line 8, associations[1].services[0].status: "
-            "'closed' is not a service status (valid: active, inactive, temporarily_closed)",
+            "ligne 8, associations[1].services[0].status : "
+            "« closed » n'est pas un état de service (valides : active, inactive, temporarily_closed)",
         ),
         (
             "  - name: X\n    hours:\n      mon: ['le matin']\n",
-            "line 8, associations[1].hours.mon: "
-            "'le matin' is not a time range like '09:00-12:30' or '9h-12h30'",
+            "ligne 8, associations[1].hours.mon : « le matin » n'est pas une plage horaire comme 09:00-12:30 "
+            "ou 9h-12h30",
         ),
         (
             "  - name: X\n    hours:\n      mon: ['09:00-12:00', '11:00-14:00']\n",
-            "line 8, associations[1].hours.mon: the spans starting at 09:00 and 11:00 on mon overlap",
+            "ligne 8, associations[1].hours.mon : les plages qui commencent à 09:00 et à 11:00 le "
+            "lundi se chevauchent",
         ),
         (
             "  - name: X\n    hours:\n      someday: '09:00-12:00'\n",
-            "line 8, associations[1].hours.someday: "
-            "'someday' is not a day (valid: mon, tue, wed, thu, fri, sat, sun)",
+            "ligne 8, associations[1].hours.someday : "
+            "« someday » n'est pas un jour (valides : mon, tue, wed, thu, fri, sat, sun)",
         ),
         (
             "  - name: X\n    closures:\n      - {from: 2026-12-31, to: 2026-12-24}\n",
-            "line 8, associations[1].closures[0]: "
-            "the closure ends (2026-12-24) before it starts (2026-12-31)",
+            "ligne 8, associations[1].closures[0] : "
+            "la fermeture finit (2026-12-24) avant de commencer (2026-12-31)",
         ),
         (
             "  - name: X\n    closures:\n      - {from: 31/02/2026}\n",
-            "line 8, associations[1].closures[0].from: '31/02/2026' is not a date such as '2026-12-24'",
+            "ligne 8, associations[1].closures[0].from : « 31/02/2026 » n'est pas une date comme 2026-12-24",
         ),
         (
             "  - name: X\n    priority: first\n",
-            "line 7, associations[1].priority: "
-            "'first' is not a priority (a whole number, 0 or more; lower comes first)",
+            "ligne 7, associations[1].priority : "
+            "« first » n'est pas une priorité (un nombre entier, 0 ou plus ; la plus petite passe en "
+            "premier)",
         ),
         (
             "  - name: X\n    email: contact.example.org\n",
-            "line 7, associations[1].email: 'contact.example.org' is not an e-mail address such as "
-            "'contact@example.org'",
+            "ligne 7, associations[1].email : « contact.example.org » n'est pas une adresse de "
+            "courriel comme "
+            "contact@example.org",
         ),
         (
             "  - name: X\n    website: www.example.org\n",
-            "line 7, associations[1].website: 'www.example.org' is not a web address such as 'https://example.org'",
+            "ligne 7, associations[1].website : « www.example.org » n'est pas une adresse web comme "
+            "https://example.org",
         ),
         (
             "  - name: X\n    phone: '+33261912001'\n",
-            "line 7, associations[1].phone: is not a known field (valid: name, active, priority, "
+            "ligne 7, associations[1].phone : ce champ n'existe pas (valides : name, active, priority, "
             "description, email, website, address, notes, phones, hours, closures, services)",
         ),
         (
             "  - name: X\n    phones:\n      - {number: '+33261912001', ivr: true}\n"
             "      - {number: '+33261912002', ivr: true}\n",
-            "line 8, associations[1].phones: only one phone of the association can be the one the IVR dials",
+            "ligne 8, associations[1].phones : un seul numéro de l'association peut être celui que "
+            "compose le serveur vocal",
         ),
         (
             "  - name: X\n    phones:\n      - {number: '+33261912001', description: 'matin; soir'}\n",
-            "line 8, associations[1].phones[0].description: 'matin; soir' must not contain ';' or a new line",
+            "ligne 8, associations[1].phones[0].description : « matin; soir » ne doit contenir ni « "
+            "; » ni retour à la ligne",
         ),
         (
             "  - name: X\n    services:\n      - {name: Sans catégorie, communes: all}\n",
-            "line 8, associations[1].services[0].category: a category is required",
+            "ligne 8, associations[1].services[0].category : la catégorie est obligatoire",
         ),
     ],
 )
@@ -160,10 +166,13 @@ def test_each_kind_of_yaml_mistake_is_named_with_its_line(
     [
         (
             "associations:\n  - name: 'X\n",
-            "line 3: this is not valid YAML (found unexpected end of stream)",
+            "ligne 3 : ce n'est pas du YAML valide (found unexpected end of stream)",
         ),
-        ("- name: X\n", "line 1: expected 'associations:' followed by a list"),
-        ("associations: []\nassociation: []\n", "line 1, association: is not known (only 'associations')"),
+        ("- name: X\n", "ligne 1 : il faut 'associations:' suivi d'une liste"),
+        (
+            "associations: []\nassociation: []\n",
+            "ligne 1, association : inconnu (seul 'associations' est possible)",
+        ),
     ],
 )
 def test_a_yaml_file_of_the_wrong_shape_is_refused(session: Session, text: str, problem: str) -> None:
@@ -177,47 +186,55 @@ CSV_HEADER = "association,phones,hours,closures,service,category,status,communes
 @pytest.mark.parametrize(
     ("rows", "problem"),
     [
-        ("X,,,,,JARDIN,,all,\n", "line 2, category: 'JARDIN' is not a category of the service taxonomy"),
+        (
+            "X,,,,,JARDIN,,all,\n",
+            "ligne 2, category : « JARDIN » n'est pas une catégorie de la liste des services",
+        ),
         (
             "X,,,,,MAISON,,36018 75056,\n",
-            "line 2, communes: '75056' is not the INSEE code of a commune of the territory",
+            "ligne 2, communes : « 75056 » n'est pas le code INSEE d'une commune du territoire",
         ),
         (
             "X,+33 2 61,,,,,,,\n",
-            "line 2, phones: '+33 2 61' is not a phone number in E.164 form, such as '+33261910000'",
+            "ligne 2, phones : « +33 2 61 » n'est pas un numéro au format E.164, comme +33261910000",
         ),
         (
             "X,téléphone,,,,,,,\n",
-            "line 2, phones: 'téléphone' is not a phone such as 'IVR +33261910000 (Accueil)'",
+            "ligne 2, phones : « téléphone » n'est pas un numéro comme IVR +33261910000 (Accueil)",
         ),
         (
             "X,+33012345678,,,,,,,\n",
-            "line 2, phones: '+33012345678' is not a valid phone number for its country",
+            "ligne 2, phones : « +33012345678 » n'est pas un numéro valide dans son pays",
         ),
-        (",+33261912001,,,,MAISON,,all,\n", "line 2, association: a name is required"),
+        (",+33261912001,,,,MAISON,,all,\n", "ligne 2, association : le nom est obligatoire"),
         (
             "X,,,,Ménage,MAISON,,all,\nX,,,,Ménage,MAISON,,36018,\n",
-            "line 3, service: duplicate: the association already has a service named 'Ménage'",
+            "ligne 3, service : en double : l'association a déjà un service nommé « Ménage »",
         ),
         (
             "X,,,,,MAISON,fermé,all,\n",
-            "line 2, status: 'fermé' is not a service status (valid: active, inactive, temporarily_closed)",
+            "ligne 2, status : « fermé » n'est pas un état de service (valides : active, inactive, "
+            "temporarily_closed)",
         ),
-        ("X,,lun 9h-,,,,,,\n", "line 2, hours: '9h-' is not a time range like '09:00-12:30' or '9h-12h30'"),
+        (
+            "X,,lun 9h-,,,,,,\n",
+            "ligne 2, hours : « 9h- » n'est pas une plage horaire comme 09:00-12:30 ou 9h-12h30",
+        ),
         (
             "X,,,2026-12-31..2026-12-24,,,,,\n",
-            "line 2, closures: the closure ends (2026-12-24) before it starts (2026-12-31)",
+            "ligne 2, closures : la fermeture finit (2026-12-24) avant de commencer (2026-12-31)",
         ),
         (
             "X,+33261912001,,,,MAISON,,all,\nX,+33261912002,,,,EXTERIEUR,,all,\n",
-            "line 3, phones: '+33261912002' differs from '+33261912001' on line 2 "
-            "(the rows of an association must agree)",
+            "ligne 3, phones : « +33261912002 » diffère de « +33261912001 » ligne 2 "
+            "(les lignes d'une association doivent concorder)",
         ),
         (
             "X,,,,,MAISON,,all,IVR +33261912001; IVR +33261912002\n",
-            "line 2, service_phones: only one phone of the service can be the one the IVR dials",
+            "ligne 2, service_phones : un seul numéro du service peut être celui que compose le "
+            "serveur vocal",
         ),
-        ("X,,,,Jardin,,,all,\n", "line 2, category: a category is required"),
+        ("X,,,,Jardin,,,all,\n", "ligne 2, category : la catégorie est obligatoire"),
     ],
 )
 def test_each_kind_of_csv_mistake_is_named_with_its_line(session: Session, rows: str, problem: str) -> None:
@@ -228,15 +245,17 @@ def test_each_kind_of_csv_mistake_is_named_with_its_line(session: Session, rows:
 def test_a_csv_header_must_name_known_columns(session: Session) -> None:
     """Unknown columns and a missing association column are refused before any row is read."""
     assert problems_of(read_csv, "name,phone\nX,+33261912001\n", session) == [
-        "line 1, name: is not a known column (valid: association, active, priority, description, email, "
+        "ligne 1, name : cette colonne n'existe pas (valides : association, active, priority, "
+        "description, email, "
         "website, street_address, postal_code, city, notes, phones, hours, closures, service, category, "
         "status, service_description, fees, eligibility, communes, service_phones, service_hours, "
         "service_closures)",
-        "line 1, phone: is not a known column (valid: association, active, priority, description, email, "
+        "ligne 1, phone : cette colonne n'existe pas (valides : association, active, priority, "
+        "description, email, "
         "website, street_address, postal_code, city, notes, phones, hours, closures, service, category, "
         "status, service_description, fees, eligibility, communes, service_phones, service_hours, "
         "service_closures)",
-        "line 1, association: this column is required",
+        "ligne 1, association : cette colonne est obligatoire",
     ]
 
 
@@ -244,7 +263,7 @@ def test_a_csv_line_number_counts_the_lines_of_multi_line_cells(session: Session
     """A description over three lines moves the next record's line number by three."""
     text = 'association,description,category,communes\nA,"une\ndeux\ntrois",MAISON,all\nB,,MAISON,99999\n'
     assert problems_of(read_csv, text, session) == [
-        "line 5, communes: '99999' is not the INSEE code of a commune of the territory"
+        "ligne 5, communes : « 99999 » n'est pas le code INSEE d'une commune du territoire"
     ]
 
 
@@ -260,9 +279,9 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(session: Session) -> 
     )
     before = current_entries(session)
     assert problems_of(read_csv, text, session) == [
-        "line 4, category: 'CUISINE' is not a category of the service taxonomy",
-        "line 5, phones: '0999' is not a phone number in E.164 form, such as '+33261910000'",
-        "line 6, communes: '00000' is not the INSEE code of a commune of the territory",
+        "ligne 4, category : « CUISINE » n'est pas une catégorie de la liste des services",
+        "ligne 5, phones : « 0999 » n'est pas un numéro au format E.164, comme +33261910000",
+        "ligne 6, communes : « 00000 » n'est pas le code INSEE d'une commune du territoire",
     ]
     assert current_entries(session) == before
     assert session.scalar(select(func.count()).select_from(DirectoryChange)) == 0

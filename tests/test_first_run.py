@@ -34,7 +34,7 @@ def test_a_command_never_creates_an_empty_sqlite_file(tmp_path: Path) -> None:
     missing = tmp_path / "mistyped.sqlite3"
     result = run(f"sqlite:///{missing}", "calls", "export", "--month", "2026-11")
     assert result.exit_code == 1
-    assert "run 'helpline db upgrade'" in result.output
+    assert "lancez 'helpline db upgrade'" in result.output
     assert list(tmp_path.iterdir()) == []
 
 

@@ -33,7 +33,7 @@ def test_outcomes_and_beneficiaries_in_the_call_logs_words(october: sessionmaker
     report = report_of(october)
     assert labels(report, "outcomes") == {
         "connected_association": "Mis en relation avec une association",
-        "connected_operator": "Pris par un conseiller",
+        "connected_operator": "Pris par un opérateur",
         "missed": "Sans réponse (sonnerie)",
         "abandoned_in_menu": "Raccroché dans le menu",
         "after_hours_voicemail": "Hors horaires, message laissé",
@@ -70,4 +70,4 @@ def test_codes_only_operators_enter_have_their_words(sessions: sessionmaker[Sess
         "health_professional": "Professionnel de santé",
         "social_worker": "Travailleur social",
     }
-    assert labels(report, "outcomes") == {"voicemail": "Message laissé (conseillers occupés)"}
+    assert labels(report, "outcomes") == {"voicemail": "Message laissé (opérateurs occupés)"}

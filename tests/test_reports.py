@@ -221,7 +221,7 @@ def test_associations_transfers_answers_and_follow_up(october: Session) -> None:
         ("Brenne Aide à Domicile", 2, 1, 0.5, 2, 2, 2),
         ("Brenne Enfance Services", 1, 0, 0.0, 0, 0, 0),
         ("Repas et Courses en Brenne", 1, 1, 1.0, 1, 0, 0),
-        ("Conseillers (opérateurs)", 3, 1, pytest.approx(1 / 3), 0, 0, 0),
+        ("Opérateurs", 3, 1, pytest.approx(1 / 3), 0, 0, 0),
     ]
     assert table.column("target") == ["association", "association", "association", "operators"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from datetime import datetime, time
 from pathlib import Path
@@ -79,7 +80,7 @@ def test_report_writes_each_format(
     output = tmp_path / f"octobre.{fmt}"
     result = run(database_url, "report", "--month", "2026-10", "--format", fmt, "--output", str(output))
     assert result.exit_code == 0, result.output
-    assert f"Wrote {output} (" in result.stderr
+    assert re.search(rf"^{re.escape(str(output))} écrit \([0-9\u202f]+ octets\)\.$", result.stderr, re.M)
     assert "Rapport 2026-10" in result.stderr  # the progress bar's label
     check(output.read_bytes())
 
@@ -100,11 +101,11 @@ def test_report_default_name_and_standard_output(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--month", "2026-13"], "helpline: --month: '2026-13' is not a month like 2026-03\n"),
-        (["--month", "oct"], "helpline: --month: 'oct' is not a month like 2026-03\n"),
+        (["--month", "2026-13"], "helpline: --month : « 2026-13 » n'est pas un mois comme 2026-03\n"),
+        (["--month", "oct"], "helpline: --month : « oct » n'est pas un mois comme 2026-03\n"),
         (
             ["--month", "2026-10", "--output", "/nonexistent/dir/r.html"],
-            "helpline: cannot write /nonexistent/dir/r.html: No such file or directory\n",
+            "helpline: impossible d'écrire /nonexistent/dir/r.html : No such file or directory\n",
         ),
     ],
 )
@@ -122,8 +123,8 @@ def test_report_on_a_database_not_migrated(tmp_path: Path) -> None:
     """An empty database: one line saying to run 'helpline db upgrade'."""
     result = run(f"sqlite:///{tmp_path / 'empty.sqlite3'}", "report", "--month", "2026-10", "--output", "-")
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[-1].startswith("helpline: the database is not ready (")
-    assert result.stderr.rstrip().endswith("run 'helpline db upgrade'")
+    assert result.stderr.splitlines()[-1].startswith("helpline: la base de données n'est pas prête (")
+    assert result.stderr.rstrip().endswith("lancez 'helpline db upgrade'")
 
 
 def test_report_send_mails_the_month_now(
@@ -141,8 +142,8 @@ def test_report_send_mails_the_month_now(
     result = run(database_url, "report", "send", "--month", "2026-10", config=config)
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        f"Report 2026-10: 4 files stored in {tmp_path / 'out' / '2026-10'}, "
-        "sent to observatoire@example.org, direction@example.org.\n"
+        f"Rapport 2026-10 : 4 fichiers rangés dans {tmp_path / 'out' / '2026-10'}, "
+        "envoyés à observatoire@example.org, direction@example.org.\n"
     )
     (received,) = mailbox.wait(1)
     assert [part.get_filename() for part in received.message.iter_attachments()] == [
@@ -153,7 +154,8 @@ def test_report_send_mails_the_month_now(
     nobody = run(database_url, "report", "send", "--month", "2026-10")
     assert nobody.exit_code == 1
     assert nobody.stderr == (
-        f"helpline: reports.recipients is empty in {EXAMPLE_CONFIG}; list who should receive the report\n"
+        f"helpline: reports.recipients est vide dans {EXAMPLE_CONFIG} : "
+        "indiquez qui doit recevoir le rapport\n"
     )
 
 
@@ -164,7 +166,7 @@ def test_demo_data_fills_a_realistic_month(
     result = run(database_url, "demo-data", "--calls", "900", "--months", "3", "--seed", "7")
     assert result.exit_code == 0, result.output
     last = shift_month(datetime.now(PARIS).strftime("%Y-%m"), -1)
-    assert result.stdout == f"Added 900 demo calls from {shift_month(last, -2)} to {last}.\n"
+    assert result.stdout == f"900 appels fictifs ajoutés, de {shift_month(last, -2)} à {last}.\n"
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Call)) == 900
         assert session.scalar(select(func.count()).select_from(TransferAttempt)) > 300
@@ -224,30 +226,31 @@ def _config_error(reports: dict[str, Any]) -> str:
     [
         (
             {"recipients": ["observatoire"]},
-            "reports.recipients[0]: 'observatoire' is not an e-mail address such as 'observatoire@",
+            "reports.recipients[0] : « observatoire » n'est pas une adresse de courriel comme observatoire@",
         ),
         (
             {"recipients": ["a@example.org, b@example.org"], "smtp": {"sender": "r@example.org"}},
-            "reports.recipients[0]: 'a@example.org, b@example.org' is not an e-mail address",
+            "reports.recipients[0] : « a@example.org, b@example.org » n'est pas une adresse de courriel",
         ),
-        ({"send_day": 29}, "reports.send_day: 29 is not valid: Input should be less than or equal to 28"),
-        ({"send_time": "25:00"}, "reports.send_time: '25:00' is not a time of day like '07:00'"),
-        ({"send_time": "7h"}, "reports.send_time: '7h' is not a time of day like '07:00'"),
+        ({"send_day": 29}, "reports.send_day : « 29 » n'est pas valide : il faut 28 ou moins"),
+        ({"send_time": "25:00"}, "reports.send_time : « 25:00 » n'est pas une heure comme 07:00"),
+        ({"send_time": "7h"}, "reports.send_time : « 7h » n'est pas une heure comme 07:00"),
         (
             {"smtp": {"starttls": True, "ssl": True}},
-            "reports.smtp: choose 'starttls: true' (usually port 587) or 'ssl: true' (port 465), not both",
+            "reports.smtp : choisissez 'starttls: true' (port 587 le plus souvent) "
+            "ou 'ssl: true' (port 465), pas les deux",
         ),
         (
             {"recipients": ["observatoire@example.org"]},
-            "reports: smtp.sender is required to e-mail the report to the recipients",
+            "reports : smtp.sender est obligatoire pour envoyer le rapport par courriel aux destinataires",
         ),
         (
             {"suppress_below": 0},
-            "reports.suppress_below: 0 is not valid: Input should be greater than or equal to 1",
+            "reports.suppress_below : « 0 » n'est pas valide : il faut 1 ou plus",
         ),
         (
             {"day": 1},
-            "reports.day: is not a known setting (valid: recipients, send_day, send_time, output_dir, "
+            "reports.day : ce réglage n'existe pas (valides : recipients, send_day, send_time, output_dir, "
             "suppress_below, schedule_enabled, smtp)",
         ),
     ],

@@ -149,5 +149,5 @@ def test_cli_backfill_without_calls_or_with_a_bad_month(
     )
     result = run(database_url, "report", "backfill", "--from", "2026-13")
     assert result.exit_code == 1
-    assert "helpline: --from: '2026-13' is not a month like 2026-03" in result.output
+    assert "helpline: --from : « 2026-13 » n'est pas un mois comme 2026-03" in result.output
     assert stored(sessions) == {}

@@ -5,9 +5,6 @@ Each section of the page (general, phones, hours, closures) is a form of its own
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
@@ -15,9 +12,9 @@ from sqlalchemy.orm import Session
 from console.directory_pages.choices import STATUSES, categories, communes
 from console.directory_pages.editing import association_or_404, flash_saved, save_change
 from console.directory_pages.form import EntryForm, Errors, editors, general
-from directory.audit import changed_fields, history
+from console.directory_pages.history import Names, change_lines
+from directory.audit import history
 from directory.codes import ChangeAction, ChangeSource
-from directory.documents import AssociationField
 from directory.editing import DirectoryError
 from directory.entries import AssociationEntry
 from directory.models import Association
@@ -25,7 +22,6 @@ from directory.storage import entry_of
 from foundation.db import transaction
 from foundation.runtime import runtime
 
-FIELD_NAMES = AssociationField.labels()
 CHANGE_ACTIONS = ChangeAction.labels()
 CHANGE_SOURCES = ChangeSource.labels()
 
@@ -81,28 +77,18 @@ def _page(
     db: Session, association: Association, entry: AssociationEntry, errors: Errors, *, section: str | None
 ) -> str:
     changes = history(db, association_id=association.id, limit=30)
+    territory = communes(db)
+    category_names = {c.code: c.label for c in categories(db)}
+    commune_names = {c.insee: c.name for c in territory}
     return render_template(
         "console/directory/association.html",
         association=association,
         entry=entry,
         **editors(entry, errors, section),
         statuses=STATUSES,
-        categories={c.code: c.label for c in categories(db)},
-        all_communes=len(communes(db)),
-        changes=[(change, changed_fields(change)) for change in changes],
-        field_names=FIELD_NAMES,
+        categories=category_names,
+        all_communes=len(territory),
+        changes=change_lines(changes, Names(category_names, commune_names)),
         change_actions=CHANGE_ACTIONS,
         change_sources=CHANGE_SOURCES,
-        show=_show,
     )
-
-
-def _show(value: Any) -> str:
-    """A value of the change history, short and readable."""
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, str | int):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False)

@@ -29,16 +29,18 @@ class MenuOption(ConfigModel):
     def _single_key(cls, value: Any) -> str:
         key = str(value)
         if not re.fullmatch(r"[0-9]", key):
-            raise ValueError(f"{key!r} is not a single key 0-9")
+            raise ValueError(f"« {key} » n'est pas une seule touche de 0 à 9")
         return key
 
     @model_validator(mode="after")
     def _one_action(self) -> Self:
         actions = [self.category is not None, self.operator, self.options is not None]
         if sum(actions) != 1:
-            raise ValueError("an option needs exactly one of 'category', 'operator: true' or 'options'")
+            raise ValueError("un choix a besoin d'un seul de 'category', 'operator: true' ou 'options'")
         if self.key == "0" and not self.operator:
-            raise ValueError("key '0' is kept for reaching an operator; choose a key 1-9")
+            raise ValueError(
+                "la touche 0 est gardée pour joindre un opérateur ; choisissez une touche de 1 à 9"
+            )
         if self.options is not None:
             _check_options(self.options)
         return self
@@ -46,17 +48,17 @@ class MenuOption(ConfigModel):
 
 def _check_options(options: list[MenuOption]) -> None:
     if not options:
-        raise ValueError("a menu needs at least one option")
+        raise ValueError("un menu a besoin d'au moins un choix")
     spoken = [option for option in options if not option.operator]
     if len(spoken) > MAX_SPOKEN_OPTIONS:
         raise ValueError(
-            f"a menu offers at most {MAX_SPOKEN_OPTIONS} spoken options, not {len(spoken)}; "
-            "group the others in a sub-menu"
+            f"un menu propose au plus {MAX_SPOKEN_OPTIONS} choix énoncés, pas {len(spoken)} ; "
+            "regroupez les autres dans un sous-menu"
         )
     seen: set[str] = set()
     for option in options:
         if option.key in seen:
-            raise ValueError(f"key {option.key!r} is used twice in the same menu")
+            raise ValueError(f"la touche {option.key} sert deux fois dans le même menu")
         seen.add(option.key)
 
 
@@ -166,11 +168,11 @@ class Questions(ConfigModel):
     def _options(cls, options: list[HeardFromOption]) -> list[HeardFromOption]:
         keys = [option.key for option in options]
         if len(set(keys)) != len(keys):
-            raise ValueError("each answer needs its own key")
+            raise ValueError("chaque réponse a besoin de sa propre touche")
         if "0" in keys:
-            raise ValueError("key '0' is kept for reaching an operator")
+            raise ValueError("la touche 0 est gardée pour joindre un opérateur")
         if not 1 <= len(options) <= MAX_SPOKEN_OPTIONS:
-            raise ValueError(f"offer between 1 and {MAX_SPOKEN_OPTIONS} answers, not {len(options)}")
+            raise ValueError(f"proposez de 1 à {MAX_SPOKEN_OPTIONS} réponses, pas {len(options)}")
         return options
 
 
@@ -185,7 +187,7 @@ class Speech(ConfigModel):
     @model_validator(mode="after")
     def _thresholds(self) -> Self:
         if self.confirm > self.accept:
-            raise ValueError(f"confirm ({self.confirm}) must not be above accept ({self.accept})")
+            raise ValueError(f"confirm ({self.confirm}) ne doit pas dépasser accept ({self.accept})")
         return self
 
 

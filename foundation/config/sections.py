@@ -46,7 +46,7 @@ class Closure(ConfigModel):
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if self.end < self.start:
-            raise ValueError(f"the closure ends ({self.end}) before it starts ({self.start})")
+            raise ValueError(f"la fermeture finit ({self.end}) avant de commencer ({self.start})")
         return self
 
 
@@ -63,7 +63,7 @@ class Calendar(ConfigModel):
         import holidays
 
         if code not in holidays.list_supported_countries():
-            raise ValueError(f"{code!r} is not a country code the holidays package knows, such as 'FR'")
+            raise ValueError(f"« {code} » n'est pas un code de pays connu pour les jours fériés, comme FR")
         return code
 
 
@@ -89,7 +89,7 @@ class ExampleAssociation(ConfigModel):
         if isinstance(communes, list):
             for code in communes:
                 if not re.fullmatch(r"\d[\dAB]\d{3}", code):
-                    raise ValueError(f"{code!r} is not an INSEE commune code such as '36018'")
+                    raise ValueError(f"« {code} » n'est pas un code INSEE de commune comme 36018")
         return communes
 
 
@@ -107,8 +107,8 @@ class Helpline(ConfigModel):
     def _voice(cls, voice: str) -> str:
         if not re.fullmatch(r"man|woman|alice|(Polly|Google)\.[A-Za-z0-9-]+", voice):
             raise ValueError(
-                f"{voice!r} is not a Twilio voice; use one such as 'Polly.Lea-Neural' or "
-                "'Google.fr-FR-Standard-A'"
+                f"« {voice} » n'est pas une voix de Twilio ; choisissez-en une comme Polly.Lea-Neural ou "
+                "Google.fr-FR-Standard-A"
             )
         return voice
 
@@ -118,7 +118,7 @@ class Helpline(ConfigModel):
         try:
             zoneinfo.ZoneInfo(name)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{name!r} is not a timezone name such as 'Europe/Paris'") from None
+            raise ValueError(f"« {name} » n'est pas un fuseau horaire comme Europe/Paris") from None
         return name
 
     @property
@@ -141,7 +141,10 @@ class Smtp(ConfigModel):
     @model_validator(mode="after")
     def _one_tls(self) -> Self:
         if self.starttls and self.ssl:
-            raise ValueError("choose 'starttls: true' (usually port 587) or 'ssl: true' (port 465), not both")
+            raise ValueError(
+                "choisissez 'starttls: true' (port 587 le plus souvent) ou 'ssl: true' (port 465), "
+                "pas les deux"
+            )
         return self
 
 
@@ -165,12 +168,14 @@ class Reports(ConfigModel):
         match = re.fullmatch(r"(\d{1,2}):(\d{2})", str(value).strip())
         if isinstance(value, time) or (match and int(match[1]) < 24 and int(match[2]) < 60):
             return value
-        raise ValueError(f"{value!r} is not a time of day like '07:00'")
+        raise ValueError(f"« {value} » n'est pas une heure comme 07:00")
 
     @model_validator(mode="after")
     def _sender(self) -> Self:
         if self.recipients and self.smtp.sender is None:
-            raise ValueError("smtp.sender is required to e-mail the report to the recipients")
+            raise ValueError(
+                "smtp.sender est obligatoire pour envoyer le rapport par courriel aux destinataires"
+            )
         return self
 
 
@@ -201,7 +206,9 @@ class Config(ConfigModel):
 
         def check(code: str, where: str) -> None:
             if code not in known:
-                raise ValueError(f"{where}: {code!r} is not a service category (valid: {valid})")
+                raise ValueError(
+                    f"{where} : « {code} » n'est pas une catégorie de service (valides : {valid})"
+                )
 
         for path, option in walk_options(self.menu.options, "menu.options"):
             if option.category is not None:

@@ -27,15 +27,15 @@ _FICTIONAL_PREFIXES = ("+3326191", "+3363998")
 def _e164(value: str) -> str:
     """Return `value` if it is a valid E.164 phone number, else raise a ValueError saying what is valid."""
     if not isinstance(value, str) or not re.fullmatch(r"\+[1-9]\d{6,14}", value):
-        raise ValueError(f"{value!r} is not a phone number in E.164 form, such as '+33261910000'")
+        raise ValueError(f"« {value} » n'est pas un numéro au format E.164, comme +33261910000")
     if value.startswith(_FICTIONAL_PREFIXES):
         return value
     try:
         parsed = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"{value!r} is not a phone number: {exc}") from exc
+        raise ValueError(f"« {value} » n'est pas un numéro de téléphone") from exc
     if not phonenumbers.is_valid_number(parsed):
-        raise ValueError(f"{value!r} is not a valid phone number for its country")
+        raise ValueError(f"« {value} » n'est pas un numéro valide dans son pays")
     return value
 
 
@@ -59,13 +59,16 @@ class TimeRange(ConfigModel):
         """Parse 'HH:MM-HH:MM'."""
         match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", str(text))
         if not match:
-            raise ValueError(f"{text!r} is not a time range like '09:00-12:30'")
+            raise ValueError(f"« {text} » n'est pas une plage horaire comme 09:00-12:30")
         h1, m1, h2, m2 = (int(part) for part in match.groups())
         if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2 != 0):
-            raise ValueError(f"{text!r} is not a time range like '09:00-12:30' (hours 0-24, minutes 0-59)")
+            raise ValueError(
+                f"« {text} » n'est pas une plage horaire comme 09:00-12:30 "
+                "(heures de 0 à 24, minutes de 0 à 59)"
+            )
         end = time.max if h2 == 24 else time(h2, m2)
         if end <= time(h1, m1):
-            raise ValueError(f"{text!r} ends before it starts")
+            raise ValueError(f"« {text} » finit avant de commencer")
         return cls(start=time(h1, m1), end=end)
 
     def contains(self, moment: time) -> bool:
@@ -84,11 +87,13 @@ def _parse_ranges(value: Any) -> list[TimeRange]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
-        raise ValueError("must be a list of time ranges like ['09:00-12:30', '13:30-17:30']")
+        raise ValueError("il faut une liste de plages horaires comme ['09:00-12:30', '13:30-17:30']")
     ranges = sorted((TimeRange.parse(item) for item in value), key=lambda r: r.start)
     for before, after in pairwise(ranges):
         if after.start < before.end:
-            raise ValueError(f"the ranges starting at {before.start:%H:%M} and {after.start:%H:%M} overlap")
+            raise ValueError(
+                f"les plages qui commencent à {before.start:%H:%M} et à {after.start:%H:%M} se chevauchent"
+            )
     return ranges
 
 
@@ -125,7 +130,7 @@ def _email(value: str) -> str:
 
     address = parseaddr(value)[1]
     if not re.fullmatch(r"[^@\s<>,;]+@[^@\s<>,;]+\.[A-Za-z]{2,}", address) or "," in value:
-        raise ValueError(f"{value!r} is not an e-mail address such as 'observatoire@example.org'")
+        raise ValueError(f"« {value} » n'est pas une adresse de courriel comme observatoire@example.org")
     return value
 
 

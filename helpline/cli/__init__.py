@@ -26,17 +26,17 @@ if TYPE_CHECKING:
 
 @click.group()
 def main() -> None:
-    """1001 services: the helpline's voice menu, call log and reports."""
+    """1001 services : serveur vocal, journal des appels et rapports de la ligne."""
 
 
 @main.group()
 def db() -> None:
-    """Create and migrate the database."""
+    """Créer et mettre à jour la base de données."""
 
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Create or migrate the database; a new one also gets the example directory of config.yaml."""
+    """Créer ou mettre à jour la base ; une base neuve reçoit l'annuaire d'exemple de config.yaml."""
     from helpline.db import make_engine, sqlite_file
     from helpline.migrate import upgrade_database
 
@@ -49,51 +49,60 @@ def db_upgrade() -> None:
         hint = with_database(lambda: first_admin_hint(engine))
     finally:
         engine.dispose()
-    click.echo(f"Database {engine.url.render_as_string(hide_password=True)} is up to date.")
+    click.echo(f"La base de données {engine.url.render_as_string(hide_password=True)} est à jour.")
     if report.associations_added:
-        click.echo(f"Loaded {report.associations_added} example associations from {settings.config_path}.")
+        click.echo(
+            f"{report.associations_added} associations d'exemple chargées depuis {settings.config_path}."
+        )
     if hint:
         click.echo(hint)
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 32), help="Worker processes.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port d'écoute.")
+@click.option(
+    "--workers", default=2, show_default=True, type=click.IntRange(1, 32), help="Nombre de processus."
+)
 @click.option(
     "--dev",
     is_flag=True,
-    help="Development only: accept unsigned /ivr requests (same as HELPLINE_DEV_SKIP_SIGNATURE=1).",
+    help="Développement seulement : accepter les requêtes /ivr non signées (HELPLINE_DEV_SKIP_SIGNATURE=1).",
 )
 def serve(host: str, port: int, workers: int, dev: bool) -> None:
-    """Run the helpline with gunicorn."""
+    """Lancer la ligne (serveur vocal et console) avec gunicorn."""
     from helpline.server import run
 
     settings, config = settings_and_config()
     if dev:
         settings = dataclasses.replace(settings, skip_signature_check=True)
     url = f"http://{host}:{port}"
-    click.echo(f"{config.helpline.name} is listening on {url}")
+    click.echo(f"{config.helpline.name} écoute sur {url}")
     if settings.skip_signature_check:
         click.secho(
-            "WARNING: Twilio signature checks are OFF; never expose this server to the internet.",
+            "ATTENTION : la vérification des signatures Twilio est DÉSACTIVÉE ; "
+            "n'exposez jamais ce serveur à Internet.",
             fg="yellow",
             err=True,
         )
     elif not settings.twilio_auth_token:
-        click.secho("WARNING: TWILIO_AUTH_TOKEN is not set: Twilio's requests will be refused.", err=True)
-    click.echo(f"Console: {url}/")
-    click.echo(f"Place a simulated call from another terminal:  helpline simulate --url {url}")
+        click.secho(
+            "ATTENTION : TWILIO_AUTH_TOKEN n'est pas défini : les requêtes de Twilio seront refusées.",
+            err=True,
+        )
+    click.echo(f"Console : {url}/")
+    click.echo(f"Pour simuler un appel depuis un autre terminal :  helpline simulate --url {url}")
     run(settings, config, host=host, port=port, workers=workers)
 
 
 @main.command()
 @click.option(
-    "--url", help="Call a running server (e.g. http://127.0.0.1:5000) instead of an in-process app."
+    "--url",
+    help="Appeler un serveur lancé (par exemple http://127.0.0.1:5000) au lieu d'une application en mémoire.",
 )
-@click.option("--from", "from_", default="+33639980001", show_default=True, help="The caller's number.")
+@click.option("--from", "from_", default="+33639980001", show_default=True, help="Le numéro de l'appelant.")
 def simulate(url: str | None, from_: str) -> None:
-    """Place a simulated call in the terminal: hear the menu, type keys, decide who answers."""
+    """Simuler un appel dans le terminal : écouter le menu, taper des touches, décider qui répond."""
     from helpline.app import create_app
     from ivr.simulator.call import CallSimulator
     from ivr.simulator.callers import InteractiveCaller
@@ -125,13 +134,13 @@ def simulate(url: str | None, from_: str) -> None:
     except SimulatorError as exc:
         fail(str(exc))
     except OSError as exc:
-        fail(f"cannot reach {base_url}: {exc}")
+        fail(f"impossible de joindre {base_url} : {exc}")
     finally:
         if app is not None:
             app.extensions["helpline"].engine.dispose()
     click.echo(
         f"Appel terminé ({call.call_sid}, {call.duration_s} s). "
-        f"Voir: helpline calls export --month {_month_of_today(config)}"
+        f"Voir : helpline calls export --month {_month_of_today(config)}"
     )
 
 
@@ -146,7 +155,7 @@ def _phone_names(database_url: str, config: Config) -> dict[str, str]:
             names = with_database(lambda: phone_book(session))
     finally:
         engine.dispose()
-    return names | {operator.phone: f"{operator.name} (conseiller)" for operator in config.operators}
+    return names | {operator.phone: f"{operator.name} (opérateur)" for operator in config.operators}
 
 
 def _month_of_today(config: Config) -> str:
@@ -157,22 +166,31 @@ def _month_of_today(config: Config) -> str:
 
 @main.group()
 def calls() -> None:
-    """The call log."""
+    """Le journal des appels."""
 
 
 @calls.command("export")
-@click.option("--month", required=True, help="The month, as YYYY-MM, in the helpline's timezone.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option(
+    "--month", required=True, help="Le mois, au format AAAA-MM, dans le fuseau horaire de la ligne."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="Format du fichier.",
+)
 @click.option(
     "--csv",
     "csv_form",
     type=click.Choice(["tableur", "donnees"]),
     default="tableur",
     show_default=True,
-    help="CSV for a French spreadsheet (';', French words, local times) or as data for programs.",
+    help="CSV pour un tableur français (« ; », mots en français, heures locales) ou données pour programmes.",
 )
 def calls_export(month: str, fmt: str, csv_form: str) -> None:
-    """Print the calls of a month on stdout (caller numbers as the privacy setting stores them)."""
+    """Écrire les appels d'un mois sur la sortie standard (numéros tels que la confidentialité les garde)."""
     from call_log.export import export_rows, to_csv, to_json
     from call_log.periods import month_bounds
     from foundation.spreadsheets import CsvForm
@@ -181,8 +199,8 @@ def calls_export(month: str, fmt: str, csv_form: str) -> None:
     settings, config = settings_and_config()
     try:
         start, end = month_bounds(month, config.helpline.tz)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--month") from None
+    except ValueError:
+        fail(f"--month : « {month} » n'est pas un mois comme 2026-03")
     engine = make_engine(settings.database_url)
 
     def export() -> str:

@@ -9,7 +9,7 @@ from helpline.startup import with_database
 
 @click.command("sweep")
 def sweep() -> None:
-    """Close the voice calls still open 4 hours after they started (their status callback was lost)."""
+    """Clore les appels encore ouverts 4 heures après leur début (leur statut final de Twilio s'est perdu)."""
     from call_log.sweep import close_unfinished
     from foundation.clock import system_clock
     from foundation.db import transaction

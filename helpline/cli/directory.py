@@ -28,16 +28,19 @@ def _engine() -> Engine:
 
 @click.group()
 def directory() -> None:
-    """The directory of associations: import, export, check."""
+    """L'annuaire des associations : importer, exporter, vérifier."""
 
 
 @directory.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "--by", "actor", default=None, help="Who imports, for the change history (default: your login)."
+    "--by",
+    "actor",
+    default=None,
+    help="Qui importe, pour l'historique des modifications (par défaut : votre identifiant).",
 )
 def import_command(file: Path, actor: str | None) -> None:
-    """Create or update the associations of FILE (.yaml/.yml or .csv), all or nothing."""
+    """Créer ou mettre à jour les associations de FILE (.yaml/.yml ou .csv), tout ou rien."""
     from directory.entries import Vocabulary
     from directory.files import read_file
     from directory.importing import DirectoryImportError, import_entries
@@ -58,12 +61,12 @@ def import_command(file: Path, actor: str | None) -> None:
     try:
         report = with_database(run)
     except DirectoryImportError as exc:
-        fail(f"{file}: {exc}")
+        fail(f"{file} : {exc}")
     finally:
         engine.dispose()
     click.echo(
-        f"Imported {file}: {len(report.created)} created, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged."
+        f"{file} importé : {len(report.created)} association(s) créée(s), {len(report.updated)} modifiée(s), "
+        f"{len(report.unchanged)} inchangée(s)."
     )
 
 
@@ -81,9 +84,12 @@ def _login() -> str:
     type=LazyChoice("directory.files:FORMATS", extra=["hsds"]),
     default="yaml",
     show_default=True,
+    help="Format : csv ou yaml (réimportables), ou hsds (JSON Open Referral HSDS 3.0).",
 )
 @click.option(
-    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file, not stdout."
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Écrire dans ce fichier plutôt que sur la sortie standard.",
 )
 @click.option(
     "--csv",
@@ -91,10 +97,11 @@ def _login() -> str:
     type=click.Choice(["tableur", "donnees"]),
     default="tableur",
     show_default=True,
-    help="With --format csv: for a French spreadsheet (';', French headers) or as data; both import back.",
+    help="Avec --format csv : pour un tableur français (« ; », en-têtes en français) ou en données ; "
+    "les deux se réimportent.",
 )
 def export_command(fmt: FileFormat | Literal["hsds"], output: Path | None, csv_form: str) -> None:
-    """Print the whole directory: csv or yaml (re-importable), or hsds (Open Referral HSDS 3.0 JSON)."""
+    """Écrire tout l'annuaire : csv ou yaml (réimportables), ou hsds (JSON Open Referral HSDS 3.0)."""
     from directory.entries import Vocabulary
     from directory.files import write
     from directory.hsds import export_hsds
@@ -119,12 +126,12 @@ def export_command(fmt: FileFormat | Literal["hsds"], output: Path | None, csv_f
         click.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
-        click.echo(f"Wrote the directory ({fmt}) to {output}.")
+        click.echo(f"Annuaire ({fmt}) écrit dans {output}.")
 
 
 @directory.command("check")
 def check_command() -> None:
-    """Check phone numbers, that every category is covered somewhere, and that commune codes are known."""
+    """Vérifier les numéros, que chaque catégorie est couverte quelque part, et les codes des communes."""
     from directory.checks import check_directory
     from foundation.config import walk_options
     from helpline.db import make_engine, make_session_factory
@@ -146,7 +153,8 @@ def check_command() -> None:
     errors = sum(finding.level == "error" for finding in findings)
     warnings = len(findings) - errors
     click.echo(
-        f"Directory check: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}."
+        f"Vérification de l'annuaire : {errors} erreur{'s' * (errors > 1)}, "
+        f"{warnings} point{'s' * (warnings > 1)} à vérifier."
     )
     if errors:
         raise SystemExit(1)

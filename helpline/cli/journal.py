@@ -12,12 +12,12 @@ from helpline.startup import settings_and_config
 
 @click.group()
 def journal() -> None:
-    """The journal of writes the database could not take (kept on disk, replayed automatically)."""
+    """Le journal de secours : ce que la base n'a pas pu enregistrer (gardé sur disque, recopié tout seul)."""
 
 
 @journal.command("status")
 def status() -> None:
-    """Say how many writes wait for the database, since when, and of what kind."""
+    """Dire combien d'enregistrements attendent la base de données, depuis quand, et de quelle sorte."""
     from call_log.codes import EventKind
     from foundation.journal import STALE_AFTER_S
     from helpline.app import build_runtime
@@ -44,7 +44,7 @@ def status() -> None:
 
 @journal.command("replay")
 def replay() -> None:
-    """Write what waits into the database now; exit status 1 if some still waits."""
+    """Recopier maintenant dans la base ce qui attend ; code de sortie 1 s'il reste des enregistrements."""
     from helpline.app import build_runtime
     from helpline.replay import replay_journal
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 @click.group()
 def line() -> None:
-    """Opening of the line: its status now, and the staff's override."""
+    """Ouverture de la ligne : son état maintenant, et l'ouverture ou la fermeture forcée par l'équipe."""
 
 
 def _until(value: str | None, tz_name: str) -> datetime | None:
@@ -26,15 +26,14 @@ def _until(value: str | None, tz_name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not a date and time like 2026-12-24T18:00", param_hint="--until"
-        ) from None
+        fail(f"--until : « {value} » n'est pas une date et une heure comme 2026-12-24T18:00")
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(tz_name))
 
 
 @line.command("status")
 def status() -> None:
-    """Say whether the line is open now, and why."""
+    """Dire si la ligne est ouverte maintenant, et pourquoi."""
+    from call_log.codes import LineState
     from foundation.clock import system_clock
     from helpline.db import make_engine, make_session_factory
     from ivr.hours import describe_hours, line_status
@@ -46,20 +45,24 @@ def status() -> None:
         with make_session_factory(engine)() as session:
             override = current_override(session)
     except Exception as exc:  # the database may be missing: say so, like the other commands
-        fail(f"cannot read the line's settings ({exc.__class__.__name__}); run 'helpline db upgrade'")
+        fail(
+            f"impossible de lire l'état de la ligne ({exc.__class__.__name__}) ; lancez 'helpline db upgrade'"
+        )
     finally:
         engine.dispose()
     now = system_clock()
     found = line_status(config, now, override=override)
-    state = "open" if found.open else f"closed ({found.reason})"
-    click.echo(f"The line is {state}. Hours: {describe_hours(config.hours)}.")
+    click.echo(f"La ligne est {LineState.label_of(found.reason)}. Horaires : {describe_hours(config.hours)}.")
     if override is not None and override.active(now):
         until = (
-            f" until {override.until.astimezone(config.helpline.tz):%Y-%m-%d %H:%M}" if override.until else ""
+            f" jusqu'au {override.until.astimezone(config.helpline.tz):%d/%m/%Y à %H:%M}"
+            if override.until
+            else " jusqu'à 'helpline line auto'"
         )
-        click.echo(f"Staff override: {override.mode}{until}.")
+        forced = "ouvert" if override.mode == "open" else "fermé"
+        click.echo(f"L'équipe a {forced} la ligne{until}.")
     if found.reopens_at is not None:
-        click.echo(f"Reopens at {found.reopens_at.astimezone(config.helpline.tz):%Y-%m-%d %H:%M}.")
+        click.echo(f"Réouverture le {found.reopens_at.astimezone(config.helpline.tz):%d/%m/%Y à %H:%M}.")
 
 
 def _set(override: Override | None, by: str) -> None:
@@ -74,39 +77,53 @@ def _set(override: Override | None, by: str) -> None:
         with transaction(make_session_factory(engine)) as session:
             set_override(session, override, by=by, now=system_clock())
     except Exception as exc:
-        fail(f"cannot save the line's settings ({exc.__class__.__name__}); run 'helpline db upgrade'")
+        fail(
+            f"impossible d'enregistrer l'état de la ligne ({exc.__class__.__name__}) ; "
+            "lancez 'helpline db upgrade'"
+        )
     finally:
         engine.dispose()
 
 
 @line.command("open")
-@click.option("--until", help="Local date and time when the override ends, e.g. 2026-12-24T18:00.")
-@click.option("--by", default="cli", show_default=True, help="Who sets it (kept with the setting).")
+@click.option("--until", help="Date et heure locales de la fin, par exemple 2026-12-24T18:00.")
+@click.option("--by", default="cli", show_default=True, help="Qui le décide (gardé avec le réglage).")
 def force_open(until: str | None, by: str) -> None:
-    """Open the line now, whatever the hours say."""
+    """Ouvrir la ligne maintenant, quels que soient les horaires."""
     from ivr.hours import Override
 
     _settings, config = settings_and_config()
     _set(Override("open", _until(until, config.helpline.timezone)), by)
-    click.echo("The line is open" + (f" until {until}." if until else " until 'helpline line auto'."))
+    click.echo("La ligne est ouverte" + _until_words(until))
 
 
 @line.command("close")
-@click.option("--until", help="Local date and time when the override ends, e.g. 2026-12-24T18:00.")
-@click.option("--message", default="", help="What callers hear instead of the usual closed message.")
-@click.option("--by", default="cli", show_default=True, help="Who sets it (kept with the setting).")
+@click.option("--until", help="Date et heure locales de la fin, par exemple 2026-12-24T18:00.")
+@click.option(
+    "--message",
+    default="",
+    help="Ce que les appelants entendent à la place du message de fermeture habituel.",
+)
+@click.option("--by", default="cli", show_default=True, help="Qui le décide (gardé avec le réglage).")
 def force_closed(until: str | None, message: str, by: str) -> None:
-    """Close the line now: callers hear it is closed and can leave a message."""
+    """Fermer la ligne maintenant : les appelants l'entendent et peuvent laisser un message."""
     from ivr.hours import Override
 
     _settings, config = settings_and_config()
     _set(Override("closed", _until(until, config.helpline.timezone), message), by)
-    click.echo("The line is closed" + (f" until {until}." if until else " until 'helpline line auto'."))
+    click.echo("La ligne est fermée" + _until_words(until))
 
 
 @line.command("auto")
-@click.option("--by", default="cli", show_default=True, help="Who sets it (kept with the setting).")
+@click.option("--by", default="cli", show_default=True, help="Qui le décide (gardé avec le réglage).")
 def automatic(by: str) -> None:
-    """Lift any override: the hours, holidays and closures of config.yaml decide again."""
+    """Lever l'ouverture ou la fermeture forcée : les horaires de config.yaml décident à nouveau."""
     _set(None, by)
-    click.echo("The line follows its hours again.")
+    click.echo("La ligne suit à nouveau ses horaires.")
+
+
+def _until_words(until: str | None) -> str:
+    if until is None:
+        return " jusqu'à 'helpline line auto'."
+    moment = datetime.fromisoformat(until)
+    return f" jusqu'au {moment:%d/%m/%Y à %H:%M}."

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from foundation.text import french_number
 from helpline.startup import LazyChoice, fail, settings_and_config, with_database
 from reports.months import month_of, months_between, parse_month, shift_month
 
@@ -23,18 +24,28 @@ def _month(month: str | None, now: datetime, tz: ZoneInfo, *, option: str = "--m
         return shift_month(month_of(now, tz), -1)
     try:
         parse_month(month)
-    except ValueError as exc:
-        fail(f"{option}: {exc}")
+    except ValueError:
+        fail(f"{option} : « {month} » n'est pas un mois comme 2026-03")
     return month
 
 
 @click.group(invoke_without_command=True)
-@click.option("--month", help="The month, as YYYY-MM, in the helpline's timezone (default: last month).")
-@click.option("--format", "fmt", type=LazyChoice("reports.files:FORMATS"), default="html", show_default=True)
+@click.option(
+    "--month",
+    help="Le mois, au format AAAA-MM, dans le fuseau horaire de la ligne (par défaut : le mois dernier).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=LazyChoice("reports.files:FORMATS"),
+    default="html",
+    show_default=True,
+    help="Le format du rapport.",
+)
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The file to write ('-' for standard output; default: demande-YYYY-MM.<format> here).",
+    help="Le fichier à écrire ('-' pour la sortie standard ; par défaut : demande-AAAA-MM.<format> ici).",
 )
 @click.option(
     "--csv",
@@ -42,15 +53,16 @@ def _month(month: str | None, now: datetime, tz: ZoneInfo, *, option: str = "--m
     type=click.Choice(["tableur", "donnees"]),
     default="tableur",
     show_default=True,
-    help="With --format csv: for a French spreadsheet (';', French titles) or as data for programs.",
+    help="Avec --format csv : pour un tableur français (« ; », titres en français) "
+    "ou en données pour programmes.",
 )
 @click.pass_context
 def report(ctx: click.Context, month: str | None, fmt: Format, output: Path | None, csv_form: str) -> None:
-    """A month's demand report, as HTML, CSV, XLSX or open data.
+    """Le rapport de la demande d'un mois, en HTML, CSV, XLSX ou données ouvertes.
 
-    Example: helpline report --month 2026-10 --format xlsx --output octobre.xlsx
+    Exemple : helpline report --month 2026-10 --format xlsx --output octobre.xlsx
 
-    A month that is over also gets its key figures stored for the trend of later reports.
+    Les chiffres clés d'un mois terminé sont aussi gardés pour l'évolution des rapports suivants.
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -92,14 +104,17 @@ def report(ctx: click.Context, month: str | None, fmt: Format, output: Path | No
     try:
         target.write_bytes(content)
     except OSError as exc:
-        fail(f"cannot write {target}: {exc.strerror or exc}")
-    click.echo(f"Wrote {target} ({len(content):,} bytes).", err=True)
+        fail(f"impossible d'écrire {target} : {exc.strerror or exc}")
+    click.echo(f"{target} écrit ({french_number(len(content))} octets).", err=True)
 
 
 @report.command("send")
-@click.option("--month", help="The month, as YYYY-MM, in the helpline's timezone (default: last month).")
+@click.option(
+    "--month",
+    help="Le mois, au format AAAA-MM, dans le fuseau horaire de la ligne (par défaut : le mois dernier).",
+)
 def report_send(month: str | None) -> None:
-    """Build a month's report now, store it in reports.output_dir and e-mail it to reports.recipients."""
+    """Établir le rapport d'un mois, le ranger dans reports.output_dir et l'envoyer à reports.recipients."""
     from foundation.clock import system_clock
     from helpline.db import make_engine, make_session_factory
     from reports.mailer import MailError
@@ -108,7 +123,9 @@ def report_send(month: str | None) -> None:
     settings, config = settings_and_config()
     month = _month(month, system_clock(), config.helpline.tz)
     if not config.reports.recipients:
-        fail(f"reports.recipients is empty in {settings.config_path}; list who should receive the report")
+        fail(
+            f"reports.recipients est vide dans {settings.config_path} : indiquez qui doit recevoir le rapport"
+        )
     engine = make_engine(settings.database_url)
     job = MonthlyReportJob(make_session_factory(engine), config, system_clock, settings.smtp_password)
     try:
@@ -118,16 +135,20 @@ def report_send(month: str | None) -> None:
     finally:
         engine.dispose()
     where = Path(paths[0]).parent
-    click.echo(f"Report {month}: {len(paths)} files stored in {where}, sent to {', '.join(sent_to)}.")
+    click.echo(
+        f"Rapport {month} : {len(paths)} fichiers rangés dans {where}, envoyés à {', '.join(sent_to)}."
+    )
 
 
 @report.command("backfill")
-@click.option("--from", "first", help="The first month, as YYYY-MM (default: the month of the first call).")
-@click.option("--to", "last", help="The last month, as YYYY-MM (default: last month).")
+@click.option(
+    "--from", "first", help="Le premier mois, au format AAAA-MM (par défaut : celui du premier appel)."
+)
+@click.option("--to", "last", help="Le dernier mois, au format AAAA-MM (par défaut : le mois dernier).")
 def report_backfill(first: str | None, last: str | None) -> None:
-    """Count past months from the calls into the roll-up that reports' 13-month trends read.
+    """Recompter les mois passés depuis les appels, pour l'évolution sur 13 mois des rapports.
 
-    Run it once after upgrading, and for months whose calls changed after their report was built.
+    À lancer une fois après une mise à jour, et pour les mois dont les appels ont changé après leur rapport.
     """
     from sqlalchemy import func, select
 
@@ -162,13 +183,15 @@ def report_backfill(first: str | None, last: str | None) -> None:
 
 
 @click.command("demo-data")
-@click.option("--calls", type=click.IntRange(1, 5_000_000), default=2000, show_default=True, help="How many.")
 @click.option(
-    "--months", type=click.IntRange(1, 120), default=12, show_default=True, help="Over how many months."
+    "--calls", type=click.IntRange(1, 5_000_000), default=2000, show_default=True, help="Combien d'appels."
 )
-@click.option("--seed", type=int, help="Same seed, same calls.")
+@click.option(
+    "--months", type=click.IntRange(1, 120), default=12, show_default=True, help="Sur combien de mois."
+)
+@click.option("--seed", type=int, help="Même graine, mêmes appels.")
 def demo_data(calls: int, months: int, seed: int | None) -> None:
-    """Add realistic synthetic calls over the last whole months, to try the reports."""
+    """Ajouter des appels fictifs réalistes sur les derniers mois entiers, pour essayer les rapports."""
     from sqlalchemy import func, select
 
     from directory.models import Commune
@@ -186,7 +209,7 @@ def demo_data(calls: int, months: int, seed: int | None) -> None:
         added = 0
         with transaction(make_session_factory(engine)) as session:
             if not session.scalar(select(func.count()).select_from(Commune)):
-                fail("the database has no communes yet; run 'helpline db upgrade' first")
+                fail("la base n'a pas encore de communes : lancez d'abord 'helpline db upgrade'")
             # Who covers what is asked of the routing on a Tuesday morning, when associations are open.
             local = now.astimezone(tz).replace(hour=10, minute=0, second=0, microsecond=0)
             tuesday = local - timedelta(days=(local.weekday() - 1) % 7 or 7)
@@ -207,4 +230,4 @@ def demo_data(calls: int, months: int, seed: int | None) -> None:
         added = with_database(fill)
     finally:
         engine.dispose()
-    click.echo(f"Added {added:,} demo calls from {periods[0]} to {periods[-1]}.")
+    click.echo(f"{french_number(added)} appels fictifs ajoutés, de {periods[0]} à {periods[-1]}.")

@@ -17,11 +17,11 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def _in_transaction(action: Callable[[Session], T]) -> T:
+def _in_transaction(action: Callable[[Session], T], username: str = "") -> T:
     """Run `action` in one transaction on HELPLINE_DATABASE_URL; expected failures end the command."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from console.accounts import AccountError
+    from console.accounts import MIN_PASSWORD_LENGTH, ROLES, AccountError, normalize_username
     from foundation.db import transaction
     from foundation.settings import Settings
     from helpline.db import make_engine, make_session_factory
@@ -31,24 +31,36 @@ def _in_transaction(action: Callable[[Session], T]) -> T:
         with transaction(make_session_factory(engine)) as session:
             return action(session)
     except AccountError as exc:
-        fail(f"{exc}.")
+        name = normalize_username(username)
+        fail(
+            {
+                "username": f"« {username} » ne peut pas servir d'identifiant : de 2 à 80 lettres, chiffres, "
+                "« . », « _ » ou « - », en commençant par une lettre ou un chiffre.",
+                "taken": f"l'identifiant « {name} » est déjà pris.",
+                "unknown": f"aucun compte « {name} ».",
+                "role": f"rôle inconnu (valides : {', '.join(ROLES)}).",
+                "password": f"mot de passe trop court : {MIN_PASSWORD_LENGTH} caractères au moins.",
+            }.get(exc.kind, f"{exc}.")
+        )
     except (OperationalError, ProgrammingError) as exc:
         fail(
-            f"the database is not ready ({exc.orig.__class__.__name__}); "
-            "check HELPLINE_DATABASE_URL and run 'helpline db upgrade'"
+            f"la base de données n'est pas prête ({exc.orig.__class__.__name__}) ; "
+            "vérifiez HELPLINE_DATABASE_URL et lancez 'helpline db upgrade'"
         )
     finally:
         engine.dispose()
 
 
 def _new_password() -> str:
-    password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password: str = click.prompt(
+        "Mot de passe", hide_input=True, confirmation_prompt="Le même mot de passe, pour confirmer"
+    )
     return password
 
 
 @click.group()
 def users() -> None:
-    """Console accounts."""
+    """Les comptes de la console."""
 
 
 @users.command("add")
@@ -58,14 +70,15 @@ def users() -> None:
     type=LazyChoice("console.accounts:ROLES"),
     default="operator",
     show_default=True,
-    help="What the user may do.",
+    help="Ce que le compte peut faire : operator (opérateur), staff (équipe), admin (administration).",
 )
 @click.option(
-    "--name", "display_name", default="", help="The name the console shows (default: the username)."
+    "--name", "display_name", default="", help="Le nom que la console affiche (par défaut : l'identifiant)."
 )
 def add(username: str, role: str, display_name: str) -> None:
-    """Create an account (asks for its password twice)."""
+    """Créer un compte (son mot de passe est demandé deux fois)."""
     from console.accounts import create_user
+    from console.labels import ROLES
     from foundation.clock import system_clock
 
     password = _new_password()
@@ -80,47 +93,49 @@ def add(username: str, role: str, display_name: str) -> None:
             now=system_clock(),
         )
 
-    user = _in_transaction(create)
-    click.echo(f"Created {user.role} {user.username}.")
+    user = _in_transaction(create, username)
+    click.echo(f"Compte {user.username} créé ({ROLES.get(user.role, user.role).lower()}).")
 
 
 @users.command("passwd")
 @click.argument("username")
 def passwd(username: str) -> None:
-    """Set a new password for an account (its open console sessions end)."""
+    """Changer le mot de passe d'un compte (ses sessions ouvertes dans la console se ferment)."""
     from console.accounts import set_password
 
     password = _new_password()
-    user = _in_transaction(lambda session: set_password(session, username, password))
-    click.echo(f"Password of {user.username} changed.")
+    user = _in_transaction(lambda session: set_password(session, username, password), username)
+    click.echo(f"Mot de passe de {user.username} changé.")
 
 
 @users.command("disable")
 @click.argument("username")
 def disable(username: str) -> None:
-    """Disable an account: it can no longer sign in, and its open sessions end."""
+    """Désactiver un compte : il ne peut plus se connecter, et ses sessions ouvertes se ferment."""
     from console.accounts import set_active
 
-    user = _in_transaction(lambda session: set_active(session, username, active=False))
-    click.echo(f"Disabled {user.username}.")
+    user = _in_transaction(lambda session: set_active(session, username, active=False), username)
+    click.echo(f"Compte {user.username} désactivé.")
 
 
 @users.command("enable")
 @click.argument("username")
 def enable(username: str) -> None:
-    """Enable a disabled account again."""
+    """Réactiver un compte désactivé."""
     from console.accounts import set_active
 
-    user = _in_transaction(lambda session: set_active(session, username, active=True))
-    click.echo(f"Enabled {user.username}.")
+    user = _in_transaction(lambda session: set_active(session, username, active=True), username)
+    click.echo(f"Compte {user.username} réactivé.")
 
 
 @users.command("list")
 def list_() -> None:
-    """List the accounts: username, role, active or disabled, name."""
+    """Lister les comptes : identifiant, rôle, actif ou désactivé, nom."""
     from console.accounts import list_users
+    from console.labels import ROLES
 
     for user in _in_transaction(list_users):
         click.echo(
-            f"{user.username}\t{user.role}\t{'active' if user.active else 'disabled'}\t{user.display_name}"
+            f"{user.username}\t{ROLES.get(user.role, user.role)}\t{'actif' if user.active else 'désactivé'}"
+            f"\t{user.display_name}"
         )

@@ -180,22 +180,22 @@ def test_cli_users_add_passwd_disable(
         input=f"{PASSWORD}\n{PASSWORD}\n",
     )
     assert added.exit_code == 0, added.output
-    assert "Created staff marie." in added.output
+    assert "Compte marie créé (équipe)." in added.output
     assert login(sessions, clock, "marie", PASSWORD, "10.0.0.1").display_name == "Marie Durand"
 
     changed = run(database_url, "users", "passwd", "marie", input="a brand new secret\na brand new secret\n")
     assert changed.exit_code == 0
-    assert "Password of marie changed." in changed.output
+    assert "Mot de passe de marie changé." in changed.output
     with pytest.raises(LoginRefusedError):
         login(sessions, clock, "marie", PASSWORD, "10.0.0.1")
     assert login(sessions, clock, "marie", "a brand new secret", "10.0.0.1").username == "marie"
 
     disabled = run(database_url, "users", "disable", "marie")
     assert disabled.exit_code == 0
-    assert "Disabled marie." in disabled.output
+    assert "Compte marie désactivé." in disabled.output
     with pytest.raises(LoginRefusedError):
         login(sessions, clock, "marie", "a brand new secret", "10.0.0.1")
-    assert run(database_url, "users", "list").output == "marie\tstaff\tdisabled\tMarie Durand\n"
+    assert run(database_url, "users", "list").output == "marie\tÉquipe\tdésactivé\tMarie Durand\n"
     assert run(database_url, "users", "enable", "marie").exit_code == 0
     assert login(sessions, clock, "marie", "a brand new secret", "10.0.0.1").username == "marie"
 
@@ -206,19 +206,19 @@ def test_cli_users_add_passwd_disable(
         (
             ("users", "add", "olivia"),
             f"{PASSWORD}\n{PASSWORD}\n",
-            "helpline: the username 'olivia' is taken.\n",
+            "helpline: l'identifiant « olivia » est déjà pris.\n",
         ),
         (
             ("users", "add", "jean"),
             "short\nshort\n",
-            "helpline: the password is too short: use at least 10 characters.\n",
+            "helpline: mot de passe trop court : 10 caractères au moins.\n",
         ),
         (
             ("users", "passwd", "nobody"),
             f"{PASSWORD}\n{PASSWORD}\n",
-            "helpline: there is no user 'nobody'.\n",
+            "helpline: aucun compte « nobody ».\n",
         ),
-        (("users", "disable", "nobody"), None, "helpline: there is no user 'nobody'.\n"),
+        (("users", "disable", "nobody"), None, "helpline: aucun compte « nobody ».\n"),
     ],
 )
 def test_cli_users_errors_are_one_line(
@@ -234,4 +234,4 @@ def test_cli_users_on_an_unmigrated_database(tmp_path: Path) -> None:
     """Before `helpline db upgrade`, the command says to run it."""
     result = run(f"sqlite:///{tmp_path}/empty.sqlite3", "users", "list")
     assert result.exit_code == 1
-    assert "run 'helpline db upgrade'" in result.output
+    assert "lancez 'helpline db upgrade'" in result.output

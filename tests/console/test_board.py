@@ -64,14 +64,14 @@ def test_call_in_progress_then_just_ended_then_gone(
     [(number, live)] = seen.items()
     assert 'class="live with-operator"' in live
     assert "En cours" in live
-    assert "Vers les conseillers" in live
+    assert "Vers les opérateurs" in live
     assert f'formaction="/calls/{number}/take" class="primary" id="take-{number}">Je prends' in live
-    assert "+336******01" in live
+    assert "06 ** ** ** 01" in live  # the masked number, grouped as French people write it
 
     ended = board_rows(as_operator)[number]
     assert 'class="ended"' in ended
     assert "fini à 10:00" in ended
-    assert "Pris par un conseiller" in ended
+    assert "Pris par un opérateur" in ended
     with sessions() as session:
         call = session.get_one(Call, number)
         assert call.call_sid == placed.call_sid
@@ -123,7 +123,7 @@ def test_an_operator_phone_answered_by_its_voicemail_is_not_a_taken_call(
     placed = simulator.place_call(ScriptedCaller([Keys("0"), HangUp()], dials=[VOICEMAIL_PICKS_UP]))
     [ended] = board_rows(as_operator).values()
     assert 'class="ended"' in ended
-    assert "Pris par un conseiller" not in ended
+    assert "Pris par un opérateur" not in ended
     assert "Sans réponse (sonnerie)" in ended
     assert "Nos conseillers sont tous occupés." in placed.heard
 

@@ -47,7 +47,7 @@ def test_operator_takes_a_call_from_the_board_and_completes_it(
 
     def operator() -> None:
         row = page.locator("tr.live.with-operator")
-        expect(row).to_contain_text("Vers les conseillers")  # appears by itself: the board polls
+        expect(row).to_contain_text("Vers les opérateurs")  # appears by itself: the board polls
         shot(page, "2-board-live-call")
         row.get_by_role("link", name="Fiche n°").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("En cours")
@@ -82,7 +82,7 @@ def test_operator_takes_a_call_from_the_board_and_completes_it(
         [referral] = session.scalars(select(Referral).where(Referral.call_id == call.id)).all()
         assert (referral.created_by, referral.follow_up) == ("olivia", "pending")
     page.get_by_role("link", name="Tableau").click()
-    expect(page.locator(f"#call-{call.id}")).to_contain_text("Pris par un conseiller")
+    expect(page.locator(f"#call-{call.id}")).to_contain_text("Pris par un opérateur")
     shot(page, "4-board-after-call")
 
 
@@ -102,7 +102,7 @@ def test_operator_enters_a_manual_contact(
     shot(page, "1-form")
     page.get_by_role("button", name="Enregistrer le contact").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Contact n°")
-    expect(page.locator(".history")).to_contain_text("Saisie manuelle : Courrier")
+    expect(page.locator(".history")).to_contain_text("olivia a saisi ce contact (courrier)")
     expect(page.locator(".history")).to_contain_text("Département : — → 37")
     shot(page, "2-record")
     with sessions() as session:

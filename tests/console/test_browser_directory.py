@@ -68,7 +68,7 @@ def test_staff_search_the_directory_by_name(page: Page, live_server: str, shot: 
             "Active",
             "100",
             "Transport et accompagnement (tout le territoire)",
-            "+33261912005",
+            "02 61 91 20 05",
         ]
     )
     shot(page, "1-search")
@@ -87,14 +87,14 @@ def test_staff_change_the_ivr_number_and_the_hours(
     open_association(page, name)
     expect(page.get_by_label("Numéro 1", exact=True)).to_have_value("+33261912001")
     expect(page.get_by_label("Le serveur vocal compose le numéro 1", exact=True)).to_be_checked()
-    page.get_by_label("Numéro 2", exact=True).fill("02 54 37 12 34")
+    page.get_by_label("Numéro 2", exact=True).fill("02 61 91 12 34")
     page.get_by_label("Description du numéro 2", exact=True).fill("Permanence")
     page.get_by_label("Le serveur vocal compose le numéro 2", exact=True).check()
     page.get_by_role("button", name="Enregistrer les téléphones").click()
     expect(
         page.get_by_text("Modifications enregistrées : elles comptent dès le prochain appel.")
     ).to_be_visible()
-    expect(page.get_by_label("Numéro 2", exact=True)).to_have_value("+33254371234")
+    expect(page.get_by_label("Numéro 2", exact=True)).to_have_value("+33261911234")
     expect(page.get_by_label("Le serveur vocal compose le numéro 2", exact=True)).to_be_checked()
 
     page.get_by_label("Mardi", exact=True).fill("09:00-12:30 13:30-17:30")
@@ -107,7 +107,7 @@ def test_staff_change_the_ivr_number_and_the_hours(
     entry = association_entry(sessions, name)
     assert entry.phones == (
         PhoneEntry("+33261912001", "", False),
-        PhoneEntry("+33254371234", "Permanence", True),
+        PhoneEntry("+33261911234", "Permanence", True),
     )
     assert entry.hours == (
         HoursEntry(1, time(9, 0), time(12, 30)),
@@ -125,13 +125,13 @@ def test_staff_change_the_ivr_number_and_the_hours(
     expect(history.nth(0)).to_contain_text("sam (console) : horaires")
     expect(history.nth(1)).to_contain_text("sam (console) : téléphones")
     history.nth(1).get_by_text("Avant / après").click()
-    expect(history.nth(1).locator("del")).to_have_text('[{"number": "+33261912001", "ivr": true}]')
+    expect(history.nth(1).locator("del")).to_have_text("02 61 91 20 01, composé par le serveur vocal")
     expect(history.nth(1).locator("ins")).to_have_text(
-        '[{"number": "+33261912001"}, {"number": "+33254371234", "description": "Permanence", "ivr": true}]'
+        "02 61 91 20 01 ; 02 61 91 12 34 (Permanence), composé par le serveur vocal"
     )
     history.nth(0).get_by_text("Avant / après").click()
     expect(history.nth(0).locator("del")).to_have_text("—")
-    expect(history.nth(0).locator("ins")).to_have_text('{"tue": ["09:00-12:30", "13:30-17:30"]}')
+    expect(history.nth(0).locator("ins")).to_have_text("mardi 09:00-12:30, 13:30-17:30")
     shot(page, "history")
 
 

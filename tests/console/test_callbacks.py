@@ -50,7 +50,7 @@ def test_queue_is_oldest_first_with_overdue_highlighted(
     assert queue_rows(page) == ids
     assert "à rappeler avant 24/11 15:00" in page  # 10:00-12:30, then 13:30-15:00: four opening hours
     assert f'src="{first.callbacks[0].recording_url}.mp3"' in page
-    assert 'href="tel:+33639980001"' in page
+    assert '<a href="tel:+33639980001">06 39 98 00 01</a>' in page
 
     clock.advance(4 * 3600)  # 15:00: the first is due now, not yet late
     assert queue_rows(as_operator.text("/callbacks")) == ids

@@ -122,7 +122,7 @@ def test_an_operator_texts_the_caller_an_association(
     sent = as_operator.post("/find/text", {**form, "to": "06 39 98 00 07"}, token_from=finder)
     assert sent.headers["Location"] == finder
     told = html.unescape(as_operator.text(finder))
-    assert "Texto envoyé au +336******07 : Les Jardiniers de la Brenne" in told
+    assert "Texto envoyé au 06 ** ** ** 07 : Les Jardiniers de la Brenne, 02 61 91 20 02." in told
     assert [(uri.rsplit("/", 1)[1], data["To"], data["Body"]) for _, uri, data in api.requests] == [
         (
             "Messages.json",

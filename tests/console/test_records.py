@@ -103,7 +103,7 @@ def test_operator_completes_a_call_and_the_history_shows_it(
 
     history = as_operator.text(f"/calls/{call.id}")
     assert "Fiche enregistrée." in history
-    assert '<span class="who">olivia</span> · <span class="what">Fiche modifiée</span>' in history
+    assert '<span class="what">olivia a modifié la fiche</span>' in history
     assert "Commune : <del>—</del> → <ins>Mézières-en-Brenne</ins>" in history
     assert "Pour qui : <del>—</del> → <ins>Pour un proche</ins>" in history
     assert "Département" not in history.split("Historique")[1]  # follows from the commune
@@ -285,7 +285,9 @@ def test_referral_candidates_come_first_and_are_recorded(
         )
         assert (referral.category_code, referral.created_at) == ("EXTERIEUR", clock())
     history = as_operator.text(f"/calls/{call.id}")
-    assert "Orientation</span> : vers Les Jardiniers de la Brenne" in history
+    assert (
+        '<span class="what">olivia a orienté la personne vers Les Jardiniers de la Brenne</span>' in history
+    )
     assert "En attente de contact" in history
 
     refused = as_operator.post(f"/calls/{call.id}/referrals", {"association_id": "99999"})
@@ -341,7 +343,7 @@ def test_manual_contact_is_a_call_with_the_same_fields(
         assert find_call(session, call.call_sid) is not None
     page = as_operator.text(f"/calls/{call_id}")
     assert f"Contact n° {call_id}" in page
-    assert "Saisie manuelle</span> : Visite" in page
+    assert '<span class="what">olivia a saisi ce contact (visite)</span>' in page
 
 
 @pytest.mark.parametrize(
@@ -420,5 +422,8 @@ def test_a_call_not_taken_at_the_whisper_shows_as_not_taken(
     )
     call = read_call(simulator.place_call(caller).call_sid)
     page = as_operator.text(f"/calls/{call.id}")
-    ends = re.findall(r'<span class="what">Fin du transfert</span> : ([^<\n]*)', page)
-    assert ends == ["a répondu", "n&#39;a pas pris l&#39;appel"]  # newest first
+    ends = re.findall(r'<span class="what">Fin du transfert vers ([^<\n]*)</span>', page)
+    assert ends == [  # newest first
+        "l&#39;association Repas et Courses en Brenne : a répondu (1 min 00 s)",
+        "l&#39;association Brenne Aide à Domicile : n&#39;a pas pris l&#39;appel (17 s)",
+    ]
