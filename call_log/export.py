@@ -105,7 +105,7 @@ def export_rows(
 def describe_transfers(transfers: Iterable[TransferAttempt], *, in_words: bool = False) -> str:
     """Each transfer attempt in one cell: 'Brenne Aide à Domicile: no-answer; operators: completed 95 s'.
 
-    `in_words`: 'Brenne Aide à Domicile : pas de réponse ; conseillers : a répondu 95 s'.
+    `in_words`: 'Brenne Aide à Domicile : pas de réponse ; opérateurs : a répondu 95 s'.
     """
     parts = []
     for transfer in transfers:
@@ -117,7 +117,7 @@ def describe_transfers(transfers: Iterable[TransferAttempt], *, in_words: bool =
         if transfer.association:
             who = transfer.association.name
         else:
-            who = "conseillers" if transfer.target == TransferTarget.OPERATORS else transfer.target
+            who = "opérateurs" if transfer.target == TransferTarget.OPERATORS else transfer.target
         parts.append(f"{who} : {DialResult.label_of(transfer.result, missing='sonne')}{seconds}")
     return (" ; " if in_words else "; ").join(parts)
 

@@ -18,17 +18,17 @@ def transfer_lines(call: Call) -> list[str]:
     lines = []
     for attempt in call.transfers:
         to_operators = attempt.target == TransferTarget.OPERATORS
-        who = "les conseillers" if to_operators else _association_name(attempt)
+        who = "les opérateurs" if to_operators else _association_name(attempt)
         if attempt.result in CONNECTED_DIALS:
-            lines.append("Pris par un conseiller" if to_operators else f"Mis en relation avec {who}")
+            lines.append("Pris par un opérateur" if to_operators else f"Mis en relation avec {who}")
         elif attempt.result is None and call.ended_at is None:
             taken = any(at >= attempt.started_at for at in accepted)
             lines.append(f"En ligne avec {who}" if taken else f"Sonne chez {who}")
         elif attempt.result is None:
-            rung = "Conseillers sonnés" if to_operators else f"Association sonnée : {who}"
+            rung = "Opérateurs sonnés" if to_operators else f"Association sonnée : {who}"
             lines.append(f"{rung} (suite inconnue)")
         else:
-            rung = "Conseillers sonnés" if to_operators else f"Association sonnée sans réponse : {who}"
+            rung = "Opérateurs sonnés" if to_operators else f"Association sonnée sans réponse : {who}"
             lines.append(f"{rung} ({DialResult.label_of(attempt.result)})")
     return lines
 

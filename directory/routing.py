@@ -59,7 +59,8 @@ def route(
     if commune_insee is not None:
         query = query.where(Service.areas.any(ServiceArea.commune_insee == commune_insee))
     local = at.astimezone(tz) if at is not None else None
-    return candidates_among(session.scalars(query).unique(), commune_insee=commune_insee, local=local)
+    # The commune is matched in SQL: a call does not load every commune its candidates cover.
+    return candidates_among(session.scalars(query).unique(), commune_insee=None, local=local)
 
 
 def request_codes(session: Session, category: ServiceCategory) -> list[str]:
@@ -77,7 +78,8 @@ def request_codes(session: Session, category: ServiceCategory) -> list[str]:
 
 def routable_services(session: Session) -> list[Service]:
     """Every active service of an active association, in routing order, with what routing reads loaded."""
-    return list(session.scalars(_services(None, exact=None)).unique())
+    query = _services(None, exact=None).options(selectinload(Service.areas))
+    return list(session.scalars(query).unique())
 
 
 def _services(codes: list[str] | None, *, exact: str | None) -> Select[Service]:
@@ -90,7 +92,6 @@ def _services(codes: list[str] | None, *, exact: str | None) -> Select[Service]:
             contains_eager(Service.association).selectinload(Association.phones),
             contains_eager(Service.association).selectinload(Association.schedules),
             contains_eager(Service.association).selectinload(Association.closures),
-            selectinload(Service.areas),
             selectinload(Service.phones),
             selectinload(Service.schedules),
             selectinload(Service.closures),

@@ -144,7 +144,7 @@ def backlog_message(rt: Runtime, backlog: Backlog) -> EmailMessage:
         f"Depuis le {since:%d/%m/%Y à %H:%M}, la base de données du {name} n'accepte plus "
         f"d'enregistrement : {backlog.pending} enregistrement(s) d'appels attendent dans le journal "
         "de secours.\n\n"
-        "Les appelants sont toujours orientés (vers les conseillers ou la messagerie) et rien n'est "
+        "Les appelants sont toujours orientés (vers les opérateurs ou la messagerie) et rien n'est "
         "perdu : tout sera recopié dans la base dès qu'elle répondra. En attendant, les appels récents "
         "et les rappels à faire n'apparaissent pas dans la console.\n\n"
         "À faire : prévenir la personne qui s'occupe du serveur (état sur la page /health, commande "

@@ -222,6 +222,10 @@
   document.querySelectorAll("fieldset.communes").forEach(searchableCommunes);
   const guarded = Array.from(document.querySelectorAll("form[data-guard]"));
   if (guarded.length > 1) guardSections(guarded);
+  // « Imprimer la fiche » and its kind: the browser's print dialog (the page's print style keeps the content).
+  document.querySelectorAll("button[data-print]").forEach((button) => {
+    button.addEventListener("click", () => window.print());
+  });
   // A save was refused: the summary of what to correct takes the focus (each line links to its field).
   const summary = document.getElementById("error-summary");
   if (summary) summary.focus();

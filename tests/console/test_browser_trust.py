@@ -23,6 +23,8 @@ from tests.console.browser import sign_in
 OPERATORS = ("+33261911001", "+33261911002")
 # A fictional number (ARCEP's block for fiction), as typed and as stored.
 TYPED, E164, MASKED = "02 61 91 12 34", "+33261911234", "+332******34"
+# The masked number as the console shows it: grouped as French people write numbers.
+SHOWN = "02 ** ** ** 34"
 
 
 def manual_contact(
@@ -151,7 +153,7 @@ def test_a_live_record_says_who_was_rung_and_presets_no_outcome(
         expect(transfers).to_contain_text(
             "Association sonnée sans réponse : Brenne Aide à Domicile (pas de réponse)"
         )
-        expect(transfers).to_contain_text("Sonne chez les conseillers")
+        expect(transfers).to_contain_text("Sonne chez les opérateurs")
         expect(transfers).not_to_contain_text("Mis en relation")
         expect(page.get_by_label("Issue")).to_have_value("")
         expect(page.get_by_label("Issue")).to_have_accessible_description(
@@ -168,7 +170,7 @@ def test_a_live_record_says_who_was_rung_and_presets_no_outcome(
         call = session.scalars(select(Call).where(Call.call_sid == placed.call_sid)).one()
         assert (call.outcome, call.notes) == ("connected_operator", "Aide ménagère deux heures par semaine.")
     page.reload()
-    expect(page.locator("#transfers")).to_contain_text("Pris par un conseiller")
+    expect(page.locator("#transfers")).to_contain_text("Pris par un opérateur")
     expect(page.get_by_label("Issue")).to_have_value("connected_operator")
     shot(page, "2-after-the-call")
 
@@ -184,8 +186,8 @@ def test_manual_entry_keeps_a_callback_number_and_fits_outcomes_to_the_channel(
         [
             "—",
             "Mis en relation avec une association",
-            "Pris par un conseiller",
-            "Message laissé (conseillers occupés)",
+            "Pris par un opérateur",
+            "Message laissé (opérateurs occupés)",
             "Aucune association pour ce service",
         ]
     )
@@ -193,7 +195,7 @@ def test_manual_entry_keeps_a_callback_number_and_fits_outcomes_to_the_channel(
     page.get_by_label("Type de contact").select_option("letter")
     expect(page.get_by_label("Issue")).to_have_value("")  # a letter leaves no voicemail message
     expect(page.get_by_label("Issue").locator("option:not([disabled])")).to_have_text(
-        ["—", "Pris par un conseiller", "Aucune association pour ce service"]
+        ["—", "Pris par un opérateur", "Aucune association pour ce service"]
     )
     shot(page, "1-letter-outcomes")
     page.get_by_label("Reçu le").fill("2026-11-23T14:00")
@@ -203,14 +205,14 @@ def test_manual_entry_keeps_a_callback_number_and_fits_outcomes_to_the_channel(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Contact n°")
     expect(page.locator("#callback-number")).to_have_text(TYPED)
     expect(page.get_by_label("Issue").locator("option")).to_have_text(
-        ["—", "Pris par un conseiller", "Aucune association pour ce service"]
+        ["—", "Pris par un opérateur", "Aucune association pour ce service"]
     )
     shot(page, "2-record")
     with sessions() as session:
         call = session.scalars(select(Call).where(Call.channel == "letter")).one()
         assert (call.caller, call.callback_number, call.outcome) == (MASKED, E164, "connected_operator")
         assert len(call.caller_key or "") == 32
-    expect(page.locator(".facts")).to_contain_text(f"Appelant{MASKED}")
+    expect(page.locator(".facts")).to_contain_text(f"Appelant{SHOWN}")
 
 
 def test_log_filters_by_place_and_number_or_says_why_not(
@@ -249,7 +251,7 @@ def test_log_filters_by_place_and_number_or_says_why_not(
     expect(page.locator("#count")).to_have_text("3 appels")
     expect(rows.get_by_role("link")).to_have_text([str(ciron), str(voice[1]), str(voice[0])])
     for n in range(3):
-        expect(rows.nth(n)).to_contain_text(MASKED)
+        expect(rows.nth(n)).to_contain_text(SHOWN)
     shot(page, "1-by-number")
 
     page.get_by_label("Téléphone de l'appelant").fill("")

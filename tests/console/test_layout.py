@@ -83,6 +83,7 @@ def test_a_record_prints_its_content_alone(
         call_id = session.scalars(select(Call.id).where(Call.call_sid == placed.call_sid)).one()
     sign_in(page, live_server, "olivia")
     page.goto(f"{live_server}/calls/{call_id}")
+    expect(page.get_by_role("button", name="Imprimer la fiche")).to_be_visible()
     page.emulate_media(media="print")
     expect(page.get_by_role("navigation", name="Console")).to_be_hidden()
     expect(page.get_by_role("button", name="Enregistrer la fiche")).to_be_hidden()

@@ -246,7 +246,7 @@ def test_csv_export_opens_in_a_french_spreadsheet(as_staff: Browser, contacts: l
         "Canal": "Ligne directe",
         "Appelant": "'+336******11",
         "Sur le territoire": "oui",
-        "Issue": "Pris par un conseiller",
+        "Issue": "Pris par un opérateur",
     }
     assert first["Service"] == "Repassage et blanchissage"
     assert (second["Sur le territoire"], second["Orientations"]) == ("non", "Brenne Aide à Domicile")

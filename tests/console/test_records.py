@@ -356,8 +356,8 @@ def test_manual_contact_is_a_call_with_the_same_fields(
         # Outcomes fit the channel, whatever the page's script offered.
         (
             {"channel": "letter", "outcome": "voicemail"},
-            "« Message laissé (conseillers occupés) » ne convient pas à un contact « Courrier » : "
-            "choisissez « Pris par un conseiller », « Aucune association pour ce service » ou laissez vide.",
+            "« Message laissé (opérateurs occupés) » ne convient pas à un contact « Courrier » : "
+            "choisissez « Pris par un opérateur », « Aucune association pour ce service » ou laissez vide.",
         ),
         ({"channel": "visit", "outcome": "abandoned_in_menu"}, "N&#39;est pas un choix valide."),
     ],
