@@ -43,6 +43,18 @@ class LazyChoice(click.Choice):  # type: ignore[type-arg]
         pass
 
 
+def csv_form_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The `--csv tableur|donnees` option of the commands that write CSV (foundation.spreadsheets.CsvForm)."""
+    return click.option(
+        "--csv",
+        "csv_form",
+        type=click.Choice(["tableur", "donnees"]),
+        default="tableur",
+        show_default=True,
+        help=help,
+    )
+
+
 def fail(message: str) -> NoReturn:
     """Print one clear line on stderr and exit with status 1."""
     click.echo(f"helpline: {message}", err=True)

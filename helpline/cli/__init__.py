@@ -18,7 +18,7 @@ from helpline.cli.journal import journal
 from helpline.cli.line import line
 from helpline.cli.reports import demo_data, report
 from helpline.cli.users import users
-from helpline.startup import fail, first_admin_hint, settings_and_config, with_database
+from helpline.startup import csv_form_option, fail, first_admin_hint, settings_and_config, with_database
 
 if TYPE_CHECKING:
     from foundation.config import Config
@@ -181,13 +181,8 @@ def calls() -> None:
     show_default=True,
     help="Format du fichier.",
 )
-@click.option(
-    "--csv",
-    "csv_form",
-    type=click.Choice(["tableur", "donnees"]),
-    default="tableur",
-    show_default=True,
-    help="CSV pour un tableur français (« ; », mots en français, heures locales) ou données pour programmes.",
+@csv_form_option(
+    "CSV pour un tableur français (« ; », mots en français, heures locales) ou données pour programmes."
 )
 def calls_export(month: str, fmt: str, csv_form: str) -> None:
     """Écrire les appels d'un mois sur la sortie standard (numéros tels que la confidentialité les garde)."""

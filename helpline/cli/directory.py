@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from helpline.startup import LazyChoice, fail, settings_and_config, with_database
+from helpline.startup import LazyChoice, csv_form_option, fail, settings_and_config, with_database
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -91,14 +91,9 @@ def _login() -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Écrire dans ce fichier plutôt que sur la sortie standard.",
 )
-@click.option(
-    "--csv",
-    "csv_form",
-    type=click.Choice(["tableur", "donnees"]),
-    default="tableur",
-    show_default=True,
-    help="Avec --format csv : pour un tableur français (« ; », en-têtes en français) ou en données ; "
-    "les deux se réimportent.",
+@csv_form_option(
+    "Avec --format csv : pour un tableur français (« ; », en-têtes en français) ou en données ; "
+    "les deux se réimportent."
 )
 def export_command(fmt: FileFormat | Literal["hsds"], output: Path | None, csv_form: str) -> None:
     """Écrire tout l'annuaire : csv ou yaml (réimportables), ou hsds (JSON Open Referral HSDS 3.0)."""

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from foundation.text import french_number
-from helpline.startup import LazyChoice, fail, settings_and_config, with_database
+from helpline.startup import LazyChoice, csv_form_option, fail, settings_and_config, with_database
 from reports.months import month_of, months_between, parse_month, shift_month
 
 if TYPE_CHECKING:
@@ -47,14 +47,8 @@ def _month(month: str | None, now: datetime, tz: ZoneInfo, *, option: str = "--m
     type=click.Path(dir_okay=False, path_type=Path),
     help="Le fichier à écrire ('-' pour la sortie standard ; par défaut : demande-AAAA-MM.<format> ici).",
 )
-@click.option(
-    "--csv",
-    "csv_form",
-    type=click.Choice(["tableur", "donnees"]),
-    default="tableur",
-    show_default=True,
-    help="Avec --format csv : pour un tableur français (« ; », titres en français) "
-    "ou en données pour programmes.",
+@csv_form_option(
+    "Avec --format csv : pour un tableur français (« ; », titres en français) ou en données pour programmes."
 )
 @click.pass_context
 def report(ctx: click.Context, month: str | None, fmt: Format, output: Path | None, csv_form: str) -> None:
