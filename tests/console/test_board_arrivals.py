@@ -12,23 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from call_log.codes import EventKind
 from call_log.models import Call, CallEvent
 from ivr.simulator.call import CallSimulator
-from ivr.simulator.callers import DialOutcome, DialRequest, HangUp, Keys, ScriptedCaller
+from ivr.simulator.callers import DialOutcome, Keys, ScriptedCaller
 from tests.console.browser import accessibility_problems, sign_in
 from tests.console.conftest import Browser
-
-
-class OperatorsRing(ScriptedCaller):
-    """A caller pressing 0; while the operators' phones ring, `meanwhile` runs, then an operator answers."""
-
-    def __init__(self, meanwhile: Callable[[], None]) -> None:
-        """Press 0, and answer once `meanwhile` is done."""
-        super().__init__([Keys("0")], dials=[DialOutcome("completed", 120)])
-        self.meanwhile = meanwhile
-
-    def dial(self, dial: DialRequest) -> DialOutcome | HangUp:
-        """The board is watched while the phones ring."""
-        self.meanwhile()
-        return super().dial(dial)
+from tests.console.test_browser import PickUpFromTheBoard
 
 
 def test_a_call_for_the_operators_is_announced_and_taken(
@@ -69,7 +56,7 @@ def test_a_call_for_the_operators_is_announced_and_taken(
         assert refused.status_code == 302
         assert f"L'appel n° {call_id} est déjà pris par Olivia." in html.unescape(other.text("/"))
 
-    simulator.place_call(OperatorsRing(meanwhile))
+    simulator.place_call(PickUpFromTheBoard(meanwhile))
 
     with sessions() as session:
         events = session.scalars(select(CallEvent).where(CallEvent.kind == EventKind.TAKEN)).all()

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from call_log.models import Call
 from ivr.simulator.call import CallSimulator
-from ivr.simulator.callers import DialOutcome, DialRequest, HangUp, Keys, ScriptedCaller
+from ivr.simulator.callers import DialOutcome, Keys, ScriptedCaller
 from tests.console.browser import TIMEOUT_MS, accessibility_problems, sign_in
+from tests.console.test_browser import PickUpFromTheBoard
 
 PHONE = {"width": 390, "height": 844}
 
@@ -25,20 +26,6 @@ def phone(chromium: Chromium, live_server: str) -> Iterator[Page]:
     context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()
-
-
-class Rings(ScriptedCaller):
-    """A caller pressing 0; `meanwhile` runs while the operators' phones ring."""
-
-    def __init__(self, meanwhile: Callable[[], None]) -> None:
-        """Press 0 and be answered once `meanwhile` is done."""
-        super().__init__([Keys("0")], dials=[DialOutcome("completed", 60)])
-        self.meanwhile = meanwhile
-
-    def dial(self, dial: DialRequest) -> DialOutcome | HangUp:
-        """Look at the pages while the call is live."""
-        self.meanwhile()
-        return super().dial(dial)
 
 
 def sideways(page: Page) -> int:
@@ -64,7 +51,7 @@ def test_no_page_scrolls_sideways_on_a_phone(
         shot(phone, "board")
         assert accessibility_problems(phone) == []
 
-    placed = simulator.place_call(Rings(meanwhile))
+    placed = simulator.place_call(PickUpFromTheBoard(meanwhile))
     with sessions() as session:
         call_id = session.scalars(select(Call.id).where(Call.call_sid == placed.call_sid)).one()
     for path in (f"/calls/{call_id}", "/log", "/callbacks", "/referrals", "/calls/new", "/directory"):
