@@ -6,7 +6,9 @@ finds its file locked (being replayed) or deleted (replayed) starts a new one: n
 file being replayed. A file is deleted once every entry in it went into the database; what the database
 refuses as wrong (not as unavailable) is set aside in `rejected.jsonl` for a person to look at, so that
 it cannot block the rest.
-Replaying must be idempotent: an entry can be replayed twice (a replay interrupted half-way).
+One process replays at a time (a lock file of the directory), and it takes every file or none: a call's
+writes can be spread over the files of several processes, and are only in order if all are replayed
+together. Replaying must be idempotent: an entry can be replayed twice (a replay interrupted half-way).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +31,10 @@ logger = logging.getLogger(__name__)
 
 SUFFIX = ".jsonl"
 REJECTED = "rejected.jsonl"
+# Held by the process that replays (never matches SUFFIX, so it is not a journal file).
+REPLAY_LOCK = ".replay.lock"
+# How long a replay waits for an append to end (a write and an fsync) before it gives up its round.
+APPEND_WAIT_S = 2.0
 # A backlog older than this is reported: the database has been refusing writes for a while.
 STALE_AFTER_S = 300.0
 
@@ -123,26 +130,33 @@ class Journal:
         file only grows (a rewrite is a new file), so its inode and size say whether it changed: its mtime
         would not, as the kernel's coarse clock gives two appends a few milliseconds apart the same one.
         """
-        found, files = False, self._files()
-        for gone in [cached for cached in self._values if cached[0] not in files]:
-            del self._values[gone]
-        for path in files:
-            try:
-                status = path.stat()
-            except FileNotFoundError:
-                continue
-            stamp = (status.st_ino, status.st_size)
-            cached = self._values.get((path, key))
-            if cached is None or cached[0] != stamp:
-                cached = (stamp, {str(entry.data.get(key)) for entry in _read(path)})
-                self._values[(path, key)] = cached
-            found = found or value in cached[1]
-        return found
+        for _listing in range(10):
+            found, vanished, files = False, False, self._files()
+            for gone in [cached for cached in self._values if cached[0] not in files]:
+                del self._values[gone]
+            for path in files:
+                try:
+                    status = path.stat()
+                except FileNotFoundError:
+                    vanished = True
+                    continue
+                stamp = (status.st_ino, status.st_size)
+                cached = self._values.get((path, key))
+                if cached is None or cached[0] != stamp:
+                    cached = (stamp, {str(entry.data.get(key)) for entry in _read(path)})
+                    self._values[(path, key)] = cached
+                found = found or value in cached[1]
+            if found or not vanished:
+                return found
+            # A replay rewrote or removed a file since the listing: what it kept is in a file that
+            # listing missed, so look again.
+        return True  # the directory never held still: say it holds, the write goes after the others
 
     def replay(self, apply: Callable[[Entry], None]) -> Replayed:
-        """Give every entry of the files nobody writes to `apply`, oldest first; delete what went in.
+        """Give every entry of every file to `apply`, oldest first; delete what went in.
 
-        Nothing to do (no file at all) costs one directory listing.
+        Nothing to do (no file at all) costs one directory listing. While another process replays, or an
+        append does not end in time, nothing is replayed: the round is left to the next one.
 
         `apply` raises DatabaseStillUnavailableError to stop (the rest stays for the next replay), or any
         other error to reject that entry (set aside, logged). Entries are replayed in the order they were
@@ -150,7 +164,9 @@ class Journal:
         """
         if not self._files():
             return Replayed(0, 0, 0)
-        with self._claimed() as claimed:
+        with self._replaying() as replaying, self._claimed(replaying) as claimed:
+            if claimed is None:
+                return Replayed(0, 0, self.backlog().pending)  # another replay, or a long append
             entries = sorted(
                 ((entry, path, index) for path in claimed for index, entry in enumerate(_read(path))),
                 key=lambda item: (item[0].at, str(item[1]), item[2]),
@@ -183,25 +199,39 @@ class Journal:
         return sorted(path for path in self.directory.glob(f"*{SUFFIX}") if path.name != REJECTED)
 
     @contextmanager
-    def _claimed(self) -> Iterator[list[Path]]:
-        """The files nobody replays or appends to now, locked by this one until the block ends."""
+    def _replaying(self) -> Iterator[bool]:
+        """Whether this process is the one replaying the directory, until the block ends."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with (self.directory / REPLAY_LOCK).open("a") as lock:
+            try:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+            else:
+                yield True
+
+    @contextmanager
+    def _claimed(self, replaying: bool) -> Iterator[list[Path] | None]:
+        """Every journal file, locked by this replay until the block ends; None if one could not be.
+
+        A file is locked by its process only for the time of an append, so it is waited for: a file left
+        out could hold the first writes of a call whose next writes are in the files taken.
+        """
         handles: list[tuple[Path, IO[str]]] = []
         try:
-            for path in self._files():
+            for path in self._files() if replaying else []:
                 try:
                     handle = path.open("r+", encoding="utf-8")
                 except FileNotFoundError:
-                    continue  # replayed by another process meanwhile
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    handle.close()
-                    continue
-                if os.fstat(handle.fileno()).st_nlink == 0:  # replayed and deleted since the listing
-                    handle.close()
-                    continue
+                    continue  # rewritten by a replay since the listing: the new file is taken next round
                 handles.append((path, handle))
-            yield [path for path, _ in handles]
+                if not _lock_within(handle, APPEND_WAIT_S):
+                    replaying = False
+                    break
+            if not replaying:
+                yield None
+                return
+            yield [path for path, handle in handles if os.fstat(handle.fileno()).st_nlink > 0]
         finally:
             for _path, held in handles:
                 held.close()
@@ -227,6 +257,19 @@ class Journal:
             handle.write(_line(entry) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+
+
+def _lock_within(handle: IO[str], seconds: float) -> bool:
+    """Lock the file exclusively, waiting up to `seconds` for the process appending to it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
 
 
 def _line(entry: Entry) -> str:

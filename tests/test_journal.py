@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import multiprocessing
 import os
 import threading
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from foundation import journal as journal_module
 from foundation.gate import Access, DatabaseGate, DatabaseUnavailableError
 from foundation.journal import REJECTED, DatabaseStillUnavailableError, Entry, Journal, Replayed
 
@@ -210,3 +212,84 @@ def test_work_that_timed_out_before_it_started_never_runs() -> None:
     finally:
         hung.set()
         gate.shutdown()
+
+
+def test_a_replay_waits_for_an_append_in_progress_and_keeps_a_calls_order(tmp_path: Path) -> None:
+    """A call's first write is in one process's file, being appended to; its next one in another's file.
+
+    Replaying the second without the first would end a transfer before it began (a burst on PostgreSQL
+    numbered the operators' attempt before the associations'): the replay waits for the append.
+    """
+    first, second = Journal(tmp_path), Journal(tmp_path)
+    first.append("call_write", {"call_sid": "CA1", "n": 1}, at=at(1))
+    second.append("call_write", {"call_sid": "CA1", "n": 2}, at=at(2))
+    [appending] = [path for path in tmp_path.glob("*.jsonl") if '"n": 1' in path.read_text()]
+    seen: list[int] = []
+    with appending.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # as `append` holds it while it writes and fsyncs
+        releaser = threading.Timer(0.3, fcntl.flock, args=(handle.fileno(), fcntl.LOCK_UN))
+        releaser.start()
+        started = time.monotonic()
+        replayed = Journal(tmp_path).replay(lambda entry: seen.append(entry.data["n"]))
+        releaser.join()
+    assert time.monotonic() - started >= 0.3
+    assert (replayed, seen) == (Replayed(2, 0, 0), [1, 2])
+
+
+def test_an_append_that_never_ends_leaves_the_whole_round_for_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file locked longer than an append takes: nothing is replayed (not the other files either)."""
+    monkeypatch.setattr(journal_module, "APPEND_WAIT_S", 0.1)
+    first, second = Journal(tmp_path), Journal(tmp_path)
+    first.append("call_write", {"n": 1}, at=at(1))
+    second.append("call_write", {"n": 2}, at=at(2))
+    stuck = min(tmp_path.glob("*.jsonl"))
+    seen: list[int] = []
+    with stuck.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        assert Journal(tmp_path).replay(lambda entry: seen.append(entry.data["n"])) == Replayed(0, 0, 2)
+    assert seen == []
+    assert Journal(tmp_path).replay(lambda entry: seen.append(entry.data["n"])) == Replayed(2, 0, 0)
+    assert seen == [1, 2]
+
+
+def test_one_process_replays_at_a_time(tmp_path: Path) -> None:
+    """Two replays at once would share the files out, and a call's writes with them: the second waits."""
+    Journal(tmp_path).append("call_write", {"n": 1}, at=at(1))
+    replaying, release = threading.Event(), threading.Event()
+
+    def slow(_entry: Entry) -> None:
+        replaying.set()
+        release.wait(5)
+
+    thread = threading.Thread(target=Journal(tmp_path).replay, args=(slow,))
+    thread.start()
+    try:
+        assert replaying.wait(5)
+        Journal(tmp_path).append("call_write", {"n": 2}, at=at(2))
+        seen: list[int] = []
+        assert Journal(tmp_path).replay(lambda entry: seen.append(entry.data["n"])) == Replayed(0, 0, 2)
+        assert seen == []
+    finally:
+        release.set()
+        thread.join(5)
+    assert [entry.data["n"] for entry in Journal(tmp_path).entries()] == [2]
+
+
+def test_holds_looks_again_when_a_replay_rewrites_a_file_under_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replay keeps what is left in a new file and deletes the old ones: holds must not miss both."""
+    journal = Journal(tmp_path)
+    journal.append("call_write", {"call_sid": "CA1"}, at=at(1))
+    listed = sorted(tmp_path.glob("*.jsonl"))
+    journal.replay(_refuse)  # rewrites the entry into a new file, deletes the one listed
+    stale = iter([listed])
+    real_files = Journal._files
+    monkeypatch.setattr(Journal, "_files", lambda self: next(stale, None) or real_files(self))
+    assert Journal(tmp_path).holds("call_sid", "CA1")
+
+
+def _refuse(_entry: Entry) -> None:
+    raise DatabaseStillUnavailableError("still down")
