@@ -14,8 +14,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.security import generate_password_hash
 from werkzeug.test import TestResponse
 
+import console.accounts
 from call_log.models import Call
 from call_log.recording import find_call
 from console.accounts import create_user
@@ -32,10 +34,24 @@ HELPLINE_NUMBER = "+33261911000"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """PASSWORD hashed once (scrypt takes 0.1 s a hash, and nearly every console test makes accounts)."""
+    return generate_password_hash(PASSWORD)
+
+
 @pytest.fixture
-def accounts(sessions: sessionmaker[Session], clock: FakeClock) -> dict[str, str]:
+def accounts(
+    sessions: sessionmaker[Session], clock: FakeClock, password_hash: str, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
     """An operator (olivia), a staff member (sam) and an administrator (ada), all with PASSWORD."""
-    with sessions() as session, session.begin():
+    real_hash = console.accounts.generate_password_hash
+
+    def hashed(password: str) -> str:
+        return password_hash if password == PASSWORD else real_hash(password)
+
+    with monkeypatch.context() as patched, sessions() as session, session.begin():
+        patched.setattr(console.accounts, "generate_password_hash", hashed)
         for username, role in ACCOUNTS.items():
             create_user(
                 session,
