@@ -78,6 +78,38 @@ def open_call(
     return call
 
 
+def start_call(
+    session: Session,
+    *,
+    call_sid: str,
+    now: datetime,
+    fields: dict[str, Any],
+    caller: str = "",
+    caller_country: str = "",
+    called: str = "",
+) -> tuple[Call, bool]:
+    """The call of the request that starts it, and whether this request created it.
+
+    Usually new: one INSERT, with `fields` (its summary) in it. When a status callback beat the request
+    here, the call it opened is completed as `open_call` does, and `fields` are left to the caller.
+    """
+    values = {
+        "call_sid": call_sid,
+        "channel": Channel.IVR,
+        "started_at": now,
+        "caller": caller,
+        "caller_country": caller_country,
+        "called": called,
+        "status": CallStatus.RINGING,
+        "menu_path": "",
+    }
+    insert = _insert_ignoring_conflicts(session)(Call).values(**values, **fields).returning(Call)
+    created = session.scalars(insert).first()
+    if created is not None:
+        return created, True
+    return open_call(session, call_sid=call_sid, now=now, caller=caller, caller_country=caller_country, called=called), False
+
+
 def _completed(call: Call, *, now: datetime, **known: str) -> Call:
     """The call with the fields it still lacks taken from `known`; it started at the earliest request."""
     for name, value in known.items():
@@ -96,20 +128,26 @@ def add_event(
     *,
     now: datetime,
     dedup_key: str | None = None,
+    first: bool = False,
 ) -> CallEvent | None:
     """Append an event to the call's timeline; returns None if `dedup_key` was recorded already.
 
+    `first`: the call was created in this transaction, so it has no event yet (nothing to look up).
     The event returned is not in the session: a `call.events` loaded before does not show it.
     """
     insert = _insert_ignoring_conflicts(session)
-    for _attempt in range(5):
+    for attempt in range(5):
         # One statement says both whether this request's event is there and which number comes next.
-        row = session.execute(
-            select(
-                func.coalesce(func.max(CallEvent.seq), 0),
-                func.max(case((CallEvent.dedup_key == dedup_key, 1), else_=0)),
-            ).where(CallEvent.call_id == call.id)
-        ).one()
+        row = (
+            (0, 0)
+            if first and attempt == 0
+            else session.execute(
+                select(
+                    func.coalesce(func.max(CallEvent.seq), 0),
+                    func.max(case((CallEvent.dedup_key == dedup_key, 1), else_=0)),
+                ).where(CallEvent.call_id == call.id)
+            ).one()
+        )
         if dedup_key is not None and row[1] == 1:
             return None
         values = {
@@ -129,12 +167,12 @@ def add_event(
     raise CallLogError(f"could not append {kind!r} to call {call.call_sid}: sequence kept conflicting")
 
 
-def _insert_ignoring_conflicts(session: Session) -> Callable[[type[CallEvent]], Any]:
+def _insert_ignoring_conflicts(session: Session) -> Callable[[type[Call | CallEvent]], Any]:
     """INSERT ... ON CONFLICT DO NOTHING of the session's database (SQLite or PostgreSQL)."""
     dialect = session.get_bind().dialect.name
     build = postgresql.insert if dialect == "postgresql" else sqlite.insert
 
-    def insert(model: type[CallEvent]) -> Any:
+    def insert(model: type[Call | CallEvent]) -> Any:
         return build(model).on_conflict_do_nothing()
 
     return insert

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from call_log.models import Call, CallEvent
-from call_log.recording import add_event, find_event, open_call
+from call_log.recording import add_event, find_event, open_call, start_call
 
 # The journal entry kind of a CallWrite.
 JOURNAL_KIND = "call_write"
@@ -96,16 +96,26 @@ def apply_write(
     the event the first made, so that a retried request can answer what the first one answered.
     `decide` gives the payload from the session and the call (it is then `write.payload` ignored).
     """
-    call = open_call(session, call_sid=write.call_sid, now=write.at, **write.opening)
+    created = False
+    if write.opening and decide is None:
+        # The call's first webhook: the call is new (one INSERT, its summary in it) unless a status
+        # callback or a retry came first.
+        call, created = start_call(
+            session, call_sid=write.call_sid, now=write.at, fields=write.summary, **write.opening
+        )
+    else:
+        call = open_call(session, call_sid=write.call_sid, now=write.at, **write.opening)
     payload = decide(session, call) if decide is not None else write.payload
     if payload is None:
         return None
-    event = add_event(session, call, write.kind, payload, now=write.at, dedup_key=write.dedup_key)
+    event = add_event(
+        session, call, write.kind, payload, now=write.at, dedup_key=write.dedup_key, first=created
+    )
     if event is None:
         logged = find_event(session, call, write.dedup_key) if again is not None else None
         result = again(session, call, logged) if again is not None and logged is not None else None
         return Applied(call.id, result, new=False)
-    for name, value in write.summary.items():
+    for name, value in write.summary.items() if not created else ():
         setattr(call, name, value)
     made = write.with_payload(payload)
     result = actions[write.action](session, call, made) if write.action else None

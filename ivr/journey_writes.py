@@ -14,7 +14,7 @@ from call_log.journey import end_transfer, finish_recording, leave_voicemail, st
 from call_log.models import Call
 from call_log.recording import apply_status
 from call_log.writes import Action, CallWrite
-from ivr.line import pseudonymise
+from ivr.line import pseudonymise, stored_salt
 
 
 class JourneyAction(StrEnum):
@@ -32,8 +32,14 @@ class JourneyAction(StrEnum):
 def journey_actions(*, caller_hash_secret: str | None) -> dict[str, Action]:
     """Each action's function; the secret that keys callers' hashes never goes in the journal."""
 
+    # The database's salt once it is read (it never changes): not looked up again on every new call.
+    salt: list[str] = []
+
     def pseudonymise_caller(session: Session, call: Call, write: CallWrite) -> None:
-        pseudonymise(session, call, str(write.args["number"]), secret=caller_hash_secret, now=write.at)
+        if caller_hash_secret is None and not salt:
+            salt.extend(filter(None, [stored_salt(session)]))
+        secret = caller_hash_secret or (salt[0] if salt else None)
+        pseudonymise(session, call, str(write.args["number"]), secret=secret, now=write.at)
 
     return {
         JourneyAction.PSEUDONYMISE: pseudonymise_caller,

@@ -78,10 +78,16 @@ def pseudonymise(session: Session, call: Call, number: str, *, secret: str | Non
     call.caller_key = caller_key(session, number, secret=secret, now=now)
 
 
-def _salt(session: Session, now: datetime) -> str:
+def stored_salt(session: Session) -> str | None:
+    """The salt that keys callers' hashes when no secret is set, if one was committed already."""
     setting = session.get(LineSetting, CALLER_KEY_SALT)
-    if setting is not None:
-        return str(setting.value["salt"])
+    return str(setting.value["salt"]) if setting is not None else None
+
+
+def _salt(session: Session, now: datetime) -> str:
+    found = stored_salt(session)
+    if found is not None:
+        return found
     try:
         with session.begin_nested():
             session.add(
