@@ -107,7 +107,9 @@ def start_call(
     created = session.scalars(insert).first()
     if created is not None:
         return created, True
-    return open_call(session, call_sid=call_sid, now=now, caller=caller, caller_country=caller_country, called=called), False
+    return open_call(
+        session, call_sid=call_sid, now=now, caller=caller, caller_country=caller_country, called=called
+    ), False
 
 
 def _completed(call: Call, *, now: datetime, **known: str) -> Call:

@@ -243,3 +243,12 @@ class DirectoryChange(Base):
     # after a deletion.
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class DirectoryVersion(Base):
+    """One row whose token changes with every change to what routing reads (see directory.snapshot)."""
+
+    __tablename__ = "directory_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))

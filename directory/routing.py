@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, Table, case, func, select, update
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from directory.codes import ServiceStatus
-from directory.models import Association, Phone, Service, ServiceArea, ServiceCategory
+from directory.models import Association, Phone, Service, ServiceCategory
+from directory.snapshot import DirectoryCache, Snapshot, current_token, offered_at, read_snapshot
 from foundation.config import is_within
 
 
@@ -38,6 +40,7 @@ def route(
     commune_insee: str | None,
     at: datetime | None,
     tz: ZoneInfo,
+    cache: DirectoryCache | None = None,
 ) -> list[Candidate]:
     """Associations that can take a request for `category` in the commune at `at`, best first.
 
@@ -49,31 +52,60 @@ def route(
     the request at all (the coverage matrix, an operator's referral). Ordered by priority (lower first);
     among equals the one offered a caller longest ago comes first, so that equals take turns (see
     `record_offer`), then by name for a stable order. One candidate per association.
+    The directory is read through `cache` when given (the voice menu's: read again only when it changed).
     """
     if at is not None and at.tzinfo is None:
         raise ValueError("route() needs an aware datetime")
-    found = session.get(ServiceCategory, category)
-    if found is None:
+    snapshot = cache.current(session) if cache is not None else read_snapshot(session, current_token(session))
+    if category not in snapshot.categories:
         return []
-    query = _services(request_codes(session, found), exact=found.code)
-    if commune_insee is not None:
-        query = query.where(Service.areas.any(ServiceArea.commune_insee == commune_insee))
+    codes = _request_codes(snapshot, category)
+    services = [
+        service
+        for service in snapshot.services
+        if service.category_code in codes
+        and (commune_insee is None or any(area.commune_insee == commune_insee for area in service.areas))
+    ]
+    offered = offered_at(session, (service.association_id for service in services))
+    services.sort(key=lambda service: _routing_order(service, offered, exact=category))
     local = at.astimezone(tz) if at is not None else None
-    # The commune is matched in SQL: a call does not load every commune its candidates cover.
-    return candidates_among(session.scalars(query).unique(), commune_insee=None, local=local)
+    return candidates_among(services, commune_insee=None, local=local)
 
 
-def request_codes(session: Session, category: ServiceCategory) -> list[str]:
-    """The categories whose services can take a request for `category`.
-
-    The category itself, its parent, and, for a top-level category (a menu key names a whole family,
-    "ménage, repassage"), its sub-categories: an ironing service can take that call.
-    """
-    codes = [category.code] + ([category.parent_code] if category.parent_code else [])
+def request_codes(session: Session, category: ServiceCategory) -> set[str]:
+    """The categories whose services can take a request for `category` (see `family_codes`)."""
+    children: list[str] = []
     if category.parent_code is None:
-        children = select(ServiceCategory.code).where(ServiceCategory.parent_code == category.code)
-        codes += list(session.scalars(children))
-    return codes
+        children = list(
+            session.scalars(select(ServiceCategory.code).where(ServiceCategory.parent_code == category.code))
+        )
+    return family_codes(category.code, category.parent_code, children)
+
+
+def family_codes(code: str, parent: str | None, children: Iterable[str]) -> set[str]:
+    """The category itself, its parent, and, for a top-level category (a menu key names a whole family,
+    "ménage, repassage"), its sub-categories: an ironing service can take that call."""
+    return {code, parent} if parent is not None else {code, *children}
+
+
+def _request_codes(snapshot: Snapshot, code: str) -> set[str]:
+    parent, children = snapshot.categories[code]
+    return family_codes(code, parent, children)
+
+
+def _routing_order(service: Service, offered: dict[int, datetime | None], *, exact: str) -> tuple[Any, ...]:
+    """Priority, then who was offered a caller longest ago (never first), then the name; an association's
+    service in the exact category before its parent-category one."""
+    association = service.association
+    last = offered.get(association.id)
+    return (
+        association.priority,
+        last is not None,
+        last,
+        association.name,
+        service.category_code != exact,
+        service.name,
+    )
 
 
 def routable_services(session: Session) -> list[Service]:
@@ -223,6 +255,6 @@ def lock_rotation(session: Session, *, category: str) -> None:
 
 def record_offer(session: Session, association_id: int, *, at: datetime) -> None:
     """Note that a caller was just offered to this association, so that its equals come first next time."""
-    association = session.get(Association, association_id)
-    if association is not None:
-        association.last_offered_at = at
+    # On the connection: the rotation is not a change of the directory (see directory.snapshot).
+    table = cast(Table, Association.__table__)
+    session.connection().execute(update(table).where(table.c.id == association_id).values(last_offered_at=at))

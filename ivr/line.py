@@ -95,6 +95,6 @@ def _salt(session: Session, now: datetime) -> str:
             )
     except IntegrityError:
         pass  # another request created it first
-    found = session.get(LineSetting, CALLER_KEY_SALT)
-    assert found is not None
-    return str(found.value["salt"])
+    created = stored_salt(session)
+    assert created is not None
+    return created

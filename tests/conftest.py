@@ -150,7 +150,8 @@ def engine(database_url: str, templates: Templates, postgresql_admin: Engine | N
         assert url.database is not None
         templates.sqlite(Path(url.database))
     else:
-        assert postgresql_admin is not None and url.database is not None
+        assert postgresql_admin is not None
+        assert url.database is not None
         with postgresql_admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE "{url.database}"'))  # empty, unused: made again
         templates.postgresql(postgresql_admin, url.database)

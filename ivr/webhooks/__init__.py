@@ -17,6 +17,7 @@ import logging
 from flask import Flask
 
 from directory.reference import taxonomy
+from directory.snapshot import DirectoryCache
 from foundation.config import Config
 from ivr.journey_writes import journey_actions
 from ivr.menu import compile_flow
@@ -42,6 +43,7 @@ def init_app(app: Flask) -> None:
     settings = app.extensions["helpline"].settings
     app.extensions["ivr.actions"] = journey_actions(caller_hash_secret=settings.caller_hash_secret)
     app.extensions["ivr.sms"] = None
+    app.extensions["ivr.directory"] = DirectoryCache()
     if config.sms.enabled:
         if settings.twilio_account_sid and settings.twilio_auth_token:
             app.extensions["ivr.sms"] = TwilioSms(

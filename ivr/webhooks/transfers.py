@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import Response, current_app, request, url_for
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -21,6 +21,7 @@ from call_log.models import Call, CallEvent
 from call_log.privacy import mask_numbers
 from call_log.writes import Applied
 from directory.routing import Candidate, lock_rotation, reached, route
+from directory.snapshot import DirectoryCache
 from foundation.runtime import Runtime, runtime
 from ivr import twiml
 from ivr.journey_writes import JourneyAction
@@ -110,10 +111,11 @@ def _ring_next_association(
     prompts = rt.config.prompts
     decided: list[Transfer] = []
     candidates: list[Candidate] = []
+    cache = directory_cache()  # read here: the work runs on the gate's threads, outside the app's context
 
     def choose(session: Session, call: Call) -> dict[str, Any] | None:
         lock_rotation(session, category=state.category or "")
-        candidates[:] = _route(rt, session, state)
+        candidates[:] = _route(rt, session, state, cache)
         plan = next_association(state, prompts, tried=tried, candidates=candidates)
         decided.append(plan)
         if not isinstance(plan, RingAssociation):
@@ -146,8 +148,9 @@ def _ring_without_rotation(
 ) -> tuple[RingAssociation, _Attempt] | RingOperators:
     """The directory read in a read-only transaction; the attempt journaled if the log cannot take it."""
     prompts = rt.config.prompts
+    cache = directory_cache()
     try:
-        candidates = read_database(lambda session: _route(rt, session, state))
+        candidates = read_database(lambda session: _route(rt, session, state, cache))
     except Exception:
         log_failure(logger, "Could not read the directory; the operators take the call")
         return RingOperators((prompts.technical_problem,), reason="directory_unavailable")
@@ -165,14 +168,21 @@ def _ring_without_rotation(
     return plan, _attempt(applied, association_id)
 
 
-def _route(rt: Runtime, session: Session, state: CallState) -> list[Candidate]:
+def _route(rt: Runtime, session: Session, state: CallState, cache: DirectoryCache) -> list[Candidate]:
     return route(
         session,
         category=state.category or "",
         commune_insee=state.insee,
         at=rt.clock(),
         tz=rt.config.helpline.tz,
+        cache=cache,
     )
+
+
+def directory_cache() -> DirectoryCache:
+    """The directory this process keeps for routing calls (see directory.snapshot)."""
+    found: DirectoryCache = current_app.extensions["ivr.directory"]
+    return found
 
 
 def _to_operators(rt: Runtime, state: CallState, texts: Sequence[str], *, reason: OperatorReason) -> Response:

@@ -1,0 +1,151 @@
+"""The directory as routing reads it, kept between calls and read again only when it changed.
+
+Routing a call read the whole of what it needs (services, their association, phones, hours, closures)
+in nine statements. The directory changes a few times a month; calls come by the hundred. So every
+change to it, made through the ORM by whoever makes it (console, CLI, import, seed), gives the one row
+of `directory_version` a new token in the same transaction, and a process keeps the directory it read
+with the token it read it under: routing a call then reads that token, and the directory only when the
+token changed. The rotation among equals (`Association.last_offered_at`) changes with every call, so it
+is not part of what is kept: it is read fresh for the candidates.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy.orm import InstanceState, ORMExecuteState, Session, selectinload
+
+from directory.codes import ServiceStatus
+from directory.models import (
+    Association,
+    Closure,
+    Commune,
+    DirectoryVersion,
+    Phone,
+    Schedule,
+    Service,
+    ServiceArea,
+    ServiceCategory,
+)
+
+# What routing reads: a change to any of these is a change of the directory.
+ROUTING_MODELS = (Association, Service, ServiceArea, Phone, Schedule, Closure, ServiceCategory, Commune)
+# What changes with every call and is read fresh (see `offered_at`).
+ROTATION_ATTRIBUTE = "last_offered_at"
+VERSION_ROW = 1
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The directory under one token: routable services (detached, all routing needs loaded)."""
+
+    token: str | None
+    services: tuple[Service, ...]
+    categories: dict[str, tuple[str | None, tuple[str, ...]]]  # code -> (parent, children)
+
+
+class DirectoryCache:
+    """The snapshot this process read last; thread-safe (webhooks route on several threads)."""
+
+    def __init__(self) -> None:
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def current(self, session: Session) -> Snapshot:
+        """The directory as the session's transaction sees it: kept, or read again if it changed."""
+        token = current_token(session)
+        kept = self._snapshot
+        if kept is not None and kept.token == token:
+            return kept
+        fresh = read_snapshot(session, token)
+        with self._lock:
+            self._snapshot = fresh
+        return fresh
+
+
+def current_token(session: Session) -> str | None:
+    """The token of the directory as it is now (None before its first change through the ORM)."""
+    return session.scalar(select(DirectoryVersion.token).where(DirectoryVersion.id == VERSION_ROW))
+
+
+def read_snapshot(session: Session, token: str | None) -> Snapshot:
+    """Read every routable service in a session of its own on the same transaction, then detach them."""
+    with Session(bind=session.connection(), expire_on_commit=False, autoflush=False) as reader:
+        services = tuple(
+            reader.scalars(
+                select(Service)
+                .join(Service.association)
+                .where(Service.status == ServiceStatus.ACTIVE, Association.active)
+                .options(
+                    selectinload(Service.association).selectinload(Association.phones),
+                    selectinload(Service.association).selectinload(Association.schedules),
+                    selectinload(Service.association).selectinload(Association.closures),
+                    selectinload(Service.phones),
+                    selectinload(Service.schedules),
+                    selectinload(Service.closures),
+                    selectinload(Service.areas),
+                )
+                .order_by(Service.id)
+            ).unique()
+        )
+        rows = reader.execute(select(ServiceCategory.code, ServiceCategory.parent_code)).all()
+    children: dict[str, list[str]] = {}
+    for code, parent in rows:
+        if parent is not None:
+            children.setdefault(parent, []).append(code)
+    categories = {code: (parent, tuple(sorted(children.get(code, ())))) for code, parent in rows}
+    return Snapshot(token, services, categories)
+
+
+def offered_at(session: Session, association_ids: Iterable[int]) -> dict[int, datetime | None]:
+    """When each association was last offered a caller: the rotation, as it is now."""
+    wanted = sorted(set(association_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Association.id, Association.last_offered_at).where(Association.id.in_(wanted))
+    )
+    return {row.id: row.last_offered_at for row in rows}
+
+
+@event.listens_for(Session, "before_flush")
+def _new_token_on_change(session: Session, _context: Any, _instances: Any) -> None:
+    """A flush that changes what routing reads gives the directory a new token, in its transaction."""
+    if any(_changes_routing(session, obj) for obj in [*session.new, *session.dirty, *session.deleted]):
+        new_token(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _new_token_on_bulk_change(state: ORMExecuteState) -> None:
+    """An UPDATE or DELETE statement run through a session on what routing reads: a new token too."""
+    if (state.is_update or state.is_delete) and any(
+        mapper.class_ in ROUTING_MODELS for mapper in state.all_mappers
+    ):
+        new_token(state.session)
+
+
+def new_token(session: Session) -> None:
+    """Mark the directory as changed, in the session's transaction."""
+    token = uuid.uuid4().hex
+    connection = session.connection()
+    updated = connection.execute(
+        update(DirectoryVersion).where(DirectoryVersion.id == VERSION_ROW).values(token=token)
+    )
+    if updated.rowcount == 0:
+        connection.execute(insert(DirectoryVersion).values(id=VERSION_ROW, token=token))
+
+
+def _changes_routing(session: Session, obj: object) -> bool:
+    if not isinstance(obj, ROUTING_MODELS):
+        return False
+    if obj in session.new or obj in session.deleted:
+        return True
+    state: InstanceState[Any] = inspect(obj)
+    changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
+    return bool(changed - {ROTATION_ATTRIBUTE})
