@@ -76,6 +76,7 @@ def current_token(session: Session) -> str | None:
 
 def read_snapshot(session: Session, token: str | None) -> Snapshot:
     """Read every routable service in a session of its own on the same transaction, then detach them."""
+    session.flush()  # what the session changed and did not write yet is part of the directory it sees
     with Session(bind=session.connection(), expire_on_commit=False, autoflush=False) as reader:
         services = tuple(
             reader.scalars(
