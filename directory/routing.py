@@ -12,10 +12,9 @@ from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Table, case, func, select, update
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.orm import Session
 
-from directory.codes import ServiceStatus
 from directory.models import Association, Phone, Service, ServiceCategory
 from directory.snapshot import DirectoryCache, Snapshot, current_token, offered_at, read_snapshot
 from foundation.config import is_within
@@ -110,35 +109,9 @@ def _routing_order(service: Service, offered: dict[int, datetime | None], *, exa
 
 def routable_services(session: Session) -> list[Service]:
     """Every active service of an active association, in routing order, with what routing reads loaded."""
-    query = _services(None, exact=None).options(selectinload(Service.areas))
-    return list(session.scalars(query).unique())
-
-
-def _services(codes: list[str] | None, *, exact: str | None) -> Select[Service]:
-    """Active services of active associations (in `codes`, if given), in the order routing offers them."""
-    query = (
-        select(Service)
-        .join(Service.association)
-        .where(Service.status == ServiceStatus.ACTIVE, Association.active)
-        .options(
-            contains_eager(Service.association).selectinload(Association.phones),
-            contains_eager(Service.association).selectinload(Association.schedules),
-            contains_eager(Service.association).selectinload(Association.closures),
-            selectinload(Service.phones),
-            selectinload(Service.schedules),
-            selectinload(Service.closures),
-        )
-        .order_by(
-            Association.priority,
-            Association.last_offered_at.is_not(None),
-            Association.last_offered_at,
-            Association.name,
-            # An association's service in the exact category is offered before its parent-category one.
-            case((Service.category_code == exact, 0), else_=1),
-            Service.name,
-        )
-    )
-    return query if codes is None else query.where(Service.category_code.in_(codes))
+    services = list(read_snapshot(session, current_token(session)).services)
+    offered = offered_at(session, (service.association_id for service in services))
+    return sorted(services, key=lambda service: _routing_order(service, offered, exact=service.category_code))
 
 
 def candidates_among(

@@ -53,9 +53,10 @@ def test_a_call_reads_two_statements_while_the_directory_does_not_change(
     """The token and the rotation: not the services, phones, hours and closures again."""
     cache = DirectoryCache()
     with sessions() as session:
-        first = route(session, category="MAISON", commune_insee=LE_BLANC, at=TUESDAY_10H, tz=PARIS, cache=cache)
+        request = {"category": "MAISON", "commune_insee": LE_BLANC, "at": TUESDAY_10H, "tz": PARIS}
+        first = route(session, **request, cache=cache)
         statements.clear()
-        again = route(session, category="MAISON", commune_insee=LE_BLANC, at=TUESDAY_10H, tz=PARIS, cache=cache)
+        again = route(session, **request, cache=cache)
     assert again == first != []
     assert [" ".join(s.split()[:3]) for s in statements] == [
         "SELECT directory_version.token FROM",
