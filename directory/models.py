@@ -2,11 +2,13 @@
 
 An `Association` is HSDS's organization; it offers `Service`s, each in one `ServiceCategory` (HSDS's taxonomy
 term) and covering communes (`ServiceArea`). `Phone`s, weekly `Schedule` rows and `Closure`s belong either to
-an association (they then hold for all its services) or to one service. Every edit is a `DirectoryChange`.
+an association (they then hold for all its services) or to one service. Every edit is a `DirectoryChange`,
+and every change to what routing reads, through any session, renews `DirectoryVersion`'s token.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, time
 from typing import Any
 
@@ -20,8 +22,12 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    event,
+    insert,
+    inspect,
+    update,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import InstanceState, Mapped, ORMExecuteState, Session, mapped_column, relationship
 from sqlalchemy.types import JSON
 
 from directory.codes import ParkMembership, ServiceStatus
@@ -252,3 +258,47 @@ class DirectoryVersion(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token: Mapped[str] = mapped_column(String(32))
+
+
+# What routing reads: a change to any of these is a change of the directory (see directory.snapshot).
+ROUTING_MODELS = (Association, Service, ServiceArea, Phone, Schedule, Closure, ServiceCategory, Commune)
+# What changes with every call, read fresh by routing: not a change of the directory.
+ROTATION_ATTRIBUTE = "last_offered_at"
+VERSION_ROW = 1
+
+
+@event.listens_for(Session, "before_flush")
+def _new_token_on_change(session: Session, _context: Any, _instances: Any) -> None:
+    """A flush that changes what routing reads gives the directory a new token, in its transaction."""
+    if any(_changes_routing(session, obj) for obj in [*session.new, *session.dirty, *session.deleted]):
+        new_token(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _new_token_on_bulk_change(state: ORMExecuteState) -> None:
+    """An UPDATE or DELETE statement run through a session on what routing reads: a new token too."""
+    if (state.is_update or state.is_delete) and any(
+        mapper.class_ in ROUTING_MODELS for mapper in state.all_mappers
+    ):
+        new_token(state.session)
+
+
+def new_token(session: Session) -> None:
+    """Mark the directory as changed, in the session's transaction."""
+    token = uuid.uuid4().hex
+    connection = session.connection()
+    updated = connection.execute(
+        update(DirectoryVersion).where(DirectoryVersion.id == VERSION_ROW).values(token=token)
+    )
+    if updated.rowcount == 0:
+        connection.execute(insert(DirectoryVersion).values(id=VERSION_ROW, token=token))
+
+
+def _changes_routing(session: Session, obj: object) -> bool:
+    if not isinstance(obj, ROUTING_MODELS):
+        return False
+    if obj in session.new or obj in session.deleted:
+        return True
+    state: InstanceState[Any] = inspect(obj)
+    changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
+    return bool(changed - {ROTATION_ATTRIBUTE})

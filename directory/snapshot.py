@@ -12,33 +12,21 @@ is not part of what is kept: it is read fresh for the candidates.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import event, insert, inspect, select, update
-from sqlalchemy.orm import InstanceState, ORMExecuteState, Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from directory.codes import ServiceStatus
 from directory.models import (
+    VERSION_ROW,
     Association,
-    Closure,
-    Commune,
     DirectoryVersion,
-    Phone,
-    Schedule,
     Service,
-    ServiceArea,
     ServiceCategory,
 )
-
-# What routing reads: a change to any of these is a change of the directory.
-ROUTING_MODELS = (Association, Service, ServiceArea, Phone, Schedule, Closure, ServiceCategory, Commune)
-# What changes with every call and is read fresh (see `offered_at`).
-ROTATION_ATTRIBUTE = "last_offered_at"
-VERSION_ROW = 1
 
 
 @dataclass(frozen=True)
@@ -113,40 +101,3 @@ def offered_at(session: Session, association_ids: Iterable[int]) -> dict[int, da
         select(Association.id, Association.last_offered_at).where(Association.id.in_(wanted))
     )
     return {row.id: row.last_offered_at for row in rows}
-
-
-@event.listens_for(Session, "before_flush")
-def _new_token_on_change(session: Session, _context: Any, _instances: Any) -> None:
-    """A flush that changes what routing reads gives the directory a new token, in its transaction."""
-    if any(_changes_routing(session, obj) for obj in [*session.new, *session.dirty, *session.deleted]):
-        new_token(session)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _new_token_on_bulk_change(state: ORMExecuteState) -> None:
-    """An UPDATE or DELETE statement run through a session on what routing reads: a new token too."""
-    if (state.is_update or state.is_delete) and any(
-        mapper.class_ in ROUTING_MODELS for mapper in state.all_mappers
-    ):
-        new_token(state.session)
-
-
-def new_token(session: Session) -> None:
-    """Mark the directory as changed, in the session's transaction."""
-    token = uuid.uuid4().hex
-    connection = session.connection()
-    updated = connection.execute(
-        update(DirectoryVersion).where(DirectoryVersion.id == VERSION_ROW).values(token=token)
-    )
-    if updated.rowcount == 0:
-        connection.execute(insert(DirectoryVersion).values(id=VERSION_ROW, token=token))
-
-
-def _changes_routing(session: Session, obj: object) -> bool:
-    if not isinstance(obj, ROUTING_MODELS):
-        return False
-    if obj in session.new or obj in session.deleted:
-        return True
-    state: InstanceState[Any] = inspect(obj)
-    changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
-    return bool(changed - {ROTATION_ATTRIBUTE})
