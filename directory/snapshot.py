@@ -11,7 +11,6 @@ is not part of what is kept: it is read fresh for the candidates.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,11 +38,13 @@ class Snapshot:
 
 
 class DirectoryCache:
-    """The snapshot this process read last; thread-safe (webhooks route on several threads)."""
+    """The snapshot this process read last, shared by the threads that route calls.
+
+    Two threads that find it out of date may both read the directory; either snapshot is right.
+    """
 
     def __init__(self) -> None:
         self._snapshot: Snapshot | None = None
-        self._lock = threading.Lock()
 
     def current(self, session: Session) -> Snapshot:
         """The directory as the session's transaction sees it: kept, or read again if it changed."""
@@ -51,9 +52,7 @@ class DirectoryCache:
         kept = self._snapshot
         if kept is not None and kept.token == token:
             return kept
-        fresh = read_snapshot(session, token)
-        with self._lock:
-            self._snapshot = fresh
+        fresh = self._snapshot = read_snapshot(session, token)
         return fresh
 
 
