@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from directory.codes import ParkMembership
 from directory.models import Commune, ServiceCategory
-from directory.routing import candidates_among, request_codes, routable_services
+from directory.routing import candidates_among, in_routing_order, request_codes
+from directory.snapshot import read_snapshot
 from directory.territory import name_key
 from foundation.spreadsheets import Cell, CsvForm, csv_text
 
@@ -51,10 +52,11 @@ def coverage_matrix(session: Session, *, top_level_only: bool = False) -> Covera
         category_query = category_query.where(ServiceCategory.parent_code.is_(None))
     categories = list(session.scalars(category_query))
     communes = sorted(session.scalars(select(Commune)), key=lambda commune: name_key(commune.name))
-    services = routable_services(session)
+    snapshot = read_snapshot(session)
+    services = in_routing_order(session, snapshot.services, exact=None)
     counts = {}
     for category in categories:
-        codes = set(request_codes(session, category))
+        codes = request_codes(snapshot, category.code)
         offering = [service for service in services if service.category_code in codes]
         for commune in communes:
             found = candidates_among(offering, commune_insee=commune.insee, local=None)

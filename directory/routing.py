@@ -16,7 +16,7 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from directory.models import Association, Phone, Service, ServiceCategory
-from directory.snapshot import DirectoryCache, Snapshot, current_token, offered_at, read_snapshot
+from directory.snapshot import DirectoryCache, Snapshot, offered_at, read_snapshot
 from foundation.config import is_within
 
 
@@ -55,44 +55,35 @@ def route(
     """
     if at is not None and at.tzinfo is None:
         raise ValueError("route() needs an aware datetime")
-    snapshot = cache.current(session) if cache is not None else read_snapshot(session, current_token(session))
+    snapshot = cache.current(session) if cache is not None else read_snapshot(session)
     if category not in snapshot.categories:
         return []
-    codes = _request_codes(snapshot, category)
+    codes = request_codes(snapshot, category)
     services = [
         service
         for service in snapshot.services
         if service.category_code in codes
         and (commune_insee is None or any(area.commune_insee == commune_insee for area in service.areas))
     ]
-    offered = offered_at(session, (service.association_id for service in services))
-    services.sort(key=lambda service: _routing_order(service, offered, exact=category))
     local = at.astimezone(tz) if at is not None else None
-    return candidates_among(services, commune_insee=None, local=local)
+    return candidates_among(
+        in_routing_order(session, services, exact=category), commune_insee=None, local=local
+    )
 
 
-def request_codes(session: Session, category: ServiceCategory) -> set[str]:
-    """The categories whose services can take a request for `category` (see `family_codes`)."""
-    children: list[str] = []
-    if category.parent_code is None:
-        children = list(
-            session.scalars(select(ServiceCategory.code).where(ServiceCategory.parent_code == category.code))
-        )
-    return family_codes(category.code, category.parent_code, children)
+def request_codes(snapshot: Snapshot, code: str) -> set[str]:
+    """The categories whose services can take a request for `code`.
 
-
-def family_codes(code: str, parent: str | None, children: Iterable[str]) -> set[str]:
-    """The category itself, its parent, and, for a top-level category (a menu key names a whole family,
-    "ménage, repassage"), its sub-categories: an ironing service can take that call."""
+    The category itself, its parent, and, for a top-level category (a menu key names a whole family,
+    "ménage, repassage"), its sub-categories: an ironing service can take that call.
+    """
+    parent, children = snapshot.categories[code]
     return {code, parent} if parent is not None else {code, *children}
 
 
-def _request_codes(snapshot: Snapshot, code: str) -> set[str]:
-    parent, children = snapshot.categories[code]
-    return family_codes(code, parent, children)
-
-
-def _routing_order(service: Service, offered: dict[int, datetime | None], *, exact: str) -> tuple[Any, ...]:
+def _routing_order(
+    service: Service, offered: dict[int, datetime | None], *, exact: str | None
+) -> tuple[Any, ...]:
     """Priority, then who was offered a caller longest ago (never first), then the name; an association's
     service in the exact category before its parent-category one."""
     association = service.association
@@ -107,11 +98,11 @@ def _routing_order(service: Service, offered: dict[int, datetime | None], *, exa
     )
 
 
-def routable_services(session: Session) -> list[Service]:
-    """Every active service of an active association, in routing order, with what routing reads loaded."""
-    services = list(read_snapshot(session, current_token(session)).services)
-    offered = offered_at(session, (service.association_id for service in services))
-    return sorted(services, key=lambda service: _routing_order(service, offered, exact=service.category_code))
+def in_routing_order(session: Session, services: Iterable[Service], *, exact: str | None) -> list[Service]:
+    """`services` in the order routing offers them, by the rotation as it is now (see `_routing_order`)."""
+    listed = list(services)
+    offered = offered_at(session, (service.association_id for service in listed))
+    return sorted(listed, key=lambda service: _routing_order(service, offered, exact=exact))
 
 
 def candidates_among(

@@ -61,8 +61,11 @@ def current_token(session: Session) -> str | None:
     return session.scalar(select(DirectoryVersion.token).where(DirectoryVersion.id == VERSION_ROW))
 
 
-def read_snapshot(session: Session, token: str | None) -> Snapshot:
-    """Read every routable service in a session of its own on the same transaction, then detach them."""
+def read_snapshot(session: Session, token: str | None = None) -> Snapshot:
+    """Read every routable service in a session of its own on the same transaction, then detach them.
+
+    `token` is the directory's version it is read under, when it is kept (see `DirectoryCache`).
+    """
     session.flush()  # what the session changed and did not write yet is part of the directory it sees
     with Session(bind=session.connection(), expire_on_commit=False, autoflush=False) as reader:
         services = tuple(
