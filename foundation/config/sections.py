@@ -15,10 +15,15 @@ from foundation.config.values import ConfigModel, EmailAddress, OpeningHours, Ph
 
 
 class Operator(ConfigModel):
-    """A phone that rings when a caller needs a human."""
+    """A phone that rings when a caller needs a human, while it is on duty.
 
-    name: str = Field(min_length=1)
+    `account` is the console account of the operator who answers it: they may take it off duty themselves.
+    """
+
+    name: SpokenText = Field(min_length=1, max_length=80)
     phone: PhoneNumber
+    on_duty: bool = True
+    account: str | None = Field(default=None, max_length=80)
 
 
 class Transfer(ConfigModel):

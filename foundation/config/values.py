@@ -11,7 +11,7 @@ from itertools import pairwise
 from typing import Annotated, Any
 
 import phonenumbers
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_serializer
 
 from foundation.text import check_no_controls
 
@@ -70,6 +70,12 @@ class TimeRange(ConfigModel):
         if end <= time(h1, m1):
             raise ValueError(f"« {text} » finit avant de commencer")
         return cls(start=time(h1, m1), end=end)
+
+    @model_serializer
+    def _text(self) -> str:
+        """Written back as config.yaml writes it: '09:00-12:30' ('24:00' for a span that ends at midnight)."""
+        end = "24:00" if self.end == time.max else f"{self.end:%H:%M}"
+        return f"{self.start:%H:%M}-{end}"
 
     def contains(self, moment: time) -> bool:
         """Whether the line is open at this time of day within the range."""

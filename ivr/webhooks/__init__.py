@@ -16,12 +16,11 @@ import logging
 
 from flask import Flask
 
-from directory.reference import taxonomy
 from directory.snapshot import DirectoryCache
 from foundation.config import Config
 from ivr.journey_writes import journey_actions
-from ivr.menu import compile_flow
 from ivr.sms import TwilioSms
+from ivr.staff_settings import EffectiveCache
 
 # Importing these modules adds their routes and hooks to the blueprint.
 from ivr.webhooks import journey, safety_net, screening, security, status, transfers, voicemail  # noqa: F401
@@ -31,15 +30,10 @@ logger = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the webhooks and compile the voice journey of the app's config."""
+    """Register the webhooks and the cache of what calls hear."""
     config: Config = app.extensions["helpline"].config
-    rows = [row for row in taxonomy() if row.code != "AUTRE"]
-    app.extensions["ivr.flow"] = compile_flow(
-        config,
-        labels={row.code: row.label for row in taxonomy()},
-        # A category answers to its label; a sub-category to its label and its synonyms.
-        speech_phrases={row.code: [row.label, *(row.synonyms if row.parent_code else ())] for row in rows},
-    )
+    # What calls hear: config.yaml under the staff's newest settings, compiled once per version.
+    app.extensions["ivr.settings"] = EffectiveCache(config)
     settings = app.extensions["helpline"].settings
     app.extensions["ivr.actions"] = journey_actions(caller_hash_secret=settings.caller_hash_secret)
     app.extensions["ivr.sms"] = None

@@ -6,17 +6,10 @@ from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from foundation.text import is_ascii_digits
-from ivr.menu import Flow
 from ivr.phone import usable_number
 from ivr.sms import SmsSender
 
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")
-
-
-def flow() -> Flow:
-    """The voice journey compiled from the app's config (see `init_app`)."""
-    compiled: Flow = current_app.extensions["ivr.flow"]
-    return compiled
 
 
 def sms_sender() -> SmsSender | None:

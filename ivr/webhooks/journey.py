@@ -14,16 +14,18 @@ from flask import Response, request, url_for
 from call_log.codes import EventKind, Outcome
 from call_log.privacy import mask_numbers, mask_spoken, stored_caller
 from foundation.gate import DatabaseUnavailableError
-from foundation.runtime import Runtime, runtime
+from foundation.runtime import Runtime
 from ivr import twiml
-from ivr.hours import LineStatus, closed_texts, line_status
+from ivr.hours import LineStatus, Override, closed_texts, line_status
 from ivr.journey_writes import JourneyAction
 from ivr.line import current_override
 from ivr.menu import Ask, CallState, Input, Keys, NoInput, Said, next_step, start
 from ivr.phone import caller_place
 from ivr.questions import question
-from ivr.webhooks.blueprint import answer, bp, flow
+from ivr.staff_settings import head
+from ivr.webhooks.blueprint import answer, bp
 from ivr.webhooks.events import log_event, read_database
+from ivr.webhooks.settings import flow, known, settled, voice_runtime
 from ivr.webhooks.transfers import transfer
 from ivr.webhooks.voicemail import ask_callback_number
 
@@ -33,10 +35,11 @@ logger = logging.getLogger(__name__)
 @bp.post("/voice")
 def voice() -> Response:
     """A new call: log it, then the main menu, or, when the line is closed, say so and take a message."""
-    rt = runtime()
+    override = _read_override_and_settings()
+    rt = voice_runtime()
     form = request.form
     number = form.get("From", "")
-    status = _line_status(rt)
+    status = _line_status(rt, override)
     secret = rt.settings.caller_hash_secret
     caller = stored_caller(number, rt.config.privacy.caller_number, secret=secret)
     country, area = caller_place(number, form.get("FromCountry", ""))
@@ -57,19 +60,29 @@ def voice() -> Response:
     return _ask(start(), greeting=True)
 
 
-def _line_status(rt: Runtime) -> LineStatus:
-    """Open or closed now; an unreadable schedule or override fails open (callers reach the menu)."""
-    now = rt.clock()
+def _read_override_and_settings() -> Override | None:
+    """The staff's override, reading the settings' version in the same transaction (one wait, not two).
+
+    Unreadable, the line goes by its hours, with the settings last known (it fails open).
+    """
     try:
-        override = read_database(current_override)
+        override, number = read_database(lambda session: (current_override(session), head(session)))
     except DatabaseUnavailableError as unavailable:
         logger.warning("Could not read the line's override (%s); using the hours alone", unavailable)
-        override = None
+        known()
+        return None
     except Exception:
         logger.exception("Could not read the line's override; using the hours alone")
-        override = None
+        known()
+        return None
+    settled(number)
+    return override
+
+
+def _line_status(rt: Runtime, override: Override | None) -> LineStatus:
+    """Open or closed now; an unreadable schedule fails open (callers reach the menu)."""
     try:
-        return line_status(rt.config, now, override=override)
+        return line_status(rt.config, rt.clock(), override=override)
     except Exception:
         logger.exception("Could not compute opening hours; the line stays open")
         return LineStatus(open=True, reason="open")
@@ -105,7 +118,7 @@ def menu() -> Response:
 
 def _ask(step: Ask, *, greeting: bool = False) -> Response:
     """Render a question of the journey, its answer (or silence) coming back to the menu webhook."""
-    rt = runtime()
+    rt = voice_runtime()
     asked = question(step, flow(), rt.config.prompts, greeting=greeting)
     params: dict[str, Any] = step.state.to_params()
     return answer(

@@ -14,10 +14,10 @@ from werkzeug.exceptions import HTTPException
 
 from call_log.codes import EventKind, TransferTarget
 from call_log.privacy import mask_numbers
-from foundation.runtime import runtime
 from ivr import twiml
 from ivr.webhooks.blueprint import answer, bp
 from ivr.webhooks.events import log_event, log_failure
+from ivr.webhooks.settings import known_runtime
 from ivr.webhooks.transfers import dial_operators
 from ivr.webhooks.voicemail import record_message
 
@@ -41,7 +41,7 @@ def rescue(error: Exception) -> Response | tuple[str, int]:
 
 def _emergency() -> Response:
     """The next safe step for the caller, built without the database."""
-    rt = runtime()
+    rt = known_runtime()
     voice, prompts = twiml.Voice.of(rt.config), rt.config.prompts
     endpoint = request.endpoint or ""
     if endpoint in {"ivr.voicemail", "ivr.recording_status"}:
@@ -66,5 +66,5 @@ def fallback() -> Response:
     logger.error("Twilio reported error %(code)s on %(url)s; answering from the fallback URL", error)
     # The answer waits for nothing: the event goes to the journal, replayed into the log within seconds.
     log_event(EventKind.TWILIO_ERROR, error, database=False)
-    rt = runtime()
+    rt = known_runtime()
     return answer(dial_operators(rt, [rt.config.prompts.technical_problem], whisper=None))

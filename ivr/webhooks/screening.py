@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Response, request, url_for
 
 from call_log.codes import EventKind, TransferTarget
-from foundation.runtime import runtime
 from ivr import twiml
 from ivr.menu import CallState
 from ivr.transfer_plan import describe_request
-from ivr.webhooks.blueprint import answer, bp, flow
+from ivr.webhooks.blueprint import answer, bp
 from ivr.webhooks.events import log_event
+from ivr.webhooks.settings import flow, voice_runtime
 
 WHISPER_TIMEOUT_S = 8
 
@@ -18,7 +18,7 @@ WHISPER_TIMEOUT_S = 8
 @bp.post("/whisper")
 def whisper() -> Response:
     """What an association or an operator hears before being connected; they must press 1 to take the call."""
-    rt = runtime()
+    rt = voice_runtime()
     prompts = rt.config.prompts
     request_text = describe_request(CallState.from_params(request.args), flow())
     if request.args.get("target") == TransferTarget.OPERATORS:
@@ -45,4 +45,4 @@ def whisper_answer() -> Response:
             call_sid=request.form.get("ParentCallSid", ""),
         )
         return answer(twiml.bridge())
-    return answer(twiml.goodbye(twiml.Voice.of(runtime().config), []))
+    return answer(twiml.goodbye(twiml.Voice.of(voice_runtime().config), []))

@@ -22,7 +22,8 @@ from call_log.privacy import mask_numbers
 from call_log.writes import Applied
 from directory.routing import Candidate, lock_rotation, reached, route
 from directory.snapshot import DirectoryCache
-from foundation.runtime import Runtime, runtime
+from foundation.config.staff import on_duty
+from foundation.runtime import Runtime
 from ivr import twiml
 from ivr.journey_writes import JourneyAction
 from ivr.menu import CallState, Route, ToOperator
@@ -42,6 +43,7 @@ from ivr.transfer_plan import (
 )
 from ivr.webhooks.blueprint import answer, bp, caller_number, int_param, sms_sender
 from ivr.webhooks.events import log_event, log_failure, read_database
+from ivr.webhooks.settings import voice_runtime
 from ivr.webhooks.voicemail import ask_callback_number
 
 logger = logging.getLogger(__name__)
@@ -53,7 +55,7 @@ ROTATION_SHARE = 0.6
 
 def transfer(step: Route | ToOperator, *, tried: tuple[int, ...] = ()) -> Response:
     """Ring the next association that can take the request, else the operators."""
-    rt = runtime()
+    rt = voice_runtime()
     state = step.state
     first = operators_first(step, rt.config.prompts, tried=tried)
     plan = _ring_next_association(rt, state, tried=tried) if first is None else first
@@ -232,11 +234,17 @@ def _attempt(applied: Applied | None, association_id: int | None) -> _Attempt:
 def dial_operators(
     rt: Runtime, texts: Sequence[str], *, whisper: str | None, attempt: int | None = None
 ) -> VoiceResponse:
-    """Say `texts`, then ring every operator at once (screened by `whisper`, if given)."""
+    """Say `texts`, then ring every operator on duty at once (screened by `whisper`, if given).
+
+    With nobody on duty, the caller leaves a message for a callback, as when nobody answers.
+    """
+    phones = [operator.phone for operator in on_duty(rt.config)]
+    if not phones:
+        return ask_callback_number(rt, closed=False, texts=[rt.config.prompts.operators_busy])
     return twiml.dial(
         twiml.Voice.of(rt.config),
         texts,
-        [operator.phone for operator in rt.config.operators],
+        phones,
         action=url_for("ivr.dial_result", stage=TransferTarget.OPERATORS, attempt=str(attempt or "")),
         caller_id=rt.config.helpline.number,
         timeout_s=rt.config.transfer.operators_timeout_s,
@@ -247,7 +255,7 @@ def dial_operators(
 @bp.post("/dial-result")
 def dial_result() -> Response:
     """How a transfer went: bridged, or on to the next fallback (associations, operators, voicemail)."""
-    rt = runtime()
+    rt = voice_runtime()
     stage = (
         TransferTarget.ASSOCIATION
         if request.args.get("stage") == TransferTarget.ASSOCIATION

@@ -10,12 +10,13 @@ from flask import Response, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
 from call_log.codes import EventKind
-from foundation.runtime import Runtime, runtime
+from foundation.runtime import Runtime
 from ivr import twiml
 from ivr.journey_writes import JourneyAction
 from ivr.phone import say_number, typed_number
 from ivr.webhooks.blueprint import answer, bp, caller_number, int_param
 from ivr.webhooks.events import log_event
+from ivr.webhooks.settings import voice_runtime
 
 
 def ask_callback_number(rt: Runtime, *, closed: bool, texts: list[str]) -> VoiceResponse:
@@ -41,7 +42,7 @@ def ask_callback_number(rt: Runtime, *, closed: bool, texts: list[str]) -> Voice
 @bp.post("/callback-number")
 def callback_number() -> Response:
     """The caller confirmed their number or typed another one: now the voicemail."""
-    rt = runtime()
+    rt = voice_runtime()
     digits = request.form.get("Digits", "")[:20]
     typed = typed_number(digits) if digits and digits != "1" else None
     log_event(
@@ -66,7 +67,7 @@ def callback_number() -> Response:
 @bp.post("/record")
 def record() -> Response:
     """No answer to the number question: record the voicemail for the number we have."""
-    rt = runtime()
+    rt = voice_runtime()
     return answer(
         record_message(
             rt,
@@ -91,7 +92,7 @@ def record_message(rt: Runtime, *, closed: bool, texts: list[str]) -> VoiceRespo
 @bp.post("/voicemail")
 def voicemail() -> Response:
     """A voicemail was recorded: a callback request for the operators; thank the caller and hang up."""
-    rt = runtime()
+    rt = voice_runtime()
     form = request.form
     duration = int_param(form.get("RecordingDuration"))
     url, sid = form.get("RecordingUrl", "")[:500], form.get("RecordingSid", "")[:64]

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import get_args
+from unittest.mock import patch
 
 import pytest
 from flask import Flask
@@ -180,10 +181,9 @@ def test_every_kind_of_event_reads_as_french(
         )
     )
     app.extensions["ivr.sms"] = None
-    flow = app.extensions["ivr.flow"]
-    app.extensions["ivr.flow"] = replace(flow, nodes={})  # a broken menu: the voice webhook fails
-    broken = place(ScriptedCaller([], dials=[DialOutcome("no-answer")]))
-    app.extensions["ivr.flow"] = flow
+    flow = app.extensions["ivr.settings"].last().flow
+    with patch("ivr.webhooks.journey.flow", lambda: replace(flow, nodes={})):  # a broken menu: voice fails
+        broken = place(ScriptedCaller([], dials=[DialOutcome("no-answer")]))
     left_open = place(
         ScriptedCaller([Keys("0")], dials=[DialOutcome("completed", 20)]), StatusCallbacks(after=())
     )

@@ -1,0 +1,228 @@
+"""The settings staff change while the line runs: versions kept in the database, and what a call hears.
+
+Each change is a new `SettingsVersion`, with who, when and a summary; restoring an older version adds a new
+one with its content, so that the history only grows. What a call hears is the newest version laid over
+config.yaml (`foundation.config.staff`), compiled once per process and version: a webhook reads only the
+newest version's number (`head`), and a version that cannot be read or no longer validates is skipped for
+the last good one (the file's config at worst), so that the line keeps answering.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from directory.reference import taxonomy
+from foundation.config import Config
+from foundation.config.errors import format_error
+from foundation.config.staff import StaffDocumentError, staff_document, with_staff_document
+from ivr.menu import Flow, compile_flow
+from ivr.models import SettingsVersion
+
+logger = logging.getLogger(__name__)
+
+# How many older versions a process tries when the newest one no longer validates.
+FALLBACK_DEPTH = 5
+
+
+class SettingsRefusedError(ValueError):
+    """A change that does not validate; `problems` are French lines naming each setting and why."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def categories() -> list[str]:
+    """The service categories a menu key may send (the taxonomy's codes)."""
+    return [row.code for row in taxonomy()]
+
+
+def build_flow(config: Config) -> Flow:
+    """The voice journey compiled from `config`, with the taxonomy's words for speech."""
+    rows = [row for row in taxonomy() if row.code != "AUTRE"]
+    return compile_flow(
+        config,
+        labels={row.code: row.label for row in taxonomy()},
+        # A category answers to its label; a sub-category to its label and its synonyms.
+        speech_phrases={row.code: [row.label, *(row.synonyms if row.parent_code else ())] for row in rows},
+    )
+
+
+def validated(base: Config, document: Mapping[str, Any]) -> Config:
+    """`base` with `document`'s sections, or SettingsRefusedError naming every bad setting."""
+    try:
+        return with_staff_document(base, document, categories=categories())
+    except ValidationError as invalid:
+        raise SettingsRefusedError(
+            [format_error(error) for error in invalid.errors(include_url=False)]
+        ) from None
+    except StaffDocumentError as invalid:
+        raise SettingsRefusedError([str(invalid)]) from None
+
+
+@dataclass(frozen=True)
+class Effective:
+    """What calls hear: the settings of one version (None: config.yaml alone), compiled."""
+
+    version: int | None
+    config: Config
+    flow: Flow
+    recordings: Mapping[str, int] = field(default_factory=dict)
+
+
+def effective(base: Config, version: SettingsVersion | None) -> Effective:
+    """The settings of `version` over `base`; raises SettingsRefusedError if they no longer validate."""
+    if version is None:
+        return Effective(None, base, build_flow(base))
+    config = validated(base, version.document)
+    recordings = {str(key): int(value) for key, value in (version.recordings or {}).items()}
+    return Effective(version.id, config, build_flow(config), recordings)
+
+
+def head(session: Session) -> int | None:
+    """The number of the newest version, None while staff changed nothing (one indexed read)."""
+    found: int | None = session.scalar(select(func.max(SettingsVersion.id)))
+    return found
+
+
+def newest(session: Session) -> SettingsVersion | None:
+    """The newest version, or None."""
+    return session.scalars(select(SettingsVersion).order_by(SettingsVersion.id.desc()).limit(1)).first()
+
+
+def current(session: Session, base: Config) -> Effective:
+    """What calls hear now, read afresh: the newest version that validates, else config.yaml."""
+    for version in session.scalars(
+        select(SettingsVersion).order_by(SettingsVersion.id.desc()).limit(FALLBACK_DEPTH)
+    ):
+        try:
+            return effective(base, version)
+        except SettingsRefusedError as refused:
+            logger.error("Settings version %s is not valid any more, skipped: %s", version.id, refused)
+    return effective(base, None)
+
+
+def save(
+    session: Session,
+    base: Config,
+    document: Mapping[str, Any],
+    *,
+    by: str,
+    now: datetime,
+    summary: str,
+    recordings: Mapping[str, int] | None = None,
+    restored_from: int | None = None,
+) -> SettingsVersion:
+    """Keep `document` (the staff sections, whole) as the newest version; refused if it does not validate.
+
+    `recordings` default to the newest version's: a change of the calendar keeps the recorded prompts.
+    """
+    config = validated(base, document)
+    if recordings is None:
+        latest = newest(session)
+        recordings = dict(latest.recordings) if latest is not None else {}
+    version = SettingsVersion(
+        created_at=now,
+        created_by=by[:80],
+        summary=summary[:300],
+        # Stored as the schema writes it back: what was validated, in config.yaml's shape.
+        document=staff_document(config),
+        recordings=dict(recordings),
+        restored_from=restored_from,
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def change(
+    session: Session,
+    base: Config,
+    edit: Callable[[dict[str, Any]], None],
+    *,
+    by: str,
+    now: datetime,
+    summary: str,
+) -> SettingsVersion:
+    """A new version from the current settings changed by `edit` (which changes the document in place)."""
+    document = staff_document(current(session, base).config)
+    edit(document)
+    return save(session, base, document, by=by, now=now, summary=summary)
+
+
+def set_recordings(
+    session: Session, base: Config, recordings: Mapping[str, int], *, by: str, now: datetime, summary: str
+) -> SettingsVersion:
+    """A new version with the same settings and these recorded prompts."""
+    document = staff_document(current(session, base).config)
+    return save(session, base, document, by=by, now=now, summary=summary, recordings=recordings)
+
+
+def restore(session: Session, base: Config, number: int, *, by: str, now: datetime) -> SettingsVersion:
+    """Make version `number` what calls hear again, as a new version; KeyError if there is none."""
+    old = session.get(SettingsVersion, number)
+    if old is None:
+        raise KeyError(number)
+    return save(
+        session,
+        base,
+        old.document,
+        by=by,
+        now=now,
+        summary=f"Retour à la version {number}",
+        recordings=old.recordings,
+        restored_from=number,
+    )
+
+
+def history(session: Session, *, limit: int = 100) -> list[SettingsVersion]:
+    """The versions, newest first."""
+    return list(session.scalars(select(SettingsVersion).order_by(SettingsVersion.id.desc()).limit(limit)))
+
+
+class EffectiveCache:
+    """What calls hear, per process: compiled once per version, checked against the newest version's number.
+
+    `get` takes the newest version's number a request read; a number not seen before loads and compiles the
+    settings once (the newest version that validates). When the number cannot be read (the database is slow
+    or down), `last` is what calls hear: the last good settings.
+    """
+
+    def __init__(self, base: Config) -> None:
+        self._base = base
+        self._lock = threading.Lock()
+        self._seen: tuple[int | None, Effective] | None = None
+
+    @property
+    def base(self) -> Config:
+        """config.yaml, as the process read it."""
+        return self._base
+
+    def last(self) -> Effective:
+        """The settings last loaded (config.yaml's before any)."""
+        seen = self._seen
+        if seen is None:
+            seen = self._seen = (None, effective(self._base, None))
+        return seen[1]
+
+    def get(self, head_number: int | None, load: Callable[[], Effective]) -> Effective:
+        """The settings for the newest version `head_number`, calling `load` once for a number not seen."""
+        seen = self._seen
+        if seen is not None and seen[0] == head_number:
+            return seen[1]
+        with self._lock:
+            seen = self._seen
+            if seen is not None and seen[0] == head_number:
+                return seen[1]
+            loaded = load()
+            self._seen = (head_number, loaded)
+            return loaded
