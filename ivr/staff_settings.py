@@ -159,14 +159,6 @@ def change(
     return save(session, base, document, by=by, now=now, summary=summary)
 
 
-def set_recordings(
-    session: Session, base: Config, recordings: Mapping[str, int], *, by: str, now: datetime, summary: str
-) -> SettingsVersion:
-    """A new version with the same settings and these recorded prompts."""
-    document = staff_document(current(session, base).config)
-    return save(session, base, document, by=by, now=now, summary=summary, recordings=recordings)
-
-
 def restore(session: Session, base: Config, number: int, *, by: str, now: datetime) -> SettingsVersion:
     """Make version `number` what calls hear again, as a new version; KeyError if there is none."""
     old = session.get(SettingsVersion, number)
