@@ -16,12 +16,14 @@ from console import (
     board,
     callbacks,
     directory_pages,
+    duty,
     finder,
     labels,
     log,
     records,
     referrals,
     report_pages,
+    settings_pages,
 )
 from console.access import (
     SIGNATURE_CHECKED_BLUEPRINTS,
@@ -30,6 +32,8 @@ from console.access import (
     require_role,
 )
 from console.context import phone, tz
+from console.settings_pages.line_page import forced_now
+from console.settings_pages.operators_page import nobody_on_duty
 from foundation.journal import Backlog
 from foundation.runtime import Runtime
 from foundation.text import french_number
@@ -48,10 +52,12 @@ BLUEPRINTS = (
     (records, "operator"),
     (callbacks, "operator"),
     (finder, "operator"),
+    (duty, "operator"),
     (referrals, "staff"),
     (log, "staff"),
     (directory_pages, "staff"),
     (report_pages, "staff"),
+    (settings_pages, "staff"),
     (admin, "admin"),
 )
 # The board's own script and styles only; recordings play from Twilio.
@@ -96,7 +102,13 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["number"] = french_number
     app.jinja_env.filters["phone"] = phone
     app.context_processor(
-        lambda: {"labels": labels, "me": current_user_or_none(), "backlog": stale_backlog(rt)}
+        lambda: {
+            "labels": labels,
+            "me": current_user_or_none(),
+            "backlog": stale_backlog(rt),
+            "forced": forced_now(),
+            "nobody_on_duty": nobody_on_duty(),
+        }
     )
     # Unknown URLs have no blueprint.
     app.register_error_handler(404, error_page)

@@ -204,7 +204,7 @@ def _spans(text: str) -> list[TimeRange]:
                 f"« {text[position:]} » n'est pas une plage horaire comme 09:00-12:30 ou 9h-12h30"
             )
         h1, m1, h2, m2 = found.groups()
-        spans.append(TimeRange.parse(f"{h1}:{m1 or '00'}-{h2}:{m2 or '00'}"))
+        spans.append(TimeRange.parse(f"{int(h1):02d}:{m1 or '00'}-{int(h2):02d}:{m2 or '00'}"))
         position = found.end()
 
 

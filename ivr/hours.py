@@ -49,6 +49,16 @@ def _holidays(country: str, year: int) -> holidays.HolidayBase:
     return holidays.country_holidays(country, years=year)
 
 
+def coming_holidays(country: str, start: date, *, days: int = 366) -> list[tuple[date, str]]:
+    """The public holidays from `start` to `days` later, with their names (in French for FR)."""
+    end = start + timedelta(days=days)
+    years = list(range(start.year, end.year + 1))
+    calendar = holidays.country_holidays(country, years=years)
+    if "fr" in calendar.supported_languages:
+        calendar = holidays.country_holidays(country, years=years, language="fr")
+    return sorted((day, str(name)) for day, name in calendar.items() if start <= day < end)
+
+
 def is_holiday(config: Config, day: date) -> bool:
     """Whether `day` is a public holiday on which the line is closed."""
     return config.calendar.closed_on_holidays and day in _holidays(config.calendar.holidays_country, day.year)

@@ -226,6 +226,23 @@
   document.querySelectorAll("button[data-print]").forEach((button) => {
     button.addEventListener("click", () => window.print());
   });
+  // « Écouter » a prompt: the browser's own French voice reads the text as typed (a preview; callers hear
+  // Twilio's voice). The parts the menu fills in are read as examples. Hidden where there is no voice.
+  if ("speechSynthesis" in window) {
+    const examples = { name: "l'association", label: "ménage", request: "ménage à Ciron pour un proche",
+      call: "douze", number: "zéro six, douze, trente-quatre, cinquante-six, soixante-dix-huit", hours: "du lundi au vendredi" };
+    document.querySelectorAll("button[data-listen]").forEach((button) => {
+      const text = button.form.querySelector("[data-listen-text]");
+      button.hidden = false;
+      button.addEventListener("click", () => {
+        window.speechSynthesis.cancel();
+        const said = text.value.replace(/\{(\w+)\}/g, (whole, part) => examples[part] || "");
+        const utterance = new SpeechSynthesisUtterance(said);
+        utterance.lang = "fr-FR";
+        window.speechSynthesis.speak(utterance);
+      });
+    });
+  }
   // A save was refused: the summary of what to correct takes the focus (each line links to its field).
   const summary = document.getElementById("error-summary");
   if (summary) summary.focus();

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from foundation.config.values import ConfigModel, SpokenText
 
@@ -128,6 +128,29 @@ class Prompts(ConfigModel):
     closed_holiday: SpokenText = "Le 1001 services est fermé aujourd'hui, jour férié."
     closed_override: SpokenText = "Le 1001 services est exceptionnellement fermé."
     opening_hours: SpokenText = "Nous sommes ouverts {hours}."
+
+    @field_validator("*")
+    @classmethod
+    def _known_placeholders(cls, text: str, info: ValidationInfo) -> str:
+        """A prompt names only the parts the voice menu fills in for it (`{name}`, `{request}`…)."""
+        allowed = placeholders(cls.model_fields[str(info.field_name)].default)
+        try:
+            text.format(**dict.fromkeys(allowed, ""))
+        except KeyError as unknown:
+            shown = ", ".join(f"{{{name}}}" for name in sorted(allowed)) or "aucune"
+            raise ValueError(
+                f"{{{unknown.args[0]}}} n'est pas une partie que le menu sait dire ici (possibles : {shown})"
+            ) from None
+        except (IndexError, ValueError):
+            raise ValueError(
+                "accolade sans partie à dire : écrivez par exemple {name}, ou retirez les accolades"
+            ) from None
+        return text
+
+
+def placeholders(text: str) -> set[str]:
+    """The parts of a prompt the voice menu fills in: 'name' for 'Je vous passe {name}.'."""
+    return set(re.findall(r"{(\w+)}", text))
 
 
 class HeardFromOption(ConfigModel):

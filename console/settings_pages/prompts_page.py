@@ -1,0 +1,130 @@
+"""What callers hear: every prompt of the menu and of `prompts`, its default, a preview, and its length.
+
+Each prompt is saved on its own, so that two people rewording two prompts never undo each other. A prompt
+on the path of a caller who wants one service is flagged when that path takes more than 30 s before the
+ring (`ivr.speaking_time`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from console.settings_pages.prompt_words import PLACEHOLDERS, PROMPT_GROUPS, PROMPT_NAMES
+from console.settings_pages.state import Refused, apply, base, settings_now
+from foundation.config import Config
+from foundation.config.menu import placeholders
+from ivr.speaking_time import PATH_LIMIT_S, one_service_path, seconds
+
+
+@dataclass(frozen=True)
+class PromptView:
+    """One prompt as the page shows it."""
+
+    key: str
+    name: str
+    text: str
+    default: str
+    seconds: float
+    parts: dict[str, str]
+    # Seconds it takes on the one-service path when that path is too long, else None.
+    too_long: float | None
+
+    @property
+    def anchor(self) -> str:
+        """The prompt's id in the page."""
+        return "prompt-" + self.key.replace(".", "-").replace("_", "-")
+
+
+def text_of(config: Config, key: str) -> str:
+    """The text of prompt `key` ('menu.greeting', 'prompts.voicemail') in `config`."""
+    section, name = key.split(".")
+    found: str = getattr(getattr(config, section), name)
+    return found
+
+
+def path_seconds(config: Config) -> tuple[float, dict[str, float]]:
+    """How long a one-service caller hears the line before the ring, and each prompt's share of it."""
+    path = one_service_path(config)
+    return sum(share for _, share in path), dict(path)
+
+
+def views(config: Config, typed: dict[str, str] | None = None) -> list[tuple[str, list[PromptView]]]:
+    """Every prompt by group, as `config` says it (or as it was just typed)."""
+    total, shares = path_seconds(config)
+    defaults = base()
+    groups = []
+    for group, prompts in PROMPT_GROUPS:
+        shown = []
+        for key, name in prompts:
+            text = (typed or {}).get(key, text_of(config, key))
+            default = text_of(defaults, key)
+            parts = {part: PLACEHOLDERS.get(part, part) for part in sorted(placeholders(default))}
+            flagged = shares.get(key) if total > PATH_LIMIT_S else None
+            shown.append(PromptView(key, name, text, default, seconds(text), parts, flagged))
+        groups.append((group, shown))
+    return groups
+
+
+def _default(key: str) -> str:
+    """The text a prompt has when nothing sets it: config.yaml's, else the schema's."""
+    return text_of(base(), key)
+
+
+def prompts_page() -> ResponseReturnValue:
+    """Every prompt, with its form."""
+    return _render()
+
+
+def _render(
+    *, typed: dict[str, str] | None = None, errors: Any = None, status: int = 200
+) -> ResponseReturnValue:
+    config = settings_now().config
+    total, _ = path_seconds(config)
+    return (
+        render_template(
+            "console/settings/prompts.html",
+            groups=views(config, typed),
+            total=total,
+            limit=PATH_LIMIT_S,
+            errors=errors or {},
+        ),
+        status,
+    )
+
+
+def save_prompt(key: str) -> ResponseReturnValue:
+    """A prompt's new text (or its default again)."""
+    if key not in PROMPT_NAMES:
+        abort(404)
+    text = " ".join(request.form.get("text", "").split())
+    if request.form.get("reset") == "1":
+        text = _default(key)
+    if not text:
+        return _render(
+            typed={key: text}, errors={key: [f"{PROMPT_NAMES[key]} : le texte est obligatoire."]}, status=400
+        )
+    section, name = key.split(".")
+    result = apply(
+        lambda document: document[section].update({name: text}), f"Message « {PROMPT_NAMES[key]} »"
+    )
+    if isinstance(result, Refused):
+        return _render(
+            typed={key: text},
+            errors={key: result.at(key) or [line for _, line in result.problems]},
+            status=400,
+        )
+    total, _ = path_seconds(settings_now().config)
+    flash(f"« {PROMPT_NAMES[key]} » enregistré : le prochain appel l'entend.", "success")
+    if total > PATH_LIMIT_S:
+        flash(
+            f"Attention : un appelant qui veut un seul service entend maintenant environ {total:.0f} s "
+            f"avant la sonnerie ({PATH_LIMIT_S:.0f} s au plus). Raccourcissez les messages signalés.",
+            "error",
+        )
+    return redirect(
+        url_for("console.settings.prompts_page") + "#" + PromptView(key, "", "", "", 0, {}, None).anchor
+    )
