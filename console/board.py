@@ -21,7 +21,7 @@ bp = Blueprint("board", __name__)
 def _board_context() -> dict[str, object]:
     moment = now()
     with runtime().sessions() as db:
-        waiting, late = queue_counts(db, now=moment, calendar=opening_hours())
+        waiting, late = queue_counts(db, now=moment, calendar=opening_hours(db))
         staff = current_account().can("staff")
         return {
             "board": live_board(db, now=moment),

@@ -24,7 +24,7 @@ def queue() -> ResponseReturnValue:
     with runtime().sessions() as db:
         return render_template(
             "console/callbacks.html",
-            queue=callback_queue(db, now=now(), calendar=opening_hours()),
+            queue=callback_queue(db, now=now(), calendar=opening_hours(db)),
             closed=recently_closed(db),
             form=CallbackResultForm(),
             names=DirectoryNames.load(db),

@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from call_log.working_time import WorkingCalendar
 from directory.models import Association, Commune, ServiceCategory
 from foundation.runtime import runtime
+from ivr.staff_settings import Effective, EffectiveCache, current, head
 
 # How a select names a family of services as a whole, before its sub-categories.
 WHOLE_FAMILY = " (toute demande)"
@@ -34,9 +36,16 @@ def working_days() -> WorkingCalendar:
     return WorkingCalendar.working_days(tz())
 
 
-def opening_hours() -> WorkingCalendar:
-    """The helpline's opening hours (for operators' callbacks)."""
-    hours = runtime().config.hours
+def effective(session: Session) -> Effective:
+    """The settings calls hear now (the staff's newest valid version over config.yaml), through this
+    process's cache: one read of the newest version's number."""
+    cache: EffectiveCache = current_app.extensions["ivr.settings"]
+    return cache.get(head(session), lambda: current(session, cache.base))
+
+
+def opening_hours(session: Session) -> WorkingCalendar:
+    """The helpline's opening hours as staff set them (for operators' callbacks)."""
+    hours = effective(session).config.hours
     week = [[(span.start, span.end) for span in hours.for_weekday(day)] for day in range(7)]
     return WorkingCalendar.opening_hours(tz(), week)
 

@@ -61,7 +61,8 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
     old, new = flattened(before), flattened(after)
     return [
         Change(setting_words(path), _shown(old.get(path)), _shown(new.get(path)))
-        for path in sorted(set(old) | set(new), key=lambda p: (p.split(".")[0], p))
+        # In the document's order (the week's days, the menu's options), then what the newer one dropped.
+        for path in [*new, *(path for path in old if path not in new)]
         if old.get(path) != new.get(path)
     ]
 

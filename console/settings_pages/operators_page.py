@@ -16,8 +16,9 @@ from flask.typing import ResponseReturnValue
 
 from console.access import current_user_or_none
 from console.accounts import list_users
+from console.context import effective
 from console.forms import e164
-from console.settings_pages.state import Refused, apply, effective, settings_now
+from console.settings_pages.state import Refused, apply, settings_now
 from foundation.config.staff import on_duty
 from foundation.runtime import runtime
 

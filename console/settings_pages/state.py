@@ -13,29 +13,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy.orm import Session
 
 from console.access import current_account
-from console.context import now
+from console.context import effective, now
 from console.settings_pages.prompt_words import PROMPT_NAMES
 from foundation.config import Config
 from foundation.config.values import DAY_NAMES_FR, DAYS
 from foundation.db import transaction
 from foundation.runtime import runtime
 from ivr.models import SettingsVersion
-from ivr.staff_settings import Effective, EffectiveCache, SettingsRefusedError, change, current, head
+from ivr.staff_settings import Effective, EffectiveCache, SettingsRefusedError, change
 
 
 def base() -> Config:
     """config.yaml, as this process read it: what the settings pages show as the default."""
     cache: EffectiveCache = current_app.extensions["ivr.settings"]
     return cache.base
-
-
-def effective(session: Session) -> Effective:
-    """The settings calls hear now, through this process's cache (one read of the newest number)."""
-    cache: EffectiveCache = current_app.extensions["ivr.settings"]
-    return cache.get(head(session), lambda: current(session, cache.base))
 
 
 def settings_now() -> Effective:
