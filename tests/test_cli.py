@@ -23,10 +23,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from call_log.models import Call
 from directory.models import Association, Commune, ServiceCategory
+from foundation.config import Config
+from foundation.db import transaction
 from helpline.cli import main
 from ivr.simulator.call import CallSimulator
 from ivr.simulator.callers import DialOutcome, Keys, ScriptedCaller, Speech
 from ivr.simulator.transports import HttpTransport
+from ivr.staff_settings import change
 from tests.conftest import AUTH_TOKEN, EXAMPLE_CONFIG
 
 EXPORT_HEADER = (
@@ -326,3 +329,20 @@ def test_line_override_needs_a_date(engine: Engine, database_url: str) -> None:
     assert result.output == (
         "helpline: --until : « tomorrow » n'est pas une date et une heure comme 2026-12-24T18:00\n"
     )
+
+
+def test_line_status_says_the_hours_staff_set(
+    engine: Engine, database_url: str, sessions: sessionmaker[Session], example_config: Config
+) -> None:
+    """`line status` reads the hours staff set in the console, not config.yaml's."""
+    with transaction(sessions) as session:
+        change(
+            session,
+            example_config,
+            lambda document: document.update(hours={"mon": ["09:00-10:00"]}),
+            by="sam",
+            now=datetime.now(UTC),
+            summary="Horaires",
+        )
+    status = run(database_url, "line", "status")
+    assert "Horaires : le lundi de 9 h à 10 h." in status.output

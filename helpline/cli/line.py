@@ -38,12 +38,15 @@ def status() -> None:
     from helpline.db import make_engine, make_session_factory
     from ivr.hours import describe_hours, line_status
     from ivr.line import current_override
+    from ivr.staff_settings import current
 
-    settings, config = settings_and_config()
+    settings, base = settings_and_config()
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as session:
             override = current_override(session)
+            # The hours and calendar staff set in the console, over config.yaml's.
+            config = current(session, base).config
     except Exception as exc:  # the database may be missing: say so, like the other commands
         fail(
             f"impossible de lire l'état de la ligne ({exc.__class__.__name__}) ; lancez 'helpline db upgrade'"
