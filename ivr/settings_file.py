@@ -33,7 +33,7 @@ def write_settings(
     tz = config.helpline.tz
     source = (
         f"version {version.id} du {version.created_at.astimezone(tz):%d/%m/%Y à %H:%M}"
-        + (f" ({version.created_by})" if version.created_by else "")
+        + (f" ({_one_line(version.created_by)})" if version.created_by else "")
         if version is not None
         else "config.yaml, aucun changement"
     )
@@ -43,7 +43,8 @@ def write_settings(
         else "# Les messages enregistrés (fichiers audio) ne sont jamais dans ce fichier.\n"
     )
     header = (
-        f"# Réglages de la ligne {config.helpline.name} : horaires, calendrier, opérateurs, menu, messages.\n"
+        f"# Réglages de la ligne {_one_line(config.helpline.name)} : "
+        "horaires, calendrier, opérateurs, menu, messages.\n"
         f"# Depuis : {source} ; exportés le {exported_at.astimezone(tz):%d/%m/%Y à %H:%M}.\n"
         "# Se relit avec 'helpline settings import FICHIER' ; ces sections se collent aussi telles\n"
         "# quelles dans config.yaml.\n"
@@ -51,6 +52,11 @@ def write_settings(
     )
     document = staff_document(config)
     return header + dump_yaml({name: document[name] for name in STAFF_SECTIONS if name in document})
+
+
+def _one_line(words: str) -> str:
+    # A line break in a name would end the comment and make the rest of the header YAML.
+    return " ".join(words.split())
 
 
 def read_settings(text: str) -> dict[str, Any]:

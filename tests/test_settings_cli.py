@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from foundation.config import Config
 from foundation.config.staff import STAFF_SECTIONS, staff_document
+from foundation.db import transaction
 from foundation.yaml_text import dump_yaml
 from helpline.config import parse_config
-from helpline.db import make_engine
+from helpline.db import make_engine, make_session_factory
 from ivr.models import SettingsVersion
-from ivr.staff_settings import current
+from ivr.staff_settings import current, save
 from tests.conftest import EXAMPLE_CONFIG, Templates
 from tests.test_cli import run
 
@@ -312,3 +314,30 @@ def test_history_lists_the_versions_newest_first(
             assert session.scalar(select(func.count()).select_from(SettingsVersion)) == 2
     finally:
         engine.dispose()
+
+
+def test_recorded_prompts_are_named_in_the_header_and_kept_by_an_import(
+    engine: Engine, database_url: str, tmp_path: Path, example_config: Config
+) -> None:
+    """Recorded audio is not in the file: the header names the prompts that have one, an import keeps it."""
+    with transaction(make_session_factory(engine)) as session:
+        save(
+            session,
+            example_config,
+            staff_document(example_config),
+            by="Marie\nDupont",
+            now=datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+            summary="Accueil enregistré",
+            recordings={"menu.greeting": 1, "prompts.voicemail": 2},
+        )
+    exported = run(database_url, "settings", "export").output
+    assert exported.splitlines()[1].startswith("# Depuis : version 1 du 24/11/2026 à 10:00 (Marie Dupont) ; ")
+    assert exported.splitlines()[4] == (
+        "# Messages enregistrés, non inclus (fichiers audio gardés dans la base) : "
+        "menu.greeting, prompts.voicemail."
+    )
+
+    path = write(tmp_path, "m.yaml", greeting(example_config, "Bonjour."))
+    assert run(database_url, "settings", "import", str(path)).exit_code == 0
+    with Session(engine) as session:
+        assert current(session, example_config).recordings == {"menu.greeting": 1, "prompts.voicemail": 2}
