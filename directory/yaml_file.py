@@ -7,7 +7,6 @@ Problems are reported with the line of the value at fault and its YAML path, suc
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import yaml
 
@@ -15,6 +14,7 @@ from directory.codes import ServiceStatus
 from directory.documents import Path, to_document
 from directory.entries import AssociationEntry, Vocabulary
 from directory.importing import DirectoryImportError, FileProblem, Locate, check_documents
+from foundation.yaml_text import dump_yaml
 
 *_STATUSES, _LAST_STATUS = ServiceStatus
 _YAML_HEADER = (
@@ -25,37 +25,10 @@ _YAML_HEADER = (
 )
 
 
-class _Dumper(yaml.SafeDumper):
-    """Mappings in block style, lists of plain values on one line (hours, communes)."""
-
-
-def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
-    flow = all(not isinstance(item, dict | list) for item in data)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
-
-
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
-    # Several lines of text read best as a literal block.
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(list, _represent_list)
-_Dumper.add_representer(str, _represent_str)
-
-
 def write_yaml(entries: Sequence[AssociationEntry], vocabulary: Vocabulary) -> str:
     """The entries as the YAML document staff edit."""
     documents = [to_document(entry, all_communes=vocabulary.communes) for entry in entries]
-    body = yaml.dump(
-        {"associations": documents},
-        Dumper=_Dumper,
-        allow_unicode=True,
-        sort_keys=False,
-        width=110,
-        default_flow_style=False,
-    )
-    return _YAML_HEADER + body
+    return _YAML_HEADER + dump_yaml({"associations": documents})
 
 
 def read_yaml(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:

@@ -17,6 +17,7 @@ from helpline.cli.directory import directory
 from helpline.cli.journal import journal
 from helpline.cli.line import line
 from helpline.cli.reports import demo_data, report
+from helpline.cli.settings import settings
 from helpline.cli.users import users
 from helpline.startup import csv_form_option, fail, first_admin_hint, settings_and_config, with_database
 
@@ -215,6 +216,7 @@ def calls_export(month: str, fmt: str, csv_form: str) -> None:
 calls.add_command(sweep)
 main.add_command(users)
 main.add_command(line)
+main.add_command(settings)
 main.add_command(journal)
 main.add_command(directory)
 main.add_command(report)
