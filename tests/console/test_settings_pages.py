@@ -103,7 +103,8 @@ def test_a_refused_change_names_the_setting_in_french_and_keeps_nothing(
         "Messages, mise en relation avec l'association : {nom} n'est pas une partie que le menu sait dire "
         "ici (possibles : {name})"
     ]
-    assert "connecting_association :" not in page and "prompts." not in _errors(page)[0]
+    assert "connecting_association :" not in page
+    assert "prompts." not in _errors(page)[0]
 
     response = as_staff.post(
         "/settings/calendar/closures",
