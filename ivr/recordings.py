@@ -82,7 +82,7 @@ def _seconds(duration_ms: int) -> str:
 
 def _wav_duration_ms(data: bytes) -> int:
     try:
-        with wave.open(io.BytesIO(data)) as audio:
+        with wave.open(io.BytesIO(data), "rb") as audio:
             frames, rate = audio.getnframes(), audio.getframerate()
     except (wave.Error, EOFError, ValueError) as unreadable:
         raise RecordingRefusedError(
@@ -91,7 +91,7 @@ def _wav_duration_ms(data: bytes) -> int:
         ) from unreadable
     if rate <= 0 or frames <= 0:
         raise RecordingRefusedError("Ce fichier WAV ne contient aucun son.")
-    return int(round(frames * 1000 / rate))
+    return round(frames * 1000 / rate)
 
 
 def _mp3_duration_ms(data: bytes) -> int:
@@ -100,7 +100,7 @@ def _mp3_duration_ms(data: bytes) -> int:
     except (MutagenError, ValueError, EOFError) as unreadable:
         raise RecordingRefusedError("Ce fichier MP3 est illisible.") from unreadable
     length: float = info.length if info is not None else 0.0
-    return int(round(length * 1000))
+    return round(length * 1000)
 
 
 def _is_mp3(data: bytes) -> bool:
