@@ -71,8 +71,9 @@ def _text_of(config: Config, key: str) -> str:
 
 def recordable_prompts(config: Config) -> dict[str, str]:
     """Prompt key ('menu.greeting', 'prompts.voicemail'...) → its text now, for each prompt one may record."""
-    texts = {key: _text_of(config, key) for key in _prompt_keys()}
-    return {key: str(text) for key, text in texts.items() if not _has_placeholder(text)}
+    # Whether a sentence has a variable part is the code's doing (it fills the default's placeholders):
+    # a brace staff typed in is said as it is, so the default texts decide.
+    return {key: str(_text_of(config, key)) for key in _prompt_keys()}
 
 
 def _seconds(duration_ms: int) -> str:

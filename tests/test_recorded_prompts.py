@@ -220,20 +220,16 @@ def test_a_recording_whose_row_is_gone_falls_back_to_the_text(
     _record(sessions, config, clock, "menu.greeting", wav(1))
     with transaction(sessions) as session:
         session.execute(delete(PromptRecording))
-    # The next version keeps the mapping (a change of the calendar keeps the recorded prompts).
-    closure = {"start": "2027-01-04", "end": "2027-01-04", "reason": "Inventaire", "message": "Fermé."}
+    # The next version keeps the mapping (a change of another setting keeps the recorded prompts).
+    asked = "Faites votre choix, s'il vous plaît."
     with transaction(sessions) as session:
         version = change(
-            session,
-            config,
-            lambda d: d["calendar"]["closures"].append(closure),
-            by="equipe",
-            now=clock(),
-            summary="t",
+            session, config, lambda d: d["menu"].update(prompt=asked), by="equipe", now=clock(), summary="t"
         )
         assert version.recordings != {}
     result, _ = place(ScriptedCaller([HangUp()]))
     assert (result.heard[0], result.warnings) == (GREETING, [])
+    assert asked in result.heard  # that version is what the call heard, not the last good one
 
 
 def test_a_recorded_sentence_is_played_where_it_is_said(
