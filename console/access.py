@@ -21,9 +21,10 @@ from foundation.runtime import runtime
 
 logger = logging.getLogger(__name__)
 
-# Reachable without signing in. The webhooks are not: they answer only requests signed by Twilio.
+# Reachable without signing in. The webhooks are not: they answer only requests signed by Twilio; the
+# recorded prompts' files only requests with their URL's token (or Twilio's signature).
 PUBLIC_ENDPOINTS = frozenset({"console.auth.login", "console.static", "health"})
-SIGNATURE_CHECKED_BLUEPRINTS = frozenset({"ivr"})
+SIGNATURE_CHECKED_BLUEPRINTS = frozenset({"ivr", "ivr_audio"})
 _ROLES_KEY = "console.roles"
 
 

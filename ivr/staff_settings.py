@@ -26,6 +26,7 @@ from foundation.config.errors import format_error
 from foundation.config.staff import StaffDocumentError, staff_document, with_staff_document
 from ivr.menu import Flow, compile_flow
 from ivr.models import SettingsVersion
+from ivr.recordings import playable, recordable_prompts, with_recordings
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,11 @@ def validated(base: Config, document: Mapping[str, Any]) -> Config:
 
 @dataclass(frozen=True)
 class Effective:
-    """What calls hear: the settings of one version (None: config.yaml alone), compiled."""
+    """What calls hear: the settings of one version (None: config.yaml alone), compiled.
+
+    `recordings` are the recorded prompts played (prompt key → recording id): in `config` (and so in
+    `flow`) their texts are `ivr.twiml.Recorded`.
+    """
 
     version: int | None
     config: Config
@@ -79,13 +84,26 @@ class Effective:
     recordings: Mapping[str, int] = field(default_factory=dict)
 
 
-def effective(base: Config, version: SettingsVersion | None) -> Effective:
-    """The settings of `version` over `base`; raises SettingsRefusedError if they no longer validate."""
+def version_recordings(version: SettingsVersion) -> dict[str, int]:
+    """The recordings a version maps its prompts to (prompt key → recording id)."""
+    return {str(key): int(value) for key, value in (version.recordings or {}).items()}
+
+
+def effective(
+    base: Config, version: SettingsVersion | None, *, audio: Mapping[str, tuple[int, str]] | None = None
+) -> Effective:
+    """The settings of `version` over `base`; raises SettingsRefusedError if they no longer validate.
+
+    `audio` (prompt key → recording id and audio path, see `recordings.playable`) are the recordings whose
+    file exists: those prompts are played, the others said.
+    """
     if version is None:
         return Effective(None, base, build_flow(base))
-    config = validated(base, version.document)
-    recordings = {str(key): int(value) for key, value in (version.recordings or {}).items()}
-    return Effective(version.id, config, build_flow(config), recordings)
+    config = with_recordings(
+        validated(base, version.document), {key: path for key, (_, path) in (audio or {}).items()}
+    )
+    played = {key: number for key, (number, _) in (audio or {}).items() if key in recordable_prompts(config)}
+    return Effective(version.id, config, build_flow(config), played)
 
 
 def head(session: Session) -> int | None:
@@ -99,13 +117,23 @@ def newest(session: Session) -> SettingsVersion | None:
     return session.scalars(select(SettingsVersion).order_by(SettingsVersion.id.desc()).limit(1)).first()
 
 
-def current(session: Session, base: Config) -> Effective:
-    """What calls hear now, read afresh: the newest version that validates, else config.yaml."""
+def current(session: Session, base: Config, *, audio_key: str | None = None) -> Effective:
+    """What calls hear now, read afresh: the newest version that validates, else config.yaml.
+
+    With `audio_key` (the key of the audio URLs' tokens), the version's recorded prompts whose file still
+    exists are played (one more read, without the files); without it, every prompt is said.
+    """
     for version in session.scalars(
         select(SettingsVersion).order_by(SettingsVersion.id.desc()).limit(FALLBACK_DEPTH)
     ):
+        recorded = version_recordings(version)
+        audio: dict[str, tuple[int, str]] = {}
+        if audio_key is not None and recorded:
+            audio = playable(session, recorded, audio_key)
+            for key in sorted(recorded.keys() - audio.keys()):
+                logger.warning("Recording %s of %s is gone: its text is said instead", recorded[key], key)
         try:
-            return effective(base, version)
+            return effective(base, version, audio=audio)
         except SettingsRefusedError as refused:
             logger.error("Settings version %s is not valid any more, skipped: %s", version.id, refused)
     return effective(base, None)

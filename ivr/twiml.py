@@ -1,6 +1,7 @@
 """Every TwiML document the helpline answers, built in one place with twilio's VoiceResponse.
 
-Functions here are pure: they get the texts, numbers and URLs, and return a VoiceResponse.
+Functions here are pure: they get the texts, numbers and URLs, and return a VoiceResponse. A text staff
+recorded (`Recorded`) is played from the app's URL instead of said.
 """
 
 from __future__ import annotations
@@ -14,22 +15,49 @@ from foundation.config import Config
 from foundation.text import without_controls
 
 
+class Recorded(str):
+    """A prompt's text that staff recorded: equal to the text, and played from `audio_path` of the app.
+
+    The text stays what the prompt says, for logs and for a line that cannot play it (no public URL).
+    """
+
+    audio_path: str
+
+    def __new__(cls, text: str, audio_path: str) -> Recorded:
+        """The text `text`, recorded in the file the app serves at `audio_path`."""
+        made = super().__new__(cls, text)
+        made.audio_path = audio_path
+        return made
+
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
+        """Copies (pickle, deepcopy) keep the audio path."""
+        return str(self), self.audio_path
+
+
 @dataclass(frozen=True)
 class Voice:
-    """How the line speaks."""
+    """How the line speaks; `media_base` is the app's public URL, where Twilio fetches recorded prompts."""
 
     voice: str
     language: str
+    media_base: str = ""
 
     @classmethod
-    def of(cls, config: Config) -> Voice:
-        """The voice configured for the helpline."""
-        return cls(config.helpline.voice, config.helpline.language)
+    def of(cls, config: Config, *, media_base: str = "") -> Voice:
+        """The voice configured for the helpline (recorded prompts played from `media_base`, if given)."""
+        return cls(config.helpline.voice, config.helpline.language, media_base.rstrip("/"))
 
 
 def _say(target: VoiceResponse, voice: Voice, texts: Sequence[str]) -> None:
-    """Say each text: every text the line speaks comes here, rid of what XML cannot carry."""
+    """Say each text: every text the line speaks comes here, rid of what XML cannot carry.
+
+    A recorded text is a <Play> of its absolute URL (Twilio fetches it: a path alone would be resolved
+    against the webhook's URL, which is right only by chance).
+    """
     for text in texts:
+        if isinstance(text, Recorded) and voice.media_base:
+            target.play(voice.media_base + text.audio_path)
+            continue
         spoken = without_controls(text)
         if spoken:
             target.say(spoken, voice=voice.voice, language=voice.language)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
 import threading
+import wave
 from collections.abc import Callable, Iterator
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -41,12 +43,26 @@ Route = str | Callable[[Request], "str | Response"]
 class App:
     """A tiny Twilio-facing app: each route answers fixed TwiML (or computes it), behind a signature check."""
 
-    def __init__(self, routes: dict[str, Route]) -> None:
-        """Serve `routes` (path → TwiML, or a function of the request); /ivr/status answers 204."""
+    def __init__(self, routes: dict[str, Route], media: dict[str, tuple[bytes, str]] | None = None) -> None:
+        """Serve `routes` (path → TwiML, or a function of the request); /ivr/status answers 204.
+
+        `media` (path → content and type) answers GETs, unsigned, as media files are served.
+        """
         self.routes = {"/ivr/status": lambda _: Response("", status=204), **routes}
+        self.media = media or {}
         self.seen: list[tuple[str, dict[str, str]]] = []
+        self.fetched: list[tuple[str, dict[str, str]]] = []
         self.flask = Flask(__name__)
         self.flask.add_url_rule("/<path:path>", view_func=self.answer, methods=["POST"])
+        self.flask.add_url_rule("/<path:path>", view_func=self.serve, methods=["GET"])
+
+    def serve(self, path: str) -> Response:
+        """A media file, or 404; the request is logged with its headers."""
+        self.fetched.append((request.url, dict(request.headers)))
+        if f"/{path}" not in self.media:
+            abort(404)
+        data, content_type = self.media[f"/{path}"]
+        return Response(data, mimetype=content_type)
 
     def answer(self, path: str) -> Response:
         """Check the signature like the real app (403 if bad), log the request and answer the route."""
@@ -234,11 +250,58 @@ def test_gather_prompt_reports_what_the_gather_says_and_expects() -> None:
     """The caller gets the Gather's texts, numDigits, finishOnKey, timeout and defaults."""
     gather = '<Gather numDigits="3" finishOnKey="*" timeout="7"><Say>A</Say><Play>x.mp3</Play><Pause/>'
     caller = ScriptedCaller([])
-    App({"/ivr/voice": twiml(gather + "</Gather>")}).simulator().place_call(caller)
+    app = App({"/ivr/voice": twiml(gather + "</Gather>")}, media={"/ivr/x.mp3": (wav(0.5), "audio/wav")})
+    app.simulator().place_call(caller)
     prompt = caller.prompts[0]
-    assert (prompt.texts, prompt.num_digits) == (["A", "[audio]"], 3)
+    assert (prompt.texts, prompt.num_digits) == (["A", "[audio /ivr/x.mp3]"], 3)
     assert (prompt.finish_on_key, prompt.timeout) == ("*", 7)
     assert (prompt.input_modes, prompt.language) == (frozenset({"dtmf"}), "en-US")
+
+
+# --- Play ------------------------------------------------------------------------------------------
+
+
+def wav(seconds: float) -> bytes:
+    """A silent WAV of `seconds` (8 kHz, 16-bit, mono)."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(8000)
+        audio.writeframes(bytes(2 * round(8000 * seconds)))
+    return out.getvalue()
+
+
+def test_play_fetches_the_file_with_a_get_and_the_caller_hears_it_for_its_length() -> None:
+    """<Play> is a GET of its URL (resolved against the document's), unsigned, without call parameters."""
+    app = App(
+        {"/ivr/voice": twiml('<Play>https://media.test/a/bonjour.wav</Play><Play loop="2">b.wav</Play>')},
+        media={"/a/bonjour.wav": (wav(4.0), "audio/x-wav"), "/ivr/b.wav": (wav(2.0), "audio/wav")},
+    )
+    call = app.call()
+    assert call.heard == ["[audio /a/bonjour.wav]", "[audio /ivr/b.wav]", "[audio /ivr/b.wav]"]
+    assert [url for url, _ in app.fetched] == ["https://media.test/a/bonjour.wav", f"{BASE}/ivr/b.wav"]
+    assert "X-Twilio-Signature" not in app.fetched[0][1]
+    assert (call.duration_s, call.spoken_seconds, call.warnings) == (8, 8.0, [])
+
+
+@pytest.mark.parametrize(
+    ("media", "warning"),
+    [
+        ({}, f"11200 HTTP retrieval failure: GET {BASE}/ivr/gone.mp3 answered 404"),
+        (
+            {"/ivr/gone.mp3": (b"<html/>", "text/html")},
+            f"13420 Play: invalid Content-Type 'text/html; charset=utf-8' from {BASE}/ivr/gone.mp3",
+        ),
+    ],
+)
+def test_a_play_that_cannot_be_fetched_or_played_is_skipped_with_a_warning(
+    media: dict[str, tuple[bytes, str]], warning: str
+) -> None:
+    """As Twilio: the failed <Play> is a warning in its debugger, and the call goes on with the next verb."""
+    call = App({"/ivr/voice": twiml("<Play>gone.mp3</Play><Say>Ensuite.</Say>")}, media=media).call()
+    assert (call.heard, call.ended_by) == (["Ensuite."], "end-of-document")
+    assert call.warnings == [warning]
 
 
 def test_caller_hanging_up_at_a_gather_ends_the_call() -> None:

@@ -15,7 +15,7 @@ from twilio.request_validator import RequestValidator
 
 from ivr.simulator.callers import Caller, DialRequest
 from ivr.simulator.run import CallRun, EndReason, Leg, new_sid
-from ivr.simulator.transports import Transport, WebhookResponse
+from ivr.simulator.transports import MediaResponse, Transport, WebhookResponse
 
 CallbackStatus = Literal["initiated", "ringing", "in-progress", "completed"]
 
@@ -57,6 +57,8 @@ class SimulatedCall:
     spoken_seconds: float
     # The highest HTTP status the call's status callbacks got (204 when all went well; 0: none posted).
     status_callback_status: int
+    # What Twilio's debugger would show for the call: verbs skipped with a warning (a <Play> not fetched).
+    warnings: list[str]
 
     @property
     def heard_text(self) -> str:
@@ -142,6 +144,7 @@ class CallSimulator:
             duration_s=duration,
             spoken_seconds=run.spoken,
             status_callback_status=max(statuses, default=0),
+            warnings=run.warnings,
         )
 
     def post(
@@ -156,6 +159,10 @@ class CallSimulator:
         elif sign and self._validator is not None:
             headers["X-Twilio-Signature"] = str(self._validator.compute_signature(url, dict(params)))
         return self.transport.post(url, dict(params), headers)
+
+    def get(self, url: str) -> MediaResponse:
+        """GET a media URL as Twilio fetches a <Play>'s file: none of the call's parameters, no login."""
+        return self.transport.get(self.url(url), {"User-Agent": "TwilioProxy/1.1"})
 
     def post_status(
         self,

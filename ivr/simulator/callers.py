@@ -114,7 +114,7 @@ class Caller(Protocol):
     """Whoever is on a leg of the call: hears the texts and answers the verbs."""
 
     def hear(self, text: str) -> None:
-        """Hear one <Say> text ("[audio]" for a <Play>)."""
+        """Hear one <Say> text ("[audio <path>]" for a <Play> of a file at that path)."""
         ...
 
     def gather(self, prompt: GatherPrompt) -> Keys | Silence | Speech | HangUp:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
+
+import mutagen
 
 from ivr.simulator.callers import (
     Caller,
@@ -21,7 +24,7 @@ from ivr.simulator.callers import (
     WhisperParty,
 )
 from ivr.simulator.errors import SimulationLimit, SimulatorError, WebhookError
-from ivr.simulator.transports import WebhookResponse
+from ivr.simulator.transports import MediaResponse, WebhookResponse
 from ivr.simulator.twiml import parse_twiml
 
 
@@ -35,6 +38,9 @@ class TwilioSide(Protocol):
     def post(self, path_or_url: str, params: Mapping[str, str]) -> WebhookResponse:
         """POST `params` to the app, signed as Twilio signs."""
 
+    def get(self, url: str) -> MediaResponse:
+        """GET a media URL, as Twilio fetches what a <Play> plays."""
+
     def base_params(self, call_sid: str, status: str, from_: str, to: str, direction: str) -> dict[str, str]:
         """The parameters Twilio sends with every request about a call."""
 
@@ -42,6 +48,21 @@ class TwilioSide(Protocol):
 EndReason = Literal["hangup-verb", "end-of-document", "caller-hangup"]
 
 _WORDS_PER_SECOND = 2.5
+# The audio types Twilio's <Play> accepts (its TwiML reference); anything else is its error 13420.
+PLAYABLE_TYPES = frozenset(
+    {
+        "audio/mpeg",
+        "audio/wav",
+        "audio/wave",
+        "audio/x-wav",
+        "audio/aiff",
+        "audio/x-aifc",
+        "audio/x-aiff",
+        "audio/x-gsm",
+        "audio/gsm",
+        "audio/ulaw",
+    }
+)
 
 
 @dataclass
@@ -83,6 +104,8 @@ class CallRun:
         self.requests: list[tuple[str, dict[str, str], int]] = []
         self.documents = 0
         self.dialled: list[DialRequest] = []
+        # What Twilio's debugger would show: the warnings of verbs it skipped.
+        self.warnings: list[str] = []
 
     def send(self, url: str, params: dict[str, str]) -> WebhookResponse:
         """POST a signed request and log it."""
@@ -118,11 +141,14 @@ class CallRun:
 
     def _verb(self, leg: Leg, verb: ET.Element, url: str) -> _Document | EndReason | None:
         if verb.tag == "Say":
+            text = (verb.text or "").strip()
             for _ in range(max(1, _int(verb, "loop", 1))):
-                self._hear(leg, (verb.text or "").strip(), spoken=True)
+                self._hear(leg, text, seconds=max(1.0, len(text.split()) / _WORDS_PER_SECOND))
         elif verb.tag == "Play":
-            for _ in range(max(1, _int(verb, "loop", 1))):
-                self._hear(leg, "[audio]", spoken=False)
+            played = self._media(urljoin(url, (verb.text or "").strip()))
+            if played is not None:
+                for _ in range(max(1, _int(verb, "loop", 1))):
+                    self._hear(leg, *played)
         elif verb.tag == "Pause":
             self.clock += _int(verb, "length", 1)
         elif verb.tag == "Gather":
@@ -137,14 +163,28 @@ class CallRun:
             return "hangup-verb"
         return None
 
-    def _hear(self, leg: Leg, text: str, *, spoken: bool) -> None:
+    def _hear(self, leg: Leg, text: str, seconds: float) -> None:
         leg.party.hear(text)
         leg.transcript.append(text)
-        if spoken:
-            seconds = max(1.0, len(text.split()) / _WORDS_PER_SECOND)
-            self.clock += seconds
-            if leg.is_caller:
-                self.spoken += seconds
+        self.clock += seconds
+        if leg.is_caller:
+            self.spoken += seconds
+
+    def _media(self, url: str) -> tuple[str, float] | None:
+        """Fetch what a <Play> plays: what the party hears ("[audio <path>]") and for how long.
+
+        As Twilio: a GET without the call's parameters; a file it cannot fetch (an HTTP error) or play
+        (not an audio type) is a warning in its debugger (11200, 13420), and the <Play> is skipped.
+        """
+        response = self.sim.get(url)
+        media_type = response.content_type.split(";")[0].strip().lower()
+        if response.status != 200:
+            self.warnings.append(f"11200 HTTP retrieval failure: GET {url} answered {response.status}")
+            return None
+        if media_type not in PLAYABLE_TYPES:
+            self.warnings.append(f"13420 Play: invalid Content-Type {response.content_type!r} from {url}")
+            return None
+        return f"[audio {urlsplit(url).path}]", _audio_seconds(response.body)
 
     def _gather(self, leg: Leg, gather: ET.Element, url: str) -> _Document | EndReason | None:
         before = len(leg.transcript)
@@ -271,6 +311,16 @@ class CallRun:
                 },
             )
         return document
+
+
+def _audio_seconds(body: bytes) -> float:
+    """How long an audio file plays (its header read with mutagen; 1 s when it cannot be read)."""
+    try:
+        audio = mutagen.File(io.BytesIO(body))
+    except mutagen.MutagenError:
+        audio = None
+    length = audio.info.length if audio is not None and audio.info is not None else 0.0
+    return float(length) if length > 0 else 1.0
 
 
 def _collect(typed: str, finish_on_key: str, num_digits: int | None) -> tuple[str, str]:

@@ -1,4 +1,7 @@
-"""How the simulator's requests reach the app: through Flask's test client, or over HTTP."""
+"""How the simulator's requests reach the app: through Flask's test client, or over HTTP.
+
+Webhooks are form POSTs answered with TwiML; media (what a <Play> plays) is a GET answered with bytes.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +22,24 @@ class WebhookResponse:
     body: str
 
 
+@dataclass(frozen=True)
+class MediaResponse:
+    """What the app answered to one GET of a media URL."""
+
+    status: int
+    content_type: str
+    body: bytes
+
+
 class Transport(Protocol):
-    """Delivers one form POST to the app and returns its answer."""
+    """Delivers one form POST (or a media GET) to the app and returns its answer."""
 
     def post(self, url: str, params: Mapping[str, str], headers: Mapping[str, str]) -> WebhookResponse:
         """POST `params` as a form to the absolute `url` with `headers`."""
+        ...
+
+    def get(self, url: str, headers: Mapping[str, str]) -> MediaResponse:
+        """GET the absolute `url` with `headers`."""
         ...
 
 
@@ -47,6 +63,17 @@ class FlaskClientTransport:
             body=str(response.get_data(as_text=True)),
         )
 
+    def get(self, url: str, headers: Mapping[str, str]) -> MediaResponse:
+        """GET through the test client, following redirects as Twilio does for media."""
+        parts = urlsplit(url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        response = self._client.get(
+            path, headers=dict(headers), base_url=f"{parts.scheme}://{parts.netloc}", follow_redirects=True
+        )
+        return MediaResponse(
+            int(response.status_code), str(response.content_type or ""), bytes(response.data)
+        )
+
 
 class HttpTransport:
     """Delivers webhooks over real HTTP with requests."""
@@ -66,3 +93,8 @@ class HttpTransport:
             # requests would assume ISO-8859-1 for text/* without a charset, but XML's default is UTF-8.
             response.encoding = "utf-8"
         return WebhookResponse(response.status_code, content_type, response.text)
+
+    def get(self, url: str, headers: Mapping[str, str]) -> MediaResponse:
+        """GET the media over HTTP (redirects followed, as Twilio does for media)."""
+        response = requests.get(url, headers=dict(headers), timeout=self._timeout)
+        return MediaResponse(response.status_code, response.headers.get("Content-Type", ""), response.content)

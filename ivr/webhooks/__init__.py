@@ -8,6 +8,7 @@ call (`events`: the database gets a budget of time, and what it cannot take wait
 One blueprint under /ivr: `security` checks every request's signature, `journey` answers a new call and
 each step of the menu, `transfers` rings the associations then the operators, `screening` is what they hear
 before taking the call, `voicemail` takes a message to call back, `status` keeps Twilio's status callbacks.
+`audio`, a blueprint of its own under /ivr/audio, serves the recorded prompts that the TwiML plays.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ivr.staff_settings import EffectiveCache
 
 # Importing these modules adds their routes and hooks to the blueprint.
 from ivr.webhooks import journey, safety_net, screening, security, status, transfers, voicemail  # noqa: F401
+from ivr.webhooks.audio import init_app as init_audio
 from ivr.webhooks.blueprint import bp
 
 logger = logging.getLogger(__name__)
@@ -50,3 +52,4 @@ def init_app(app: Flask) -> None:
                 "sms.enabled is set but TWILIO_ACCOUNT_SID or TWILIO_AUTH_TOKEN is not: no texts sent."
             )
     app.register_blueprint(bp)
+    init_audio(app)

@@ -23,7 +23,7 @@ from ivr.menu import Ask, CallState, Input, Keys, NoInput, Said, next_step, star
 from ivr.phone import caller_place
 from ivr.questions import question
 from ivr.staff_settings import head
-from ivr.webhooks.blueprint import answer, bp
+from ivr.webhooks.blueprint import answer, bp, line_voice
 from ivr.webhooks.events import log_event, read_database
 from ivr.webhooks.settings import flow, known, settled, voice_runtime
 from ivr.webhooks.transfers import transfer
@@ -123,7 +123,7 @@ def _ask(step: Ask, *, greeting: bool = False) -> Response:
     params: dict[str, Any] = step.state.to_params()
     return answer(
         twiml.ask(
-            twiml.Voice.of(rt.config),
+            line_voice(rt.config),
             asked.texts,
             action=url_for("ivr.menu", **params),
             on_silence=url_for("ivr.menu", timeout="1", **params),

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 from call_log.codes import EventKind, TransferTarget
 from call_log.privacy import mask_numbers
 from ivr import twiml
-from ivr.webhooks.blueprint import answer, bp
+from ivr.webhooks.blueprint import answer, bp, line_voice
 from ivr.webhooks.events import log_event, log_failure
 from ivr.webhooks.settings import known_runtime
 from ivr.webhooks.transfers import dial_operators
@@ -42,7 +42,7 @@ def rescue(error: Exception) -> Response | tuple[str, int]:
 def _emergency() -> Response:
     """The next safe step for the caller, built without the database."""
     rt = known_runtime()
-    voice, prompts = twiml.Voice.of(rt.config), rt.config.prompts
+    voice, prompts = line_voice(rt.config), rt.config.prompts
     endpoint = request.endpoint or ""
     if endpoint in {"ivr.voicemail", "ivr.recording_status"}:
         return answer(twiml.goodbye(voice, [prompts.thanks_message]))

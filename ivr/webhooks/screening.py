@@ -8,7 +8,7 @@ from call_log.codes import EventKind, TransferTarget
 from ivr import twiml
 from ivr.menu import CallState
 from ivr.transfer_plan import describe_request
-from ivr.webhooks.blueprint import answer, bp
+from ivr.webhooks.blueprint import answer, bp, line_voice
 from ivr.webhooks.events import log_event
 from ivr.webhooks.settings import flow, voice_runtime
 
@@ -29,7 +29,7 @@ def whisper() -> Response:
         text = prompts.whisper_association.format(request=request_text)
     return answer(
         twiml.whisper(
-            twiml.Voice.of(rt.config), text, action=url_for("ivr.whisper_answer"), timeout_s=WHISPER_TIMEOUT_S
+            line_voice(rt.config), text, action=url_for("ivr.whisper_answer"), timeout_s=WHISPER_TIMEOUT_S
         )
     )
 
@@ -45,4 +45,4 @@ def whisper_answer() -> Response:
             call_sid=request.form.get("ParentCallSid", ""),
         )
         return answer(twiml.bridge())
-    return answer(twiml.goodbye(twiml.Voice.of(voice_runtime().config), []))
+    return answer(twiml.goodbye(line_voice(voice_runtime().config), []))

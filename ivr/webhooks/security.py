@@ -9,7 +9,7 @@ from twilio.request_validator import RequestValidator
 
 from call_log.privacy import mask_numbers
 from foundation.runtime import runtime
-from ivr.webhooks.blueprint import bp
+from ivr.webhooks.blueprint import bp, public_base
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,5 @@ def check_twilio_signature() -> Response | None:
 
 def signed_url() -> str:
     """The URL Twilio signed: HELPLINE_PUBLIC_URL (or this request's host) + path + query."""
-    base = runtime().settings.public_url or request.host_url.rstrip("/")
     query = request.query_string.decode("latin-1")
-    return f"{base}{request.path}" + (f"?{query}" if query else "")
+    return f"{public_base()}{request.path}" + (f"?{query}" if query else "")

@@ -17,6 +17,7 @@ from foundation.gate import DatabaseUnavailableError
 from foundation.runtime import Runtime, runtime
 from ivr.menu import Flow
 from ivr.staff_settings import Effective, EffectiveCache, current, head
+from ivr.webhooks.audio import audio_key
 from ivr.webhooks.events import read_database
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,10 @@ def settled(number: int | None) -> Effective:
     """The settings for newest version `number` (read with something else), kept for the request."""
     cache = settings_cache()
     try:
-        found = cache.get(number, lambda: read_database(lambda session: current(session, cache.base)))
+        key = audio_key(runtime().settings)
+        found = cache.get(
+            number, lambda: read_database(lambda session: current(session, cache.base, audio_key=key))
+        )
     except Exception:
         logger.exception("Could not load settings version %s; the last known ones apply", number)
         found = cache.last()

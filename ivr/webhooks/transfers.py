@@ -41,7 +41,7 @@ from ivr.transfer_plan import (
     result_of_dial,
     tried_param,
 )
-from ivr.webhooks.blueprint import answer, bp, caller_number, int_param, sms_sender
+from ivr.webhooks.blueprint import answer, bp, caller_number, int_param, line_voice, sms_sender
 from ivr.webhooks.events import log_event, log_failure, read_database
 from ivr.webhooks.settings import voice_runtime
 from ivr.webhooks.voicemail import ask_callback_number
@@ -68,7 +68,7 @@ def transfer(step: Route | ToOperator, *, tried: tuple[int, ...] = ()) -> Respon
     params: dict[str, Any] = state.to_params()
     return answer(
         twiml.dial(
-            twiml.Voice.of(rt.config),
+            line_voice(rt.config),
             [ringing.text],
             [candidate.phone],
             action=url_for(
@@ -242,7 +242,7 @@ def dial_operators(
     if not phones:
         return ask_callback_number(rt, closed=False, texts=[rt.config.prompts.operators_busy])
     return twiml.dial(
-        twiml.Voice.of(rt.config),
+        line_voice(rt.config),
         texts,
         phones,
         action=url_for("ivr.dial_result", stage=TransferTarget.OPERATORS, attempt=str(attempt or "")),
@@ -280,7 +280,7 @@ def dial_result() -> Response:
             "connected": after == "connected",
         },
     )
-    voice = twiml.Voice.of(rt.config)
+    voice = line_voice(rt.config)
     if after == "connected" and stage == TransferTarget.ASSOCIATION:
         _text_the_referral(rt)
     if after in {"connected", "caller_left"}:

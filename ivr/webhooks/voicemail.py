@@ -14,7 +14,7 @@ from foundation.runtime import Runtime
 from ivr import twiml
 from ivr.journey_writes import JourneyAction
 from ivr.phone import say_number, typed_number
-from ivr.webhooks.blueprint import answer, bp, caller_number, int_param
+from ivr.webhooks.blueprint import answer, bp, caller_number, int_param, line_voice
 from ivr.webhooks.events import log_event
 from ivr.webhooks.settings import voice_runtime
 
@@ -30,7 +30,7 @@ def ask_callback_number(rt: Runtime, *, closed: bool, texts: list[str]) -> Voice
     )
     flag = "1" if closed else ""
     return twiml.ask(
-        twiml.Voice.of(rt.config),
+        line_voice(rt.config),
         [*texts, question],
         action=url_for("ivr.callback_number", closed=flag),
         on_silence=url_for("ivr.record", closed=flag),
@@ -80,7 +80,7 @@ def record() -> Response:
 def record_message(rt: Runtime, *, closed: bool, texts: list[str]) -> VoiceResponse:
     """Say `texts`, then record the caller's message to be called back."""
     return twiml.record_voicemail(
-        twiml.Voice.of(rt.config),
+        line_voice(rt.config),
         texts,
         action=url_for("ivr.voicemail", closed="1" if closed else ""),
         status_callback=url_for("ivr.recording_status"),
@@ -96,7 +96,7 @@ def voicemail() -> Response:
     form = request.form
     duration = int_param(form.get("RecordingDuration"))
     url, sid = form.get("RecordingUrl", "")[:500], form.get("RecordingSid", "")[:64]
-    voice = twiml.Voice.of(rt.config)
+    voice = line_voice(rt.config)
     # An unreadable duration with a recording is still a message: the caller was about to be thanked.
     if duration == 0 or (duration is None and not url):
         log_event(EventKind.VOICEMAIL_EMPTY, {"recording_sid": sid})
