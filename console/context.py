@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from call_log.working_time import WorkingCalendar
 from directory.models import Association, Commune, ServiceCategory
 from foundation.runtime import runtime
-from ivr.staff_settings import Effective, EffectiveCache, current, head
+from ivr.staff_settings import Effective, EffectiveCache, head
 
 # How a select names a family of services as a whole, before its sub-categories.
 WHOLE_FAMILY = " (toute demande)"
@@ -40,7 +40,7 @@ def effective(session: Session) -> Effective:
     """The settings calls hear now (the staff's newest valid version over config.yaml), through this
     process's cache: one read of the newest version's number."""
     cache: EffectiveCache = current_app.extensions["ivr.settings"]
-    return cache.get(head(session), lambda: current(session, cache.base))
+    return cache.get(head(session), lambda: cache.load(session))
 
 
 def opening_hours(session: Session) -> WorkingCalendar:

@@ -214,11 +214,14 @@ class EffectiveCache:
 
     `get` takes the newest version's number a request read; a number not seen before loads and compiles the
     settings once (the newest version that validates). When the number cannot be read (the database is slow
-    or down), `last` is what calls hear: the last good settings.
+    or down), `last` is what calls hear: the last good settings. `audio_key` keys the recorded prompts' URLs:
+    every loader of a process (webhooks, console) goes through `load`, so that a version is compiled with its
+    recordings whoever loads it first.
     """
 
-    def __init__(self, base: Config) -> None:
+    def __init__(self, base: Config, *, audio_key: str | None = None) -> None:
         self._base = base
+        self._audio_key = audio_key
         self._lock = threading.Lock()
         self._seen: tuple[int | None, Effective] | None = None
 
@@ -226,6 +229,10 @@ class EffectiveCache:
     def base(self) -> Config:
         """config.yaml, as the process read it."""
         return self._base
+
+    def load(self, session: Session) -> Effective:
+        """What calls hear now, read afresh in `session` (with the recorded prompts whose file exists)."""
+        return current(session, self._base, audio_key=self._audio_key)
 
     def last(self) -> Effective:
         """The settings last loaded (config.yaml's before any)."""

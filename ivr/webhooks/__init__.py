@@ -25,6 +25,7 @@ from ivr.staff_settings import EffectiveCache
 
 # Importing these modules adds their routes and hooks to the blueprint.
 from ivr.webhooks import journey, safety_net, screening, security, status, transfers, voicemail  # noqa: F401
+from ivr.webhooks.audio import audio_key
 from ivr.webhooks.audio import init_app as init_audio
 from ivr.webhooks.blueprint import bp
 
@@ -35,8 +36,8 @@ def init_app(app: Flask) -> None:
     """Register the webhooks and the cache of what calls hear."""
     config: Config = app.extensions["helpline"].config
     # What calls hear: config.yaml under the staff's newest settings, compiled once per version.
-    app.extensions["ivr.settings"] = EffectiveCache(config)
     settings = app.extensions["helpline"].settings
+    app.extensions["ivr.settings"] = EffectiveCache(config, audio_key=audio_key(settings))
     app.extensions["ivr.actions"] = journey_actions(caller_hash_secret=settings.caller_hash_secret)
     app.extensions["ivr.sms"] = None
     app.extensions["ivr.directory"] = DirectoryCache()

@@ -16,8 +16,7 @@ from flask import current_app, g
 from foundation.gate import DatabaseUnavailableError
 from foundation.runtime import Runtime, runtime
 from ivr.menu import Flow
-from ivr.staff_settings import Effective, EffectiveCache, current, head
-from ivr.webhooks.audio import audio_key
+from ivr.staff_settings import Effective, EffectiveCache, head
 from ivr.webhooks.events import read_database
 
 logger = logging.getLogger(__name__)
@@ -49,10 +48,7 @@ def settled(number: int | None) -> Effective:
     """The settings for newest version `number` (read with something else), kept for the request."""
     cache = settings_cache()
     try:
-        key = audio_key(runtime().settings)
-        found = cache.get(
-            number, lambda: read_database(lambda session: current(session, cache.base, audio_key=key))
-        )
+        found = cache.get(number, lambda: read_database(cache.load))
     except Exception:
         logger.exception("Could not load settings version %s; the last known ones apply", number)
         found = cache.last()
