@@ -230,6 +230,11 @@ class EffectiveCache:
         """config.yaml, as the process read it."""
         return self._base
 
+    @property
+    def audio_key(self) -> str | None:
+        """The key of the recorded prompts' URLs (None: recordings are not played)."""
+        return self._audio_key
+
     def load(self, session: Session) -> Effective:
         """What calls hear now, read afresh in `session` (with the recorded prompts whose file exists)."""
         return current(session, self._base, audio_key=self._audio_key)

@@ -126,7 +126,7 @@ def _record(
         return recording.id, path
 
 
-def _voice_twiml(app: Flask) -> ET.Element:
+def voice_twiml(app: Flask) -> ET.Element:
     """The TwiML /ivr/voice answers a new call, signed as Twilio signs it."""
     simulator = CallSimulator(
         FlaskClientTransport(app.test_client()), base_url=PUBLIC_URL, auth_token=AUTH_TOKEN, to="+33261911000"
@@ -147,7 +147,7 @@ def test_a_recorded_greeting_is_played_from_a_url_the_app_serves(
     _, path = _record(sessions, config, clock, "menu.greeting", data)
     assert audio_key(app.extensions["helpline"].settings) == AUTH_TOKEN
 
-    gather = _voice_twiml(app).find("Gather")
+    gather = voice_twiml(app).find("Gather")
     assert gather is not None
     assert (gather[0].tag, gather[0].text) == ("Play", PUBLIC_URL + path)
     result, _ = place(ScriptedCaller([HangUp()]))
@@ -208,7 +208,7 @@ def test_removing_the_recording_brings_the_text_back(
         save(session, config, staff_document(config), by="equipe", now=clock(), summary="t", recordings={})
     result, _ = place(ScriptedCaller([HangUp()]))
     assert result.heard[0] == GREETING
-    assert _voice_twiml(app).find("Gather/Play") is None
+    assert voice_twiml(app).find("Gather/Play") is None
 
 
 def test_a_recording_whose_row_is_gone_falls_back_to_the_text(

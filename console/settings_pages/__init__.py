@@ -18,6 +18,7 @@ from console.settings_pages import (
     menu_page,
     operators_page,
     prompts_page,
+    recordings_page,
 )
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -34,6 +35,10 @@ bp.add_url_rule("/operators", view_func=operators_page.add_operator, methods=["P
 bp.add_url_rule("/operators/change", view_func=operators_page.change_operator, methods=["POST"])
 bp.add_url_rule("/prompts", view_func=prompts_page.prompts_page, methods=["GET"])
 bp.add_url_rule("/prompts/<key>", view_func=prompts_page.save_prompt, methods=["POST"])
+bp.add_url_rule("/prompts/<key>/recording", view_func=recordings_page.upload_recording, methods=["POST"])
+bp.add_url_rule(
+    "/prompts/<key>/recording/remove", view_func=recordings_page.remove_recording, methods=["POST"]
+)
 bp.add_url_rule("/menu", view_func=menu_page.menu, methods=["GET"])
 bp.add_url_rule("/menu", view_func=menu_page.save_menu, methods=["POST"])
 bp.add_url_rule("/history", view_func=history_page.history_page, methods=["GET"])

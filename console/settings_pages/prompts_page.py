@@ -13,10 +13,14 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from console.context import effective
 from console.settings_pages.prompt_words import PLACEHOLDERS, PROMPT_GROUPS, PROMPT_NAMES
+from console.settings_pages.recordings_page import RecordingView, recordings_in_use
 from console.settings_pages.state import Refused, apply, base, settings_now
 from foundation.config import Config
 from foundation.config.menu import placeholders
+from foundation.runtime import runtime
+from ivr.recordings import MAX_BYTES, recordable_prompts
 from ivr.speaking_time import PATH_LIMIT_S, one_service_path, seconds
 
 
@@ -32,6 +36,8 @@ class PromptView:
     parts: dict[str, str]
     # Seconds it takes on the one-service path when that path is too long, else None.
     too_long: float | None
+    recordable: bool = False
+    recording: RecordingView | None = None
 
     @property
     def anchor(self) -> str:
@@ -52,8 +58,11 @@ def path_seconds(config: Config) -> tuple[float, dict[str, float]]:
     return sum(share for _, share in path), dict(path)
 
 
-def views(config: Config, typed: dict[str, str] | None = None) -> list[tuple[str, list[PromptView]]]:
-    """Every prompt by group, as `config` says it (or as it was just typed)."""
+def views(
+    config: Config, typed: dict[str, str] | None = None, recorded: dict[str, RecordingView] | None = None
+) -> list[tuple[str, list[PromptView]]]:
+    """Every prompt by group, as `config` says it (or as it was just typed), with its recording if any."""
+    recordable = set(recordable_prompts(config))
     total, shares = path_seconds(config)
     defaults = base()
     groups = []
@@ -64,7 +73,10 @@ def views(config: Config, typed: dict[str, str] | None = None) -> list[tuple[str
             default = text_of(defaults, key)
             parts = {part: PLACEHOLDERS.get(part, part) for part in sorted(placeholders(default))}
             flagged = shares.get(key) if total > PATH_LIMIT_S else None
-            shown.append(PromptView(key, name, text, default, seconds(text), parts, flagged))
+            recording = (recorded or {}).get(key)
+            spoken = recording.seconds if recording else seconds(text)
+            view = PromptView(key, name, text, default, spoken, parts, flagged, key in recordable, recording)
+            shown.append(view)
         groups.append((group, shown))
     return groups
 
@@ -82,12 +94,16 @@ def prompts_page() -> ResponseReturnValue:
 def _render(
     *, typed: dict[str, str] | None = None, errors: Any = None, status: int = 200
 ) -> ResponseReturnValue:
-    config = settings_now().config
+    with runtime().sessions() as session:
+        heard = effective(session)
+        recorded = recordings_in_use(session, dict(heard.recordings))
+    config = heard.config
     total, _ = path_seconds(config)
     return (
         render_template(
             "console/settings/prompts.html",
-            groups=views(config, typed),
+            groups=views(config, typed, recorded),
+            max_mb=MAX_BYTES // 1_000_000,
             total=total,
             limit=PATH_LIMIT_S,
             errors=errors or {},
@@ -117,8 +133,15 @@ def save_prompt(key: str) -> ResponseReturnValue:
             errors={key: result.at(key) or [line for _, line in result.problems]},
             status=400,
         )
-    total, _ = path_seconds(settings_now().config)
+    heard = settings_now()
+    total, _ = path_seconds(heard.config)
     flash(f"« {PROMPT_NAMES[key]} » enregistré : le prochain appel l'entend.", "success")
+    if key in heard.recordings:
+        flash(
+            f"« {PROMPT_NAMES[key]} » : l'enregistrement est toujours joué à la place du texte ; "
+            "retirez-le pour faire entendre le nouveau texte.",
+            "error",
+        )
     if total > PATH_LIMIT_S:
         flash(
             f"Attention : un appelant qui veut un seul service entend maintenant environ {total:.0f} s "

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import requests
+from flask import Flask
 from playwright.sync_api import Page, expect
 
 from call_log.models import Call
 from ivr.simulator.call import SimulatedCall
 from ivr.simulator.callers import DialOutcome, HangUp, Keys, ScriptedCaller
 from tests import test_journey
-from tests.conftest import FakeClock
+from tests.conftest import PUBLIC_URL, FakeClock
 from tests.console.browser import accessibility_problems, sign_in
 from tests.test_journey import at
+from tests.test_recorded_prompts import voice_twiml, wav
 
 Place = Callable[..., tuple[SimulatedCall, Call]]
 Shot = Callable[[Page, str], None]
@@ -190,3 +193,54 @@ def test_a_seventh_menu_option_is_refused_in_the_form_and_a_change_of_the_menu_i
     expect(page.locator(".flash.success")).to_have_text("Menu enregistré : le prochain appel l'entend.")
     result, _ = place(ScriptedCaller([HangUp()]))
     assert result.heard[1:3] == ["Dites ce que vous cherchez, ou tapez :", "Transport, tapez 6."]
+
+
+def test_a_recorded_greeting_uploaded_in_the_console_is_played_and_its_removal_brings_the_voice_back(
+    page: Page, live_server: str, app: Flask, place: Place, clock: FakeClock, shot: Shot
+) -> None:
+    at(clock, 2026, 11, 30, 10, 0)
+    sign_in(page, live_server, "sam")
+    page.goto(f"{live_server}/settings/prompts")
+    recording = page.locator("#prompt-menu-greeting-recording")
+    # A text file named .mp3 is refused, with the reason; nothing changes.
+    recording.get_by_label("Enregistrement (facultatif)").set_input_files(
+        {"name": "accueil.mp3", "mimeType": "audio/mpeg", "buffer": b"Bonjour, ceci est un texte."}
+    )
+    recording.get_by_role("button", name="Envoyer l'enregistrement").click()
+    expect(page.locator(".flashes .flash.error")).to_have_text(
+        "« Accueil » : Ce fichier n'est ni un WAV ni un MP3. Rien n'a été changé."
+    )
+    data = wav(2)
+    recording = page.locator("#prompt-menu-greeting-recording")
+    recording.get_by_label("Enregistrement (facultatif)").set_input_files(
+        {"name": "accueil.wav", "mimeType": "audio/wav", "buffer": data}
+    )
+    recording.get_by_role("button", name="Envoyer l'enregistrement").click()
+    expect(page.locator(".flash.success")).to_contain_text("l'enregistrement accueil.wav est joué")
+    recording = page.locator("#prompt-menu-greeting-recording")
+    expect(recording).to_contain_text("Enregistrement joué à la place du texte : accueil.wav, 2,0 s")
+    shot(page, "1-recorded")
+    assert accessibility_problems(page) == []
+
+    # The next call plays it: a <Play> of an absolute URL the app serves to Twilio (no login, a token).
+    play = voice_twiml(app).find("Gather/Play")
+    assert play is not None
+    assert play.text is not None
+    assert play.text.startswith(f"{PUBLIC_URL}/ivr/audio/")
+    path = play.text.removeprefix(PUBLIC_URL)
+    assert place(ScriptedCaller([HangUp()]))[0].heard[0] == f"[audio {path}]"
+    served = requests.get(live_server + path, timeout=10)
+    assert (served.status_code, served.headers["Content-Type"], served.content) == (200, "audio/wav", data)
+    assert (
+        requests.get(live_server + path.replace("/ivr/audio/1/", "/ivr/audio/1/0"), timeout=10).status_code
+        == 404
+    )
+    # Staff hear it in the page too (same origin, allowed by the console's CSP).
+    expect(recording.locator("audio")).to_have_attribute("src", path)
+
+    recording.get_by_role("button", name="Retirer l'enregistrement").click()
+    expect(page.locator(".flash.success")).to_contain_text("l'enregistrement est retiré")
+    say = voice_twiml(app).find("Gather/Say")
+    assert say is not None
+    assert say.text == "Bonjour, ici le 1001 services."
+    assert place(ScriptedCaller([HangUp()]))[0].heard[0] == "Bonjour, ici le 1001 services."
