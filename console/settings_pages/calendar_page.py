@@ -14,7 +14,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from console.context import now, tz
-from console.settings_pages.state import Refused, apply, settings_now
+from console.settings_pages.state import Refused, apply, replace_in, settings_now
 from directory.values import format_span, parse_date, parse_ranges
 from foundation.config.values import DAY_NAMES_FR, DAYS
 from ivr.hours import coming_holidays
@@ -100,6 +100,11 @@ def fingerprint(closure: Any) -> str:
     return f"{closure.start}|{closure.end}|{closure.reason}"
 
 
+def _fingerprint_of(closure: dict[str, Any]) -> str:
+    """The fingerprint of a closure of the settings document."""
+    return f"{closure['start']}|{closure['end']}|{closure['reason']}"
+
+
 def _typed_closure() -> tuple[dict[str, str], dict[str, Any] | None, dict[str, list[str]]]:
     typed = {name: request.form.get(name, "").strip() for name in CLOSURE_FIELDS}
     errors: dict[str, list[str]] = {}
@@ -156,15 +161,7 @@ def change_closure() -> ResponseReturnValue:
 
     def edit(document: dict[str, Any]) -> None:
         closures = document["calendar"].get("closures", [])
-        for index, old in enumerate(closures):
-            if f"{old['start']}|{old['end']}|{old['reason']}" == was:
-                found.append(index)
-                if removing:
-                    del closures[index]
-                else:
-                    closures[index] = closure
-                return
-        raise LookupError(was)
+        found.append(replace_in(closures, lambda old: _fingerprint_of(old) == was, closure))
 
     try:
         result = apply(

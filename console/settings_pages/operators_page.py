@@ -18,7 +18,7 @@ from console.access import current_user_or_none
 from console.accounts import list_users
 from console.context import effective
 from console.forms import e164
-from console.settings_pages.state import Refused, apply, settings_now
+from console.settings_pages.state import Refused, apply, replace_in, settings_now
 from foundation.config.staff import on_duty
 from foundation.runtime import runtime
 
@@ -130,15 +130,7 @@ def change_operator() -> ResponseReturnValue:
     where: list[int] = []
 
     def edit(document: dict[str, Any]) -> None:
-        for index, old in enumerate(document["operators"]):
-            if old["phone"] == was:
-                where.append(index)
-                if removing:
-                    del document["operators"][index]
-                else:
-                    document["operators"][index] = {**old, **(entry or {})}
-                return
-        raise LookupError(was)
+        where.append(replace_in(document["operators"], lambda old: old["phone"] == was, entry))
 
     try:
         result = apply(edit, ("Téléphone retiré : " if removing else "Téléphone modifié : ") + was)

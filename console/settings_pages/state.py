@@ -61,6 +61,23 @@ def apply(edit: Callable[[dict[str, Any]], None], summary: str) -> SettingsVersi
         return Refused([explained(problem) for problem in refused.problems])
 
 
+def replace_in(
+    items: list[dict[str, Any]], matches: Callable[[dict[str, Any]], bool], new: dict[str, Any] | None
+) -> int:
+    """Put `new` in place of the first item that `matches` (remove it when `new` is None); its index.
+
+    LookupError when no item matches: someone changed or removed it meanwhile.
+    """
+    for index, old in enumerate(items):
+        if matches(old):
+            if new is None:
+                del items[index]
+            else:
+                items[index] = {**old, **new}
+            return index
+    raise LookupError("changed meanwhile")
+
+
 # A problem line is "path : why"; the path is the YAML path of the setting.
 _PROBLEM = re.compile(r"^(?P<path>[a-z_]+(?:[.\[][^ ]*)?) : (?P<why>.*)$", re.S)
 _SECTIONS = {
