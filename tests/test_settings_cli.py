@@ -20,7 +20,7 @@ from foundation.yaml_text import dump_yaml
 from helpline.config import parse_config
 from helpline.db import make_engine, make_session_factory
 from ivr.models import SettingsVersion
-from ivr.staff_settings import current, save
+from ivr.staff_settings import current, save, version_recordings
 from tests.conftest import EXAMPLE_CONFIG, Templates
 from tests.test_cli import run
 
@@ -340,4 +340,8 @@ def test_recorded_prompts_are_named_in_the_header_and_kept_by_an_import(
     path = write(tmp_path, "m.yaml", greeting(example_config, "Bonjour."))
     assert run(database_url, "settings", "import", str(path)).exit_code == 0
     with Session(engine) as session:
-        assert current(session, example_config).recordings == {"menu.greeting": 1, "prompts.voicemail": 2}
+        newest = current(session, example_config).version
+        assert newest is not None
+        kept = session.get(SettingsVersion, newest)
+        assert kept is not None
+        assert version_recordings(kept) == {"menu.greeting": 1, "prompts.voicemail": 2}

@@ -55,14 +55,14 @@ def export_command(file: Path | None) -> None:
     from foundation.clock import system_clock
     from ivr.models import SettingsVersion
     from ivr.settings_file import write_settings
-    from ivr.staff_settings import current
+    from ivr.staff_settings import current, version_recordings
 
     def export(session: Session, config: Config) -> str:
         now = current(session, config)
         version = session.get(SettingsVersion, now.version) if now.version is not None else None
-        return write_settings(
-            now.config, version=version, exported_at=system_clock(), recorded=sorted(now.recordings)
-        )
+        # The recordings the version maps its prompts to (whether or not this machine can play them).
+        recorded = sorted(version_recordings(version)) if version is not None else []
+        return write_settings(now.config, version=version, exported_at=system_clock(), recorded=recorded)
 
     text = _in_database(export)
     if file is None:
