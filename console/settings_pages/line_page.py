@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -116,7 +117,8 @@ def save_line() -> ResponseReturnValue:
             errors["message"] = f"Le message {invisible}."
     if errors:
         return _render(values, errors, 400)
-    override = None if mode == "auto" else Override(mode, until, " ".join(message.split()))  # type: ignore[arg-type]
+    forced: Literal["open", "closed"] = "open" if mode == "open" else "closed"
+    override = None if mode == "auto" else Override(forced, until, " ".join(message.split()))
     with transaction(runtime().sessions) as session:
         set_override(session, override, by=current_account().username, now=now())
     flash(_said(override), "success")

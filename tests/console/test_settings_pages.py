@@ -11,15 +11,21 @@ from datetime import date, time
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
+from call_log.models import Call
 from console.context import opening_hours
 from console.settings_pages.prompt_words import PROMPT_NAMES
 from foundation.config.menu import Prompts
 from foundation.db import transaction
+from ivr.simulator.call import SimulatedCall
+from ivr.simulator.callers import HangUp, ScriptedCaller
 from ivr.staff_settings import change, history
+from tests import test_journey
 from tests.conftest import FakeClock
 from tests.console.conftest import Browser
 from tests.test_journey import PARIS, at
 
+place = test_journey.place  # the fixture that places a call through the simulator
+Place = Callable[..., tuple[SimulatedCall, Call]]
 SETTINGS_PAGES = ("line", "calendar", "operators", "prompts", "menu", "history")
 
 
@@ -223,3 +229,20 @@ def test_callback_deadlines_follow_the_hours_staff_set(
         (time(9, 0), time(10, 0))
     ]
     assert week.spans_on(date(2026, 12, 1)) == []
+
+
+def test_staff_open_the_line_at_night_and_give_it_back_to_its_hours(
+    as_staff: Browser, clock: FakeClock, place: Place
+) -> None:
+    at(clock, 2026, 11, 30, 20, 0)  # a Monday evening: closed by the hours
+    assert place(ScriptedCaller([HangUp()]))[0].heard[0] == "Le 1001 services est fermé en ce moment."
+    opened = as_staff.post(
+        "/settings/line", {"mode": "open", "until": "", "message": "ignoré"}, token_from="/settings/line"
+    )
+    assert opened.status_code == 302
+    page = html.unescape(as_staff.text("/settings/line"))
+    assert "La ligne est ouverte par l'équipe, quels que soient les horaires jusqu'à nouvel ordre." in page
+    assert place(ScriptedCaller([HangUp()]))[0].heard[0] == "Bonjour, ici le 1001 services."
+    as_staff.post("/settings/line", {"mode": "auto"}, token_from="/settings/line")
+    assert 'id="line-forced"' not in as_staff.text("/")
+    assert place(ScriptedCaller([HangUp()]))[0].heard[0] == "Le 1001 services est fermé en ce moment."
