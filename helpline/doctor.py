@@ -16,7 +16,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 
 import requests
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.http import HttpClient
 
@@ -59,18 +59,18 @@ def database_checks(settings: Settings) -> list[Check]:
         ]
     engine = make_engine(settings.database_url)
     try:
-        return _database_checks(engine, label)
+        shown = make_url(settings.database_url).render_as_string(hide_password=True)
+        return _database_checks(engine, label, shown)
     finally:
         engine.dispose()
 
 
-def _database_checks(engine: Engine, label: str) -> list[Check]:
+def _database_checks(engine: Engine, label: str, shown: str) -> list[Check]:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     from helpline.migrate import alembic_config
 
-    shown = engine.url.render_as_string(hide_password=True)
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))

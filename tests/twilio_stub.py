@@ -54,7 +54,9 @@ class TwilioStub(HttpClient):  # type: ignore[misc]
     def add_number(self, number: str, **fields: str) -> str:
         """Put `number` on the account, its webhooks as given (others empty); returns its SID."""
         sid = f"PN{len(self.numbers) + 1:032x}"
-        self.numbers[number] = {"sid": sid, "phone_number": number} | dict.fromkeys(NUMBER_FIELDS, "") | fields
+        self.numbers[number] = (
+            {"sid": sid, "phone_number": number} | dict.fromkeys(NUMBER_FIELDS, "") | fields
+        )
         return sid
 
     def posted(self) -> list[Request]:
