@@ -1,4 +1,4 @@
-"""`helpline backup` and `helpline restore`: the whole database to a file and back, on SQLite and PostgreSQL."""
+"""`helpline backup` and `helpline restore`: the whole database to a file and back (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
