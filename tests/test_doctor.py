@@ -24,7 +24,7 @@ NUMBER = "+33261911000"
 
 
 class _Health(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         self.send_response(200 if self.path == "/health" else 404)
         self.end_headers()
         self.wfile.write(b'{"status": "ok"}')
@@ -110,7 +110,8 @@ def test_a_ready_machine_is_ok_except_plain_http(
         "nginx avec Let's Encrypt)",
         f"OK          Adresse publique joignable : {health_server}/health répond",
         "OK          Compte Twilio (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN) : Ligne 1001 services",
-        f"OK          Numéro de la ligne {NUMBER} : sur le compte (relié une fois l'adresse publique en https)",
+        f"OK          Numéro de la ligne {NUMBER} : sur le compte "
+        "(relié une fois l'adresse publique en https)",
         f"OK          Serveur de courriel 127.0.0.1:{mailbox.port} (reports.smtp) : connexion acceptée",
         "1 point(s) à corriger avant d'ouvrir la vraie ligne.",
     ]
@@ -137,15 +138,16 @@ def test_every_broken_piece_is_reported_with_its_fix(tmp_path: Path, stub: Twili
     assert problems == [
         f"À corriger  Base de données : le fichier {tmp_path / 'absent.sqlite3'} n'existe pas : lancez "
         "'helpline db upgrade' (ou corrigez HELPLINE_DATABASE_URL)",
-        f"À corriger  Journal de secours : {tmp_path / 'a-file' / 'journal'} ne peut pas recevoir de fichiers : "
-        "donnez le droit d'écriture à l'utilisateur du serveur, ou choisissez un autre dossier avec "
-        "HELPLINE_JOURNAL_DIR",
+        f"À corriger  Journal de secours : {tmp_path / 'a-file' / 'journal'} ne peut pas recevoir de "
+        "fichiers : donnez le droit d'écriture à l'utilisateur du serveur, ou choisissez un autre dossier "
+        "avec HELPLINE_JOURNAL_DIR",
         "À corriger  Clé secrète de la console (HELPLINE_SECRET_KEY) : trop courte (5 caractères, il en faut "
-        "au moins 32) : générez-en une autre avec  python3 -c 'import secrets; print(secrets.token_hex(32))'",
+        "au moins 32) : générez-en une autre avec  "
+        "python3 -c 'import secrets; print(secrets.token_hex(32))'",
         problems[3],
-        "À corriger  Compte Twilio (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN) : Twilio refuse l'identifiant ou le "
-        "jeton : recopiez TWILIO_ACCOUNT_SID et TWILIO_AUTH_TOKEN depuis la console Twilio (un jeton régénéré "
-        "remplace l'ancien)",
+        "À corriger  Compte Twilio (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN) : Twilio refuse l'identifiant "
+        "ou le jeton : recopiez TWILIO_ACCOUNT_SID et TWILIO_AUTH_TOKEN depuis la console Twilio (un jeton "
+        "régénéré remplace l'ancien)",
         f"À corriger  Serveur de courriel 127.0.0.1:{port} (reports.smtp) : serveur injoignable : vérifiez "
         "reports.smtp.host et reports.smtp.port, et que le pare-feu laisse sortir ce port",
     ]

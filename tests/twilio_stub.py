@@ -1,4 +1,4 @@
-"""Twilio's REST API in the test process: an HTTP client for `twilio.rest.Client` that answers as Twilio would.
+"""Twilio's REST API in the test process: an HTTP client for `twilio.rest.Client` answering as Twilio does.
 
 It keeps one account and its incoming phone numbers, checks the credentials on every request (401 with
 Twilio's code 20003 otherwise, as the real API does), and records each request it received.
