@@ -63,14 +63,18 @@ def database_state(rt: Runtime, probed: Engine) -> DatabaseState:
         return DatabaseState.MISSING
     heal_sqlite_companions(rt.settings.database_url)
     engine = budgeted(probed, rt.settings.database_budget_s)
-    probe = _sqlite_probe if path is not None else _postgresql_probe
     try:
-        rt.gate.probe(lambda: probe(engine), timeout=rt.settings.database_budget_s)
+        rt.gate.probe(lambda: probe_writes(engine), timeout=rt.settings.database_budget_s)
     except DatabaseUnavailableError as unavailable:
-        return _state_of(unavailable)
+        return state_of_error(unavailable)
     except Exception as error:
-        return _state_of(error)
+        return state_of_error(error)
     return DatabaseState.OK
+
+
+def probe_writes(engine: Engine) -> None:
+    """Try a write that is rolled back; raises what the database says when it refuses or does not answer."""
+    (_sqlite_probe if engine.dialect.name == "sqlite" else _postgresql_probe)(engine)
 
 
 def _sqlite_probe(engine: Engine) -> None:
@@ -90,7 +94,7 @@ def _postgresql_probe(engine: Engine) -> None:
         connection.execute(text("LOCK TABLE call, call_event IN ROW EXCLUSIVE MODE NOWAIT"))
 
 
-def _state_of(error: BaseException) -> DatabaseState:
+def state_of_error(error: BaseException) -> DatabaseState:
     """The state an error says, from its message and its cause's (driver errors are strings)."""
     causes: list[BaseException] = [error]
     while causes[-1].__cause__ is not None and len(causes) < 5:

@@ -13,6 +13,7 @@ import click
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+    from twilio.http import HttpClient
 
     from foundation.config import Config
     from foundation.settings import Settings
@@ -102,3 +103,12 @@ def with_database(action: Callable[[], T]) -> T:
             f"la base de données n'est pas prête ({exc.orig.__class__.__name__} : {str(exc.orig).strip()}) ; "
             "vérifiez HELPLINE_DATABASE_URL et lancez 'helpline db upgrade'"
         )
+
+
+def twilio_http_client() -> HttpClient | None:
+    """The HTTP client for Twilio's REST API passed in click's `obj` (a test's stub); None: twilio's own."""
+    from twilio.http import HttpClient
+
+    obj = click.get_current_context().obj
+    found = obj.get("twilio_http_client") if isinstance(obj, dict) else None
+    return found if isinstance(found, HttpClient) else None

@@ -12,12 +12,15 @@ from typing import TYPE_CHECKING
 
 import click
 
+from helpline.cli.backup import backup, restore
 from helpline.cli.calls import sweep
 from helpline.cli.directory import directory
+from helpline.cli.doctor import doctor
 from helpline.cli.journal import journal
 from helpline.cli.line import line
 from helpline.cli.reports import demo_data, report
 from helpline.cli.settings import settings
+from helpline.cli.twilio_number import twilio
 from helpline.cli.users import users
 from helpline.startup import csv_form_option, fail, first_admin_hint, settings_and_config, with_database
 
@@ -221,3 +224,7 @@ main.add_command(journal)
 main.add_command(directory)
 main.add_command(report)
 main.add_command(demo_data)
+main.add_command(doctor)
+main.add_command(twilio)
+main.add_command(backup)
+main.add_command(restore)
