@@ -203,7 +203,7 @@ def test_mask_spoken() -> None:
 def test_caller_key_is_not_computable_from_the_database(
     full_numbers_app: Flask, simulator: CallSimulator, engine: Engine
 ) -> None:
-    """No value kept in the database (a salt, a setting) keys the caller's hash: only the environment's secret."""
+    """No value kept in the database (a salt, a setting) keys the caller's hash: only the secret does."""
     import hashlib
     import hmac
 
@@ -235,7 +235,7 @@ def test_no_secret_no_caller_key(
     clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Without HELPLINE_CALLER_HASH_SECRET nor HELPLINE_SECRET_KEY: no key is stored, and one warning says so."""
+    """Without HELPLINE_CALLER_HASH_SECRET nor HELPLINE_SECRET_KEY: no key is stored; one warning says so."""
     import dataclasses
 
     caplog.set_level(logging.WARNING)
