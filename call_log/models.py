@@ -169,3 +169,25 @@ class CallbackRequest(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
 
     call: Mapped[Call] = relationship(back_populates="callbacks")
+
+
+class PrivacyAudit(Base):
+    """One purge, erasure or export of personal data: when, by whom or what, how many of each kind.
+
+    The daily purge claims its day here (`claim` is unique), so that one process runs it.
+    """
+
+    __tablename__ = "privacy_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    action: Mapped[str] = mapped_column(String(20))  # a PrivacyAction
+    by: Mapped[str] = mapped_column(String(200))
+    claim: Mapped[str | None] = mapped_column(String(40), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="done")  # running, done or failed
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    def __repr__(self) -> str:
+        return f"<PrivacyAudit {self.action} {self.at} {self.counts}>"

@@ -20,7 +20,7 @@ from console.log_export import export_row, header
 from foundation.runtime import runtime
 from foundation.spreadsheets import csv_lines
 from foundation.text import is_ascii_digits
-from ivr.line import known_caller_key
+from ivr.line import caller_key
 
 bp = Blueprint("log", __name__, url_prefix="/log")
 
@@ -55,7 +55,7 @@ def _filter(db: Session, names: DirectoryNames) -> tuple[LogFilterForm, CallFilt
         postal_code=postal_code,
         # The keyed hash finds every call of the number ('' when no call has a key yet: none matches);
         # a masked form is shared by many numbers.
-        caller_key=(known_caller_key(db, number, secret=secret) or "") if number else None,
+        caller_key=(caller_key(number, secret=rt.settings.caller_key_secret) or "") if number else None,
         caller=stored_caller(number, mode, secret=secret) if number and mode != "masked" else None,
         in_territory={"in": True, "out": False}.get(chosen["territory"] or ""),
         outcome=chosen["outcome"],

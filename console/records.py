@@ -238,7 +238,7 @@ def manual() -> ResponseReturnValue:
             now=moment,
         )
         if number:
-            pseudonymise(db, call, number, secret=secret, now=moment)
+            pseudonymise(call, number, secret=rt.settings.caller_key_secret)
         update_record(db, call, form.record_values(place), by=user.username, now=moment)
         call_id = call.id
     flash(f"Contact n° {call_id} enregistré. Vous pouvez orienter la personne ci-dessous.", "success")

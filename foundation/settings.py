@@ -75,6 +75,14 @@ class Settings:
     # the scheme are read from their headers only (0: straight from the connection; headers ignored).
     trusted_proxies: int = 0
 
+    @property
+    def caller_key_secret(self) -> str | None:
+        """What keys callers' hashes: HELPLINE_CALLER_HASH_SECRET, else HELPLINE_SECRET_KEY, else nothing.
+
+        Never anything kept in the database: whoever reads a copy of it cannot recompute the hashes.
+        """
+        return self.caller_hash_secret or self.secret_key
+
     def journal_path(self) -> Path:
         """The journal's directory: HELPLINE_JOURNAL_DIR, else beside the SQLite file, else beside config."""
         if self.journal_dir is not None:

@@ -8,6 +8,7 @@ import secrets
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from call_log.twilio_recordings import TwilioRecordings
 from directory.reference import category_codes
 from foundation.clock import Clock, system_clock
 from foundation.config import Config
@@ -53,6 +54,22 @@ def build_runtime(
     )
 
 
+def recording_store(settings: Settings) -> TwilioRecordings | None:
+    """The voicemails at Twilio, to delete them once their period is over; None without the credentials."""
+    if not (settings.twilio_account_sid and settings.twilio_auth_token):
+        return None
+    return TwilioRecordings(settings.twilio_account_sid, settings.twilio_auth_token)
+
+
+def warn_without_caller_key_secret(settings: Settings) -> None:
+    """Say once, at start, that callers get no keyed hash (distinct callers go uncounted) without a secret."""
+    if settings.caller_key_secret is None:
+        logger.warning(
+            "Neither HELPLINE_CALLER_HASH_SECRET nor HELPLINE_SECRET_KEY is set: calls get no caller_key, "
+            "so reports cannot count distinct callers."
+        )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -79,6 +96,7 @@ def create_app(
     app.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     rt = build_runtime(settings, config, clock=clock)
     app.extensions["helpline"] = rt
+    warn_without_caller_key_secret(settings)
     ivr.webhooks.init_app(app)
     console.web.init_app(app)
     if start_jobs and config.reports.schedule_enabled and not app.testing:
@@ -94,6 +112,12 @@ def create_app(
             catch_up=False,
         )
 
+    if start_jobs and config.privacy.retention.schedule_enabled and not app.testing:
+        from call_log.purge_job import DailyPurgeJob, build_purge_scheduler
+
+        job = DailyPurgeJob(rt.sessions, config, clock, recording_store(settings))
+        app.extensions["call_log.purge_scheduler"] = scheduler = build_purge_scheduler(job)
+        scheduler.start()
     if start_jobs and not app.testing:
         app.extensions["helpline.replayer"] = start_replayer(rt)
     register_health(app, rt)

@@ -45,7 +45,7 @@ def replay_journal(rt: Runtime) -> Replayed:
     if rt.gate.abandoned_work():
         return Replayed(0, 0, rt.journal.backlog().pending)
     heal_sqlite_companions(rt.settings.database_url)
-    actions = journey_actions(caller_hash_secret=rt.settings.caller_hash_secret)
+    actions = journey_actions(caller_key_secret=rt.settings.caller_key_secret)
     timeout = rt.settings.database_budget_s * WRITE_BUDGETS
     sessions = make_session_factory(budgeted(rt.engine, timeout))
 

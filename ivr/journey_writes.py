@@ -14,7 +14,7 @@ from call_log.journey import end_transfer, finish_recording, leave_voicemail, st
 from call_log.models import Call
 from call_log.recording import apply_status
 from call_log.writes import Action, CallWrite
-from ivr.line import pseudonymise, stored_salt
+from ivr.line import pseudonymise
 
 
 class JourneyAction(StrEnum):
@@ -29,17 +29,11 @@ class JourneyAction(StrEnum):
     APPLY_STATUS = "apply_status"
 
 
-def journey_actions(*, caller_hash_secret: str | None) -> dict[str, Action]:
+def journey_actions(*, caller_key_secret: str | None) -> dict[str, Action]:
     """Each action's function; the secret that keys callers' hashes never goes in the journal."""
 
-    # The database's salt once it is read (it never changes): not looked up again on every new call.
-    salt: list[str] = []
-
-    def pseudonymise_caller(session: Session, call: Call, write: CallWrite) -> None:
-        if caller_hash_secret is None and not salt:
-            salt.extend(filter(None, [stored_salt(session)]))
-        secret = caller_hash_secret or (salt[0] if salt else None)
-        pseudonymise(session, call, str(write.args["number"]), secret=secret, now=write.at)
+    def pseudonymise_caller(_session: Session, call: Call, write: CallWrite) -> None:
+        pseudonymise(call, str(write.args["number"]), secret=caller_key_secret)
 
     return {
         JourneyAction.PSEUDONYMISE: pseudonymise_caller,

@@ -1,13 +1,11 @@
-"""The line's live settings: the staff's open/closed override, and the key that pseudonymises callers."""
+"""The line's live settings: the staff's override, and the keyed hash that pseudonymises callers."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from call_log.models import Call
@@ -15,7 +13,6 @@ from ivr.hours import Override
 from ivr.models import LineSetting
 
 OVERRIDE_KEY = "override"
-CALLER_KEY_SALT = "caller_key_salt"
 
 
 def current_override(session: Session) -> Override | None:
@@ -47,54 +44,17 @@ def set_override(session: Session, override: Override | None, *, by: str, now: d
     session.add(setting)
 
 
-def caller_key(session: Session, number: str, *, secret: str | None, now: datetime) -> str | None:
+def caller_key(number: str, *, secret: str | None) -> str | None:
     """A keyed hash of the caller's full number, to count distinct callers without keeping the number.
 
-    The key is HELPLINE_CALLER_HASH_SECRET if set, else a random salt kept in the database.
+    The key is a secret from the environment (`Settings.caller_key_secret`), never kept in the database;
+    None without a secret, or if the number is not in E.164 form.
     """
-    if not number.startswith("+"):
+    if not number.startswith("+") or not secret:
         return None
-    return _keyed(secret or _salt(session, now), number)
+    return hmac.new(secret.encode(), number.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def known_caller_key(session: Session, number: str, *, secret: str | None) -> str | None:
-    """The key `caller_key` gives `number`, to find its calls; it writes nothing (a search is read-only).
-
-    None if the number is not in E.164 form, or if no key exists yet: then no call has a key either.
-    """
-    if not number.startswith("+"):
-        return None
-    setting = session.get(LineSetting, CALLER_KEY_SALT)
-    key = secret or (str(setting.value["salt"]) if setting is not None else None)
-    return _keyed(key, number) if key else None
-
-
-def _keyed(key: str, number: str) -> str:
-    return hmac.new(key.encode(), number.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def pseudonymise(session: Session, call: Call, number: str, *, secret: str | None, now: datetime) -> None:
+def pseudonymise(call: Call, number: str, *, secret: str | None) -> None:
     """Keep on the call the keyed hash of its caller's full number (see `caller_key`)."""
-    call.caller_key = caller_key(session, number, secret=secret, now=now)
-
-
-def stored_salt(session: Session) -> str | None:
-    """The salt that keys callers' hashes when no secret is set, if one was committed already."""
-    setting = session.get(LineSetting, CALLER_KEY_SALT)
-    return str(setting.value["salt"]) if setting is not None else None
-
-
-def _salt(session: Session, now: datetime) -> str:
-    found = stored_salt(session)
-    if found is not None:
-        return found
-    try:
-        with session.begin_nested():
-            session.add(
-                LineSetting(key=CALLER_KEY_SALT, value={"salt": secrets.token_hex(32)}, updated_at=now)
-            )
-    except IntegrityError:
-        pass  # another request created it first
-    created = stored_salt(session)
-    assert created is not None
-    return created
+    call.caller_key = caller_key(number, secret=secret)

@@ -10,9 +10,6 @@ latest month that was due is caught up if it never ran, provided the helpline al
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,6 +26,7 @@ from call_log.periods import month_bounds
 from foundation.clock import Clock
 from foundation.config import Config, Reports
 from foundation.db import transaction
+from foundation.jobs import instance_name
 from reports.files import FORMATS, MAILED, collect_month, render_files, store_files
 from reports.mailer import key_figures_text, report_message, send_message
 from reports.models import ReportRun, RunState
@@ -106,11 +104,6 @@ def finish_run(
     run.sent_to = sent_to or []
     run.error = error
     return run
-
-
-def instance_name() -> str:
-    """Who claims runs from this process: host, process id and a random tag (two schedulers, two names)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from tests.report_mail import Mailbox, SmtpServer
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = ROOT / "config.yaml"
+CALLER_HASH_SECRET = "test-caller-hash-secret"
 AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_URL = "https://helpline.example.org"
 POSTGRESQL_URL = os.environ.get("HELPLINE_TEST_DATABASE_URL", "")
@@ -195,6 +196,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         twilio_auth_token=AUTH_TOKEN,
         public_url=PUBLIC_URL,
+        # Callers' hashes are keyed from the environment only: without it calls get no caller_key.
+        caller_hash_secret=CALLER_HASH_SECRET,
         journal_dir=tmp_path / "journal",
         # Generous, so that a loaded test machine does not send writes to the journal; the tests of the
         # budget itself set their own.

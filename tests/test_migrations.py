@@ -13,7 +13,7 @@ from helpline.schema import metadata
 
 def test_one_head() -> None:
     """Parallel branches are merged: a new database has one line of migrations to follow."""
-    assert ScriptDirectory.from_config(alembic_config()).get_heads() == ["0011_staff_settings"]
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == ["0012_privacy_audit"]
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:

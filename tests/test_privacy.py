@@ -198,3 +198,58 @@ def test_mask_numbers(text: str, masked: str) -> None:
 def test_mask_spoken() -> None:
     """Every digit of what a caller said is hidden, the words kept."""
     assert mask_spoken("06 12 34 56 78 à Mézières") == "•• •• •• •• •• à Mézières"
+
+
+def test_caller_key_is_not_computable_from_the_database(
+    full_numbers_app: Flask, simulator: CallSimulator, engine: Engine
+) -> None:
+    """No value kept in the database (a salt, a setting) keys the caller's hash: only the secret does."""
+    import hashlib
+    import hmac
+
+    from sqlalchemy import MetaData, select
+
+    from ivr.line import caller_key
+    from tests.conftest import CALLER_HASH_SECRET
+
+    record = _record(full_numbers_app, simulator.place_call(ScriptedCaller([Keys("0")], dials=[ANSWER])))
+    assert record.caller_key == caller_key(CALLER, secret=CALLER_HASH_SECRET)
+    metadata = MetaData()
+    metadata.reflect(engine)
+    stored: set[str] = set()
+    with engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            for row in connection.execute(select(table)):
+                stored.update(str(value) for value in row if value is not None)
+                stored.update(json.dumps(value) for value in row if isinstance(value, dict | list))
+    assert CALLER_HASH_SECRET not in " ".join(stored)
+    assert {
+        hmac.new(value.encode(), CALLER.encode(), hashlib.sha256).hexdigest()[:32] for value in stored
+    }.isdisjoint({record.caller_key})
+
+
+def test_no_secret_no_caller_key(
+    engine: Engine,
+    settings: Settings,
+    example_config: Config,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Without HELPLINE_CALLER_HASH_SECRET nor HELPLINE_SECRET_KEY: no key is stored; one warning says so."""
+    import dataclasses
+
+    caplog.set_level(logging.WARNING)
+    bare = dataclasses.replace(settings, caller_hash_secret=None, secret_key=None)
+    app = create_app(bare, config=example_config, clock=clock)
+    try:
+        transport = FlaskClientTransport(app.test_client())
+        calls = CallSimulator(transport, base_url=PUBLIC_URL, auth_token=AUTH_TOKEN, from_=CALLER)
+        first = _record(app, calls.place_call(ScriptedCaller([Keys("0")], dials=[ANSWER])))
+        second = _record(app, calls.place_call(ScriptedCaller([Keys("0")], dials=[ANSWER])))
+    finally:
+        app.extensions["helpline"].engine.dispose()
+    assert (first.caller_key, second.caller_key) == (None, None)
+    warnings = [r.getMessage() for r in caplog.records if "caller_key" in r.getMessage()]
+    assert len(warnings) == 1
+    with_key = dataclasses.replace(bare, secret_key="a-long-random-secret-key")
+    assert with_key.caller_key_secret == "a-long-random-secret-key"

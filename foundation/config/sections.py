@@ -34,10 +34,38 @@ class Transfer(ConfigModel):
     voicemail_max_s: int = Field(default=120, ge=10, le=600)
 
 
+class Retention(ConfigModel):
+    """How many days after a call its identifying data is kept, before the daily purge clears it.
+
+    `identifying_days`: the caller's number, the callback numbers and the caller's keyed hash;
+    `recordings_days`: the voicemails (deleted at Twilio too); `notes_days`: free-text notes and what
+    callers said at the menu. The coded observatory fields (category, commune, for whom, outcome, times)
+    are kept.
+    """
+
+    identifying_days: int = Field(default=365, ge=1, le=3650)
+    recordings_days: int = Field(default=90, ge=1, le=3650)
+    notes_days: int = Field(default=365, ge=1, le=3650)
+    # The hour (helpline's time) the daily purge runs at, when the line is quiet.
+    purge_hour: int = Field(default=3, ge=0, le=23)
+    schedule_enabled: bool = True
+
+    @model_validator(mode="after")
+    def _recordings_within_identifying(self) -> Self:
+        if self.recordings_days > self.identifying_days:
+            raise ValueError(
+                f"recordings_days ({self.recordings_days}) dépasse identifying_days "
+                f"({self.identifying_days}) : un message vocal identifie la personne autant que son numéro ; "
+                "gardez-le moins longtemps"
+            )
+        return self
+
+
 class Privacy(ConfigModel):
-    """How the caller's number is stored: full, masked (default) or hashed with a secret."""
+    """How the caller's number is stored: full, masked (default) or hashed with a secret; how long."""
 
     caller_number: Literal["full", "masked", "hashed"] = "masked"
+    retention: Retention = Retention()
 
 
 class Closure(ConfigModel):

@@ -18,6 +18,7 @@ from helpline.cli.directory import directory
 from helpline.cli.doctor import doctor
 from helpline.cli.journal import journal
 from helpline.cli.line import line
+from helpline.cli.privacy import privacy
 from helpline.cli.reports import demo_data, report
 from helpline.cli.settings import settings
 from helpline.cli.twilio_number import twilio
@@ -219,6 +220,7 @@ def calls_export(month: str, fmt: str, csv_form: str) -> None:
 calls.add_command(sweep)
 main.add_command(users)
 main.add_command(line)
+main.add_command(privacy)
 main.add_command(settings)
 main.add_command(journal)
 main.add_command(directory)

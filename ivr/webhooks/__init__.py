@@ -38,7 +38,7 @@ def init_app(app: Flask) -> None:
     # What calls hear: config.yaml under the staff's newest settings, compiled once per version.
     settings = app.extensions["helpline"].settings
     app.extensions["ivr.settings"] = EffectiveCache(config, audio_key=audio_key(settings))
-    app.extensions["ivr.actions"] = journey_actions(caller_hash_secret=settings.caller_hash_secret)
+    app.extensions["ivr.actions"] = journey_actions(caller_key_secret=settings.caller_key_secret)
     app.extensions["ivr.sms"] = None
     app.extensions["ivr.directory"] = DirectoryCache()
     if config.sms.enabled:

@@ -42,7 +42,7 @@ def manual_contact(
             callback_number=number or None,
         )
         if number:
-            pseudonymise(session, call, number, secret=None, now=clock())
+            pseudonymise(call, number, secret="test-caller-hash-secret")
         if commune:
             place = Place.of_commune(session.get_one(Commune, commune))
             update_record(session, call, place.fields(), by="olivia", now=clock())
