@@ -33,6 +33,7 @@ from call_log.models import OBSERVATORY_FIELDS
 from call_log.privacy import mask
 from directory.models import Commune, ServiceCategory
 from directory.routing import route
+from directory.snapshot import DirectoryCache
 from foundation.config import OpeningHours
 from reports.demo.batches import DemoBatch, Row
 from reports.demo.weights import (
@@ -74,11 +75,12 @@ class DemoDirectory:
                 subcategories[parent].append(code)
         coverage: dict[tuple[str, str], list[int]] = {}
         anywhere: dict[str, list[int]] = {}
+        kept = DirectoryCache()  # the directory read once for the whole grid, as the voice menu keeps it
         for category in CATEGORIES:
             for insee, _postal in communes:
                 found = [
                     c.association_id
-                    for c in route(session, category=category, commune_insee=insee, at=at, tz=tz)
+                    for c in route(session, category=category, commune_insee=insee, at=at, tz=tz, cache=kept)
                 ]
                 coverage[(category, insee)] = found
                 anywhere.setdefault(category, [])
