@@ -39,8 +39,11 @@ class HelplineServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Flask:
         """Build the app in the worker process."""
         from helpline.app import create_app
+        from ivr.webhooks.settings import warm
 
-        return create_app(self.settings, config=self.helpline_config, start_jobs=True)
+        app = create_app(self.settings, config=self.helpline_config, start_jobs=True)
+        warm(app)  # before the worker takes its first call
+        return app
 
 
 def preload() -> None:

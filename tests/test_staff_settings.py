@@ -15,7 +15,8 @@ from foundation.config.staff import staff_document
 from foundation.db import transaction
 from ivr.simulator.call import SimulatedCall
 from ivr.simulator.callers import DialOutcome, HangUp, Keys, ScriptedCaller
-from ivr.staff_settings import SettingsRefusedError, change, history, restore, save
+from ivr.staff_settings import SettingsRefusedError, change, head, history, restore, save
+from ivr.webhooks.settings import warm
 from tests import test_journey
 from tests.conftest import FakeClock
 from tests.test_journey import at
@@ -128,3 +129,20 @@ def test_a_version_that_no_longer_validates_is_skipped_for_the_last_good_one(
         bad.document = {"menu": {"options": []}}  # as if a later schema refused it
     result, _ = place(ScriptedCaller([HangUp()]))
     assert result.heard[0] == "Bonjour, bonne version."
+
+
+def test_a_server_process_loads_the_settings_at_start(
+    app: Flask, sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    """A worker compiles what calls hear before its first call, not during it."""
+    config: Config = app.extensions["helpline"].config
+    _change(sessions, config, clock, lambda d: d["menu"].update(greeting="Bonjour, ici Brenne."))
+    warm(app)
+    cache = app.extensions["ivr.settings"]
+    with sessions() as session:
+        number = head(session)
+
+    def loaded_again() -> Any:
+        raise AssertionError("the settings were loaded again by the first call")
+
+    assert cache.get(number, loaded_again).config.menu.greeting == "Bonjour, ici Brenne."

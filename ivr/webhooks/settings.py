@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from flask import current_app, g
+from flask import Flask, current_app, g
 
 from foundation.gate import DatabaseUnavailableError
 from foundation.runtime import Runtime, runtime
@@ -26,6 +26,20 @@ def settings_cache() -> EffectiveCache:
     """The process's compiled settings (see `init_app`)."""
     found: EffectiveCache = current_app.extensions["ivr.settings"]
     return found
+
+
+def warm(app: Flask) -> None:
+    """Load what calls hear once when a server process starts, so that its first calls compile nothing.
+
+    A read-only, budgeted read; if the database cannot answer now, the first call loads it instead.
+    """
+    cache: EffectiveCache = app.extensions["ivr.settings"]
+    rt: Runtime = app.extensions["helpline"]
+    try:
+        with rt.voice_reads() as session, session.begin():
+            cache.get(head(session), lambda: cache.load(session))
+    except Exception:
+        logger.warning("Could not load the settings at start; the first call will", exc_info=True)
 
 
 def live() -> Effective:
