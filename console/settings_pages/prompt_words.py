@@ -76,6 +76,12 @@ PROMPT_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 )
 PROMPT_NAMES = {key: name for _, prompts in PROMPT_GROUPS for key, name in prompts}
 
+
+def anchor_of(key: str) -> str:
+    """A prompt's id in the prompts page: 'prompt-menu-greeting' for 'menu.greeting'."""
+    return "prompt-" + key.replace(".", "-").replace("_", "-")
+
+
 # What each placeholder stands for, said to staff who edit a prompt that has one.
 PLACEHOLDERS = {
     "label": "le service entendu",

@@ -14,7 +14,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from console.context import effective
-from console.settings_pages.prompt_words import PLACEHOLDERS, PROMPT_GROUPS, PROMPT_NAMES
+from console.settings_pages.prompt_words import PLACEHOLDERS, PROMPT_GROUPS, PROMPT_NAMES, anchor_of
 from console.settings_pages.recordings_page import RecordingView, recordings_in_use
 from console.settings_pages.state import Refused, apply, base, settings_now
 from foundation.config import Config
@@ -42,7 +42,7 @@ class PromptView:
     @property
     def anchor(self) -> str:
         """The prompt's id in the page."""
-        return "prompt-" + self.key.replace(".", "-").replace("_", "-")
+        return anchor_of(self.key)
 
 
 def text_of(config: Config, key: str) -> str:
@@ -148,6 +148,4 @@ def save_prompt(key: str) -> ResponseReturnValue:
             f"avant la sonnerie ({PATH_LIMIT_S:.0f} s au plus). Raccourcissez les messages signalés.",
             "error",
         )
-    return redirect(
-        url_for("console.settings.prompts_page") + "#" + PromptView(key, "", "", "", 0, {}, None).anchor
-    )
+    return redirect(url_for("console.settings.prompts_page") + "#" + anchor_of(key))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, load_only
 
 from console.access import current_account
 from console.context import effective, now
-from console.settings_pages.prompt_words import PROMPT_NAMES
+from console.settings_pages.prompt_words import PROMPT_NAMES, anchor_of
 from console.settings_pages.state import base
 from foundation.config.staff import staff_document
 from foundation.db import transaction
@@ -93,8 +93,7 @@ def _with_recordings(change: Callable[[dict[str, int]], object], summary: str) -
 
 
 def _back(key: str) -> ResponseReturnValue:
-    anchor = "prompt-" + key.replace(".", "-").replace("_", "-")
-    return redirect(url_for("console.settings.prompts_page") + "#" + anchor)
+    return redirect(url_for("console.settings.prompts_page") + "#" + anchor_of(key))
 
 
 def upload_recording(key: str) -> ResponseReturnValue:
