@@ -8,7 +8,9 @@ Each round starts, in turn: a bare gunicorn app (a constant `<Response/>`, the s
 month has calls and no report yet, so that the missed month's catch-up is due at every start (its report
 run is deleted before each start). Printed for each: the time from the command to the first answered
 POST /ivr/voice, then the slowest and the median of the 20 calls that follow at once (the catch-up, when
-a worker builds it, competes with them). Also `helpline --help` beside `python -c "import click"`. The
+a worker builds it, competes with them), and each helpline worker's own start, from its fork to ready
+(app built, settings warm: gunicorn's master imported the modules before it forked; a worker that
+replaces a dead one starts the same way). Also `helpline --help` beside `python -c "import click"`. The
 load average of the run is printed with the figures. To compare with an older tree, run this script with
 PYTHONPATH pointing at that tree's checkout (every command runs in a scratch folder, so PYTHONPATH wins).
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -92,6 +95,12 @@ def serve(command: list[str], env: dict[str, str], url: str, folder: Path) -> tu
         process.wait(timeout=30)
 
 
+def workers_ready(log: Path) -> list[float]:
+    """The seconds each worker of a run took from its fork to ready, as helpline/server.py logs them."""
+    found = re.findall(r"Worker ready ([0-9.]+) s after its fork", log.read_text(errors="replace"))
+    return [float(seconds) for seconds in found]
+
+
 def command_time(command: list[str], env: dict[str, str], folder: Path, repeat: int) -> float:
     """The median wall time of running `command` in `folder`."""
     times = []
@@ -153,6 +162,7 @@ def main() -> None:
             ],
         }
         results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in contenders}
+        readiness: list[float] = []
         load_before = os.getloadavg()
         for _ in range(options.rounds):
             for name, command in contenders.items():
@@ -163,6 +173,7 @@ def main() -> None:
                 url = f"http://127.0.0.1:{port}"
                 run_env = env | {"HELPLINE_PUBLIC_URL": url}
                 results[name].append(serve(command(port), run_env, url, folder))
+                readiness += workers_ready(folder / "server.log")
         help_time = command_time([HELPLINE, "--help"], env, folder, 5)
         click_time = command_time([sys.executable, "-c", "import click"], env, folder, 5)
         load_after = os.getloadavg()
@@ -174,6 +185,12 @@ def main() -> None:
     for name, runs in results.items():
         first, slowest, median = (statistics.median(values) for values in zip(*runs, strict=True))
         print(f"  {name:38s} {first:9.2f} s {slowest * 1000:10.0f} ms {median * 1000:5.0f} ms")
+    if readiness:
+        print(
+            f"  a helpline worker, from its fork to ready (app built, settings warm): median "
+            f"{statistics.median(readiness):.2f} s, slowest {max(readiness):.2f} s of {len(readiness)}"
+            f" (target: under 1 s)"
+        )
     print(f"  helpline --help {help_time:6.2f} s   (python -c 'import click': {click_time:.2f} s)")
 
 

@@ -88,17 +88,20 @@ class HeardFrom(Code):
 
 
 class Channel(Code):
-    """How a contact reached the helpline: the voice menu, or entered by an operator."""
+    """How a contact reached the helpline: the voice menu, the public form, or entered by an operator."""
 
     IVR = "ivr", "Serveur vocal"
     PHONE = "phone", "Ligne directe"
     VISIT = "visit", "Visite"
     EMAIL = "email", "Courriel"
     LETTER = "letter", "Courrier"
+    WEB = "web", "Formulaire en ligne"
 
 
-# Channels of contacts entered by hand (everything but the voice menu).
-MANUAL_CHANNELS = tuple(channel for channel in Channel if channel is not Channel.IVR)
+# Channels of contacts recorded whole at once (everything but the voice menu, whose calls build up).
+CONTACT_CHANNELS = tuple(channel for channel in Channel if channel is not Channel.IVR)
+# Channels of contacts entered by hand: the public form's requests enter themselves.
+MANUAL_CHANNELS = tuple(channel for channel in CONTACT_CHANNELS if channel is not Channel.WEB)
 
 # The outcomes a contact can have, by how it came: a letter is not "hung up in the menu". An operator
 # entering a contact took it (or found no association); a message on the direct line's voicemail too.
@@ -113,6 +116,7 @@ _CHANNEL_OUTCOMES: dict[str, tuple[Outcome, ...]] = {
     Channel.VISIT: (Outcome.CONNECTED_OPERATOR, Outcome.UNMET),
     Channel.EMAIL: (Outcome.CONNECTED_OPERATOR, Outcome.UNMET),
     Channel.LETTER: (Outcome.CONNECTED_OPERATOR, Outcome.UNMET),
+    Channel.WEB: (Outcome.CONNECTED_OPERATOR, Outcome.CONNECTED_ASSOCIATION, Outcome.UNMET),
 }
 
 
@@ -135,6 +139,37 @@ class FollowUpState(Code):
     DROPPED = "dropped", "Abandonnée"
 
 
+class DropReason(Code):
+    """Why an association did not follow a referral up, as it says through its link."""
+
+    NO_CAPACITY = "no_capacity", "Pas de disponibilité"
+    OUT_OF_AREA = "out_of_area", "Hors de notre secteur"
+    UNREACHABLE = "unreachable", "Personne injoignable"
+    OTHER = "other", "Autre"
+
+
+class NoticePurpose(Code):
+    """Why a message went to an association about a referral."""
+
+    NOTICE = "notice", "Nouvelle orientation"
+    REMINDER = "reminder", "Relance (pas de contact après 24 h ouvrées)"
+
+
+class NoticeChannel(Code):
+    """How a message reached an association."""
+
+    SMS = "sms", "Texto"
+    EMAIL = "email", "Courriel"
+
+
+class NoticeResult(Code):
+    """Where one message to an association stands."""
+
+    SENDING = "sending", "En cours d'envoi"
+    SENT = "sent", "Envoyé"
+    FAILED = "failed", "Échec"
+
+
 class CallbackState(Code):
     """Where a voicemail to call back stands in the operators' queue."""
 
@@ -150,6 +185,7 @@ class ReferralSource(Code):
 
     IVR = "ivr", "Serveur vocal"
     OPERATOR = "operator", "Opérateur"
+    WEB = "web", "Formulaire en ligne"
 
 
 class TransferTarget(Code):
@@ -225,6 +261,7 @@ class EventKind(Code):
     RECORD_UPDATED = "record_updated", "Fiche modifiée"
     REFERRAL_ADDED = "referral_added", "Orientation"
     REFERRAL_FOLLOW_UP = "referral_follow_up", "Suivi d'une orientation"
+    REFERRAL_LINK_VIEWED = "referral_link_viewed", "Lien de suivi ouvert par l'association"
     CALLBACK_UPDATED = "callback_updated", "Rappel"
     SMS_SENT = "sms_sent", "Texto envoyé à l'appelant"
     SMS_FAILED = "sms_failed", "Texto non envoyé"
@@ -251,6 +288,7 @@ class MenuPhase(Code):
     COMMUNE = "commune", "à la question de la commune"
     WHO = "who", "à la question « pour qui ? »"
     HEARD = "heard", "à la question « comment avez-vous connu le numéro ? »"
+    CONSENT = "consent", "à la question « l'association peut-elle recevoir votre numéro ? »"
 
 
 class OperatorReason(Code):
@@ -274,3 +312,11 @@ class RecordingState(Code):
     COMPLETED = "completed", "prêt à écouter"
     ABSENT = "absent", "absent (rien d'enregistré)"
     FAILED = "failed", "en échec"
+
+
+class ReadVia(Code):
+    """How a console user read a call's record (`call_log.models.RecordRead`)."""
+
+    PAGE = "page", "a ouvert la fiche"
+    LOG_EXPORT = "log_export", "a exporté la fiche avec le journal"
+    RIGHTS_EXPORT = "rights_export", "a exporté la fiche pour la personne (droit d'accès)"

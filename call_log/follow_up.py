@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from call_log.codes import EventKind, FollowUpState
 from call_log.models import Call, Referral
@@ -44,7 +44,7 @@ def follow_up_of(referral: Referral, *, now: datetime, calendar: WorkingCalendar
     return FollowUp(referral, due_at, contacted_in_time, overdue)
 
 
-def _overdue(now: datetime, calendar: WorkingCalendar) -> list[ColumnElement[bool]]:
+def overdue_condition(now: datetime, calendar: WorkingCalendar) -> list[ColumnElement[bool]]:
     """Pending, and created before the latest moment that is 24 working hours before `now`."""
     cutoff = calendar.latest_start(now, CONTACT_DEADLINE)
     return [Referral.follow_up == FollowUpState.PENDING, Referral.created_at < cutoff]
@@ -56,8 +56,8 @@ def overdue_referrals(
     """Referrals still without contact after 24 working hours, oldest first (at most `limit` of them)."""
     found = session.scalars(
         select(Referral)
-        .where(*_overdue(now, calendar))
-        .options(joinedload(Referral.association), joinedload(Referral.call))
+        .where(*overdue_condition(now, calendar))
+        .options(joinedload(Referral.association), joinedload(Referral.call), selectinload(Referral.notices))
         .order_by(Referral.created_at, Referral.id)
         .limit(limit)
     )
@@ -66,7 +66,12 @@ def overdue_referrals(
 
 def count_overdue_referrals(session: Session, *, now: datetime, calendar: WorkingCalendar) -> int:
     """How many referrals are without contact after 24 working hours."""
-    return session.scalar(select(func.count(Referral.id)).where(*_overdue(now, calendar))) or 0
+    return session.scalar(select(func.count(Referral.id)).where(*overdue_condition(now, calendar))) or 0
+
+
+def count_link_answers(session: Session) -> int:
+    """How many referrals their association followed up through its personal link."""
+    return session.scalar(select(func.count(Referral.id)).where(Referral.link_answered_at.is_not(None))) or 0
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,7 @@ def referrals(
     if state is not None:
         conditions.append(Referral.follow_up == state)
     if overdue:
-        conditions.extend(_overdue(now, calendar))
+        conditions.extend(overdue_condition(now, calendar))
     if association_id is not None:
         conditions.append(Referral.association_id == association_id)
     total = session.scalar(select(func.count(Referral.id)).where(*conditions)) or 0
@@ -111,7 +116,7 @@ def referrals(
     found = session.scalars(
         select(Referral)
         .where(*conditions)
-        .options(joinedload(Referral.association), joinedload(Referral.call))
+        .options(joinedload(Referral.association), joinedload(Referral.call), selectinload(Referral.notices))
         .order_by(Referral.created_at.desc(), Referral.id.desc())
         .offset((number - 1) * per_page)
         .limit(per_page)

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from call_log.codes import EventKind, Outcome, ReferralSource, TransferTarget
-from call_log.models import Call, CallbackRequest, CallEvent, Referral, TransferAttempt
+from call_log.models import Call, CallbackRequest, CallEvent, TransferAttempt
+from call_log.record import new_referral
 from directory.routing import record_offer
 
 # Twilio's RecordingStatus once the recording's file is final.
@@ -71,8 +72,12 @@ def end_transfer(
     association_id: int | None,
     connected: bool,
     now: datetime,
+    consent: bool = False,
+    contact_number: str | None = None,
 ) -> None:
     """Record how transfer `attempt` ended; an association that took the call gets the referral.
+
+    `consent` is the caller's answer to whether the association may get `contact_number` to call back.
 
     Without its number (the attempt waited in the journal, so the dial's URL could not carry it), it is
     the call's latest attempt to that target that has not ended: Twilio rings one after the other.
@@ -93,14 +98,14 @@ def end_transfer(
         transfer.result, transfer.duration_s = result, duration_s
     if connected and target == TransferTarget.ASSOCIATION:
         call.outcome, call.association_id = Outcome.CONNECTED_ASSOCIATION, association_id
-        session.add(
-            Referral(
-                call_id=call.id,
-                association_id=association_id,
-                category_code=call.category_code,
-                created_at=now,
-                source=ReferralSource.IVR,
-            )
+        new_referral(
+            session,
+            call,
+            association_id=association_id,
+            source=ReferralSource.IVR,
+            now=now,
+            consent=consent,
+            contact_number=contact_number,
         )
     elif connected and call.outcome != Outcome.UNMET:
         call.outcome = Outcome.CONNECTED_OPERATOR

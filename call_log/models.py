@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import JSON
 
-from call_log.codes import CallbackState, CallStatus, Channel, FollowUpState
+from call_log.codes import CallbackState, CallStatus, Channel, FollowUpState, NoticeResult
 from directory.models import Association
 from foundation.db import Base, UTCDateTime
 
@@ -144,9 +144,41 @@ class Referral(Base):
     quote_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Whether the person agreed that the association gets their number to call them back, and that number
+    # (in full: the association needs it); without consent the association's notice carries no contact.
+    contact_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_number: Mapped[str | None] = mapped_column(String(20))
+    # The latest follow-up the association gave through its personal link (None: never used it).
+    link_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     call: Mapped[Call] = relationship(back_populates="referrals")
     association: Mapped[Association | None] = relationship()
+    notices: Mapped[list[ReferralNotice]] = relationship(
+        back_populates="referral", order_by="ReferralNotice.id", cascade="all, delete-orphan"
+    )
+
+
+class ReferralNotice(Base):
+    """One message sent (or tried) to an association about a referral: the notice, then maybe a reminder.
+
+    The row is also the claim: (referral, purpose, channel) is unique, so with several processes exactly one
+    sends each message.
+    """
+
+    __tablename__ = "referral_notice"
+    __table_args__ = (UniqueConstraint("referral_id", "purpose", "channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # a NoticePurpose
+    channel: Mapped[str] = mapped_column(String(20))  # a NoticeChannel
+    to: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result: Mapped[str] = mapped_column(String(20), default=NoticeResult.SENDING)  # a NoticeResult
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    referral: Mapped[Referral] = relationship(back_populates="notices")
 
 
 class CallbackRequest(Base):
@@ -191,3 +223,32 @@ class PrivacyAudit(Base):
 
     def __repr__(self) -> str:
         return f"<PrivacyAudit {self.action} {self.at} {self.counts}>"
+
+
+class RecordRead(Base):
+    """A console user opened or exported a call's record: its audit trail of reads (see call_log.reads)."""
+
+    __tablename__ = "record_read"
+    __table_args__ = (Index("ix_record_read_call_id_by_at", "call_id", "by", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(80))
+    via: Mapped[str] = mapped_column(String(20))  # a ReadVia
+
+    def __repr__(self) -> str:
+        return f"<RecordRead {self.call_id} {self.by} {self.at}>"
+
+
+class WebSubmission(Base):
+    """One request the public form accepted, counted while recent to limit what one address may send.
+
+    The address is kept only as a keyed hash, and only as long as it counts (see `call_log.web_requests`).
+    """
+
+    __tablename__ = "web_submission"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_key: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from call_log.codes import MANUAL_CHANNELS, CallStatus, EventKind, FollowUpState, ReferralSource
+from call_log.codes import CONTACT_CHANNELS, CallStatus, EventKind, FollowUpState, ReferralSource
 from call_log.models import OBSERVATORY_FIELDS, PLACE_FIELDS, Call, CallEvent, Referral
 from call_log.privacy import mask_numbers
 from call_log.recording import add_event
@@ -157,20 +157,22 @@ def open_manual_contact(
     by: str,
     now: datetime,
     callback_number: str | None = None,
+    call_sid: str | None = None,
 ) -> Call:
-    """A contact that did not come through the voice menu (direct line, visit, e-mail, letter).
+    """A contact that did not come through the voice menu (direct line, visit, e-mail, letter, web form).
 
     `caller` is the number as the privacy setting stores it ('' if none), `callback_number` the full
     number to call the person back on, kept where a voice call keeps the one its caller typed. The
-    record's fields are then completed with `update_record`, like any call.
+    record's fields are then completed with `update_record`, like any call. `call_sid` is the contact's
+    own (one that starts with MN), when its source must find it again; by default a new one.
     """
-    if channel not in MANUAL_CHANNELS:
+    if channel not in CONTACT_CHANNELS:
         raise ValueError(
-            f"{channel!r} is not a channel of manual entries (valid: {', '.join(MANUAL_CHANNELS)})"
+            f"{channel!r} is not a channel of contacts entered whole (valid: {', '.join(CONTACT_CHANNELS)})"
         )
     call = Call(
         # Twilio's CallSids start with CA; ours cannot collide with them.
-        call_sid=f"MN{uuid.uuid4().hex}",
+        call_sid=call_sid or f"MN{uuid.uuid4().hex}",
         channel=channel,
         started_at=started_at,
         ended_at=started_at,
@@ -185,22 +187,72 @@ def open_manual_contact(
     return call
 
 
-def add_referral(
-    session: Session, call: Call, association: Association, *, by: str, now: datetime
+def new_referral(
+    session: Session,
+    call: Call,
+    *,
+    association_id: int | None,
+    source: str,
+    now: datetime,
+    by: str = "",
+    consent: bool = False,
+    contact_number: str | None = None,
 ) -> Referral:
-    """Record that the caller was referred to `association` by an operator; its follow-up starts pending."""
+    """The one way a referral is made, whatever the channel; its follow-up starts pending.
+
+    The association is told of it by the partners' notice job once it is committed
+    (`call_log.partner_notices`); the person's number goes with it only with their consent.
+    """
     referral = Referral(
         call_id=call.id,
-        association_id=association.id,
+        association_id=association_id,
         category_code=call.category_code,
         created_at=now,
-        source=ReferralSource.OPERATOR,
+        source=source,
         created_by=by,
         follow_up=FollowUpState.PENDING,
         notes="",
+        contact_consent=consent,
+        contact_number=(contact_number or None) if consent else None,
     )
     session.add(referral)
     session.flush()
+    return referral
+
+
+def contact_number_of(call: Call) -> str | None:
+    """The full number the person can be called back on, if the log keeps one."""
+    if call.callback_number:
+        return call.callback_number
+    caller = call.caller or ""
+    return caller if caller.startswith("+") and caller[1:].isdigit() else None
+
+
+def add_referral(
+    session: Session,
+    call: Call,
+    association: Association,
+    *,
+    by: str,
+    now: datetime,
+    consent: bool = False,
+    source: ReferralSource = ReferralSource.OPERATOR,
+) -> Referral:
+    """Record that the caller was referred to `association` by an operator (or the public form, `source`);
+    its follow-up starts pending.
+
+    With `consent`, the association gets the number the person can be called back on.
+    """
+    referral = new_referral(
+        session,
+        call,
+        association_id=association.id,
+        source=source,
+        by=by,
+        now=now,
+        consent=consent,
+        contact_number=contact_number_of(call),
+    )
     add_event(
         session,
         call,
@@ -210,6 +262,7 @@ def add_referral(
             "referral_id": referral.id,
             "association_id": association.id,
             "association": association.name,
+            "contact_consent": consent,
         },
         now=now,
     )

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Table, bindparam, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -28,6 +28,14 @@ _STATUS_RANK: dict[str, int] = {
 }
 _FINAL_RANK = 4
 
+# The hot path's statements, built once (building one costs more than SQLite running it).
+_CALL_BY_SID = select(Call).where(Call.call_sid == bindparam("call_sid"))
+# One statement says both whether this request's event is there and which number comes next.
+_NEXT_SEQ_AND_SEEN = select(
+    func.coalesce(func.max(CallEvent.seq), 0),
+    func.max(case((CallEvent.dedup_key == bindparam("dedup_key"), 1), else_=0)),
+).where(CallEvent.call_id == bindparam("call_id"))
+
 
 class CallLogError(Exception):
     """The call log could not record something (a conflict that retries did not resolve)."""
@@ -35,7 +43,7 @@ class CallLogError(Exception):
 
 def find_call(session: Session, call_sid: str) -> Call | None:
     """The call with this CallSid, if it was logged."""
-    return session.scalar(select(Call).where(Call.call_sid == call_sid))
+    return session.scalar(_CALL_BY_SID, {"call_sid": call_sid})
 
 
 def open_call(
@@ -137,18 +145,15 @@ def add_event(
     `first`: the call was created in this transaction, so it has no event yet (nothing to look up).
     The event returned is not in the session: a `call.events` loaded before does not show it.
     """
-    insert = _insert_ignoring_conflicts(session)
+    # Core statements on the session's connection: an event is never updated, and this is the log's hot
+    # path (the ORM's round costs more than SQLite's work). `call` is in the database already.
+    connection = session.connection()
+    insert = _EVENT_INSERTS[connection.dialect.name]
     for attempt in range(5):
-        # One statement says both whether this request's event is there and which number comes next.
         row = (
             (0, 0)
             if first and attempt == 0
-            else session.execute(
-                select(
-                    func.coalesce(func.max(CallEvent.seq), 0),
-                    func.max(case((CallEvent.dedup_key == dedup_key, 1), else_=0)),
-                ).where(CallEvent.call_id == call.id)
-            ).one()
+            else connection.execute(_NEXT_SEQ_AND_SEEN, {"dedup_key": dedup_key, "call_id": call.id}).one()
         )
         if dedup_key is not None and row[1] == 1:
             return None
@@ -160,13 +165,20 @@ def add_event(
             "payload": payload or {},
             "dedup_key": dedup_key,
         }
-        # A plain INSERT, not the unit of work: an event is never updated, and this is the log's hot path.
-        event_id = session.scalar(insert(CallEvent).values(**values).returning(CallEvent.id))
+        event_id = connection.execute(insert, values).scalar()
         if event_id is None:
             # A concurrent request took this sequence number (or wrote the same event): look again.
             continue
         return CallEvent(id=event_id, **values)
     raise CallLogError(f"could not append {kind!r} to call {call.call_sid}: sequence kept conflicting")
+
+
+_EVENTS = cast(Table, CallEvent.__table__)
+# INSERT ... ON CONFLICT DO NOTHING RETURNING id of an event, by dialect: None when the row exists.
+_EVENT_INSERTS = {
+    "postgresql": postgresql.insert(_EVENTS).on_conflict_do_nothing().returning(_EVENTS.c.id),
+    "sqlite": sqlite.insert(_EVENTS).on_conflict_do_nothing().returning(_EVENTS.c.id),
+}
 
 
 def _insert_ignoring_conflicts(session: Session) -> Callable[[type[Call | CallEvent]], Any]:

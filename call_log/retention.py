@@ -177,6 +177,12 @@ def _statements(
                 [CallbackRequest.call_id.in_(ids), CallbackRequest.callback_number != ""],
                 {"callback_number": ""},
             ),
+            # The number the person agreed to pass to the association.
+            (
+                Referral,
+                [Referral.call_id.in_(ids), Referral.contact_number.is_not(None)],
+                {"contact_number": None},
+            ),
         ]
     if kind is Shredded.NOTES:
         return [

@@ -1,7 +1,8 @@
-"""A person's rights over their data: every record tied to their number (access), and its erasure.
+"""A person's rights over their data: every record tied to their number or address (access), and erasure.
 
 A number is tied to a call by the caller's number as stored (full, or hashed with the secret), by the
-call's keyed hash (`caller_key`), or by a callback number. Erasure clears what identifies the person from
+call's keyed hash (`caller_key`), or by a callback number; an e-mail address, by the web requests that
+gave it. Erasure clears what identifies the person from
 those calls, as the purge does (call_log.retention), and keeps the coded observatory fields.
 """
 
@@ -9,23 +10,44 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from call_log.codes import Beneficiary, CallbackState, Channel, EventKind, FollowUpState, Outcome
 from call_log.models import Call, CallbackRequest, Referral
 from call_log.retention import Counts, RecordingStore, Shredded, shred
+from call_log.web_requests import EMAIL_LINE
 
 
-def calls_of(session: Session, number: str, *, caller_key: str | None, stored: Iterable[str]) -> list[Call]:
-    """The calls tied to `number`: its stored forms (`stored`), its keyed hash, its callback requests."""
-    tied = [
-        Call.callback_number == number,
-        Call.id.in_(select(CallbackRequest.call_id).where(CallbackRequest.callback_number == number)),
-    ]
+def calls_of(
+    session: Session,
+    number: str | None,
+    *,
+    caller_key: str | None,
+    stored: Iterable[str],
+    email: str | None = None,
+) -> list[Call]:
+    """The calls tied to `number`: its stored forms (`stored`), its keyed hash, its callback requests;
+    or to `email`: the web requests that gave it (kept in their notes, see `WebRequest.notes`)."""
+    tied: list[ColumnElement[bool]] = []
+    if number:
+        tied += [
+            Call.callback_number == number,
+            Call.id.in_(select(CallbackRequest.call_id).where(CallbackRequest.callback_number == number)),
+            Call.id.in_(select(Referral.call_id).where(Referral.contact_number == number)),
+        ]
+    if email:
+        line = func.lower(Call.notes)
+        written = f"{EMAIL_LINE}{email}".lower()  # lower case on both sides: LIKE is not, on PostgreSQL
+        tied.append(
+            (Call.channel == Channel.WEB)
+            & or_(line.contains(f"{written}\n", autoescape=True), line.endswith(written, autoescape=True))
+        )
     forms = [form for form in stored if form]
     if forms:
         tied.append(Call.caller.in_(forms))
@@ -42,6 +64,49 @@ def calls_of(session: Session, number: str, *, caller_key: str | None, stored: I
         )
     )
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class Tied:
+    """What is tied to a number, counted, without any of its content: for the console's rights pages."""
+
+    calls: int
+    first: datetime | None
+    last: datetime | None
+    callbacks: int
+    voicemails: int
+    referrals: int
+    notes: int
+    transcripts: int
+
+
+def tied_summary(calls: Sequence[Call]) -> Tied:
+    """How many calls, callbacks, voicemails, referrals, notes and transcripts `calls` hold, and when."""
+    callbacks = [callback for call in calls for callback in call.callbacks]
+    referrals = [referral for call in calls for referral in call.referrals]
+    return Tied(
+        calls=len(calls),
+        first=min((call.started_at for call in calls), default=None),
+        last=max((call.started_at for call in calls), default=None),
+        callbacks=len(callbacks),
+        voicemails=sum(1 for callback in callbacks if callback.recording_url or callback.recording_sid),
+        referrals=len(referrals),
+        notes=sum(
+            1
+            for notes in [
+                *(c.notes for c in calls),
+                *(c.notes for c in callbacks),
+                *(r.notes for r in referrals),
+            ]
+            if notes
+        ),
+        transcripts=sum(
+            1
+            for call in calls
+            for event in call.events
+            if event.kind == EventKind.MENU_INPUT and event.payload.get("speech")
+        ),
+    )
 
 
 def erase(
@@ -94,6 +159,7 @@ def person_records(calls: Sequence[Call], *, tz: ZoneInfo) -> list[dict[str, Any
                     "date": when(referral.created_at),
                     "association": referral.association.name if referral.association else None,
                     "suivi": FollowUpState.label_of(referral.follow_up),
+                    "numéro transmis à l'association": referral.contact_number,
                     "notes": referral.notes or None,
                 }
                 for referral in call.referrals
@@ -108,11 +174,14 @@ def as_json(records: list[dict[str, Any]]) -> str:
     return json.dumps({"appels": records}, ensure_ascii=False, indent=2) + "\n"
 
 
-def as_text(records: list[dict[str, Any]], *, number: str, helpline: str) -> str:
-    """The records as a plain French text, one block per call."""
-    lines = [f"{helpline} : données liées au numéro {number}", ""]
+def as_text(records: list[dict[str, Any]], *, tied_to: str, this: str, helpline: str) -> str:
+    """The records as a plain French text, one block per call.
+
+    `tied_to` says to whom ("au numéro 06 39 98 00 01"), `this` again ("ce numéro").
+    """
+    lines = [f"{helpline} : données liées {tied_to}", ""]
     if not records:
-        lines.append("Aucune donnée n'est liée à ce numéro.")
+        lines.append(f"Aucune donnée n'est liée à {this}.")
     for record in records:
         lines.append(f"Appel du {record['date']} ({record['canal']})")
         for name, value in record.items():

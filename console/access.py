@@ -1,9 +1,9 @@
 """Who may see what: Flask-Login sessions, and the role each blueprint requires, checked before every request.
 
 Access is denied by default. Every request needs a signed-in user except the Twilio webhooks (which check
-Twilio's signature), the login page, static files and the health check; and a signed-in user reaches a
-blueprint only if it declared its role with `require_role` and the user has it. So a page nobody thought
-about is refused, not open, and no record can be read by guessing its URL.
+Twilio's signature), the login page, static files, the health check and the public site; and a signed-in
+user reaches a blueprint only if it declared its role with `require_role` and the user has it. So a page
+nobody thought about is refused, not open, and no record can be read by guessing its URL.
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ logger = logging.getLogger(__name__)
 
 # Reachable without signing in. The webhooks are not: they answer only requests signed by Twilio; the
 # recorded prompts' files only requests with their URL's token (or Twilio's signature).
-PUBLIC_ENDPOINTS = frozenset({"console.auth.login", "console.static", "health"})
+# /metrics asks for its own bearer token.
+PUBLIC_ENDPOINTS = frozenset({"console.auth.login", "console.static", "health", "metrics"})
+# The public site: every page of it is open, and none shows anything a visitor did not type.
+PUBLIC_BLUEPRINTS = frozenset({"console.public"})
 SIGNATURE_CHECKED_BLUEPRINTS = frozenset({"ivr", "ivr_audio"})
 _ROLES_KEY = "console.roles"
 
@@ -96,6 +99,8 @@ def _load_user(token: str) -> ConsoleUser | None:
 def _guard() -> ResponseReturnValue | None:
     """Before every request: sign-in required (except public endpoints), then the blueprint's role."""
     if request.blueprint in SIGNATURE_CHECKED_BLUEPRINTS or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if PUBLIC_BLUEPRINTS.intersection(request.blueprints):
         return None
     if not current_user.is_authenticated:
         if request.headers.get("X-Requested-With") == "fetch":

@@ -1,4 +1,4 @@
-"""What the console's views share: the time, the calendars, the directory's names, local dates, numbers."""
+"""What the console's views share: the time, calendars, directory names, local dates, numbers, outages."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import InternalServerError
 
 from call_log.working_time import WorkingCalendar
 from directory.models import Association, Commune, ServiceCategory
+from foundation.gate import DatabaseUnavailableError
 from foundation.runtime import runtime
 from ivr.staff_settings import Effective, EffectiveCache, head
 
@@ -150,3 +153,8 @@ class DirectoryNames:
                 **{child.code: child.label for child in rows if child.parent_code == parent.code},
             }
         return groups
+
+
+def is_database_outage(error: InternalServerError) -> bool:
+    """Whether an unexpected failure is the database's (refused, gone, or over its time)."""
+    return isinstance(error.original_exception, SQLAlchemyError | DatabaseUnavailableError)

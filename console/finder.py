@@ -59,7 +59,7 @@ def index() -> ResponseReturnValue:
         call = db.get(Call, int(call_number)) if is_ascii_digits(call_number) else None
         problem, commune, found = None, None, None
         if category or commune_text:
-            problem, commune = _commune(db, commune_text)
+            problem, commune = commune_named(db, commune_text)
             if category not in choices or not category:
                 problem = "Choisissez le service demandé."
             if problem is None:
@@ -71,7 +71,7 @@ def index() -> ResponseReturnValue:
                     at=moment,
                     tz=tz(),
                 )
-                found = [_found(db, candidate) for candidate in candidates]
+                found = [found_of(db, candidate) for candidate in candidates]
         return render_template(
             "console/finder.html",
             names=names,
@@ -87,7 +87,7 @@ def index() -> ResponseReturnValue:
         )
 
 
-def _commune(db: Session, text: str) -> tuple[str | None, Commune | None]:
+def commune_named(db: Session, text: str) -> tuple[str | None, Commune | None]:
     """The one commune `text` names (None when empty), or why it names none."""
     if not text:
         return None, None
@@ -100,19 +100,20 @@ def _commune(db: Session, text: str) -> tuple[str | None, Commune | None]:
     return f"« {text} » désigne plusieurs communes ({listed}) : précisez laquelle.", None
 
 
-def _found(db: Session, candidate: Candidate) -> Found:
+def found_of(db: Session, candidate: Candidate) -> Found:
+    """What is told about a candidate: its service, the week's hours, its phones."""
     service = db.get_one(Service, candidate.service_id)
     schedules = service.schedules or service.association.schedules
     phones = service.phones or service.association.phones
     return Found(
         candidate,
         service,
-        _hours(schedules),
+        weekly_hours(schedules),
         [(phone.number, phone.description) for phone in phones],
     )
 
 
-def _hours(schedules: list[Schedule]) -> list[tuple[str, str]]:
+def weekly_hours(schedules: list[Schedule]) -> list[tuple[str, str]]:
     """The week's spans by day, Monday first; days without a span are left out."""
     days: dict[int, list[str]] = {}
     for span in sorted(schedules, key=lambda s: (s.weekday, s.opens)):

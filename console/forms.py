@@ -10,6 +10,7 @@ from typing import Any
 import phonenumbers
 from sqlalchemy.orm import Session
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     Form,
@@ -39,6 +40,14 @@ from foundation.text import is_ascii_digits
 
 # Départements of France, as the observatory records them ("outside the territory": where the person lives).
 _DEPARTEMENT = re.compile(r"0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-6]")
+NOT_A_DEPARTEMENT = "Ce n'est pas un numéro de département (par exemple 75, 2A ou 974)."
+
+
+def is_departement(value: str) -> bool:
+    """Whether `value` (stripped, upper case) is a département code of France, such as 75, 2A or 974."""
+    return _DEPARTEMENT.fullmatch(value) is not None
+
+
 _DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
@@ -105,8 +114,8 @@ class RecordForm(_FrenchForm):
     def validate_departement(self, field: StringField) -> None:
         """A département code of France, such as 75, 2A or 974."""
         value = (field.data or "").strip().upper()
-        if value and not _DEPARTEMENT.fullmatch(value):
-            raise ValidationError("Ce n'est pas un numéro de département (ex. 75, 2A, 974).")
+        if value and not is_departement(value):
+            raise ValidationError(NOT_A_DEPARTEMENT)
 
     def place(self, session: Session) -> Place | None:
         """The place the form names, or None after adding an error to the commune or département field."""
@@ -237,6 +246,9 @@ class ReferralForm(_FrenchForm):
     """Refer the caller to an association."""
 
     association_id = SelectField("Association", coerce=int, validate_choice=True)
+    contact_consent = BooleanField(
+        "La personne accepte que l'association reçoive son numéro pour la rappeler"
+    )
 
 
 class CallbackResultForm(_FrenchForm):

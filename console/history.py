@@ -29,7 +29,7 @@ from call_log.record import TERRITORY_DEPARTEMENT
 from call_log.recording import in_twilio_order
 from console import labels
 from console.context import DirectoryNames, phone, tz
-from foundation.config import Config, MenuOption
+from foundation.config import PRIVACY_KEY, Config, MenuOption
 from foundation.text import is_ascii_digits
 
 CALLER = "L'appelant"
@@ -172,6 +172,8 @@ def _key_meaning(phase: str, node: str, digits: str, context: _Context) -> str:
     """What a key meant where it was typed."""
     if phase == MenuPhase.MENU:
         option = _menu_option(node, digits, context)
+        if option is None and not node and digits == PRIVACY_KEY and context.config.privacy.notice:
+            return "informations sur ses données personnelles"
         return _option_words(option, context) if option else _NO_CHOICE
     if phase == MenuPhase.CONFIRM:
         return {"1": "service confirmé", "2": "service refusé, retour au menu"}.get(digits, _NO_CHOICE)
@@ -301,13 +303,18 @@ _SENTENCES: dict[str, Callable[[Mapping[str, Any], _Context], str]] = {
     ),
     EventKind.TWILIO_ERROR: _twilio_error,
     EventKind.MANUAL_ENTRY: lambda p, c: (
-        f"{_by(p)} a saisi ce contact ({Channel.label_of(p.get('channel')).lower()})"
+        "Demande reçue par le formulaire en ligne du site"
+        if p.get("channel") == Channel.WEB
+        else f"{_by(p)} a saisi ce contact ({Channel.label_of(p.get('channel')).lower()})"
     ),
     EventKind.RECORD_UPDATED: lambda p, c: f"{_by(p)} a modifié la fiche",
     EventKind.REFERRAL_ADDED: lambda p, c: (
         f"{_by(p)} a orienté la personne vers {p.get('association') or 'une association'}"
     ),
     EventKind.REFERRAL_FOLLOW_UP: _follow_up,
+    EventKind.REFERRAL_LINK_VIEWED: lambda p, c: (
+        f"{p.get('by') or 'L’association'} a ouvert le lien de suivi de l'orientation"
+    ),
     EventKind.CALLBACK_UPDATED: _callback,
     EventKind.SMS_SENT: lambda p, c: (
         f"{_by(p)} a envoyé par texto à l'appelant les coordonnées de {p['association']}"

@@ -14,7 +14,11 @@ from call_log.codes import (
     DialResult,
     FollowUpState,
     HeardFrom,
+    NoticeChannel,
+    NoticePurpose,
+    NoticeResult,
     Outcome,
+    ReadVia,
     TransferTarget,
 )
 
@@ -23,6 +27,9 @@ BENEFICIARIES = Beneficiary.labels()
 CHANNELS = Channel.labels()
 HEARD_FROM = HeardFrom.labels()
 FOLLOW_UP_STATES = FollowUpState.labels()
+NOTICE_PURPOSES = NoticePurpose.labels()
+NOTICE_CHANNELS = NoticeChannel.labels()
+NOTICE_RESULTS = NoticeResult.labels()
 CALLBACK_STATES = CallbackState.labels()
 CALLBACK_RESULTS = {
     "done": "Joint·e : fait",
@@ -32,6 +39,7 @@ CALLBACK_RESULTS = {
 ROLES = {"operator": "Opérateur", "staff": "Équipe", "admin": "Administration"}
 WHERE = {"menu": "Dans le menu", **TransferTarget.labels(), "voicemail": "Messagerie"}
 DIAL_RESULTS = DialResult.labels()
+READ_VIA = ReadVia.labels()
 FIELDS = {
     "category_code": "Service",
     "commune_insee": "Commune",

@@ -10,13 +10,17 @@ from flask import Blueprint, Response, current_app, render_template, request, st
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
+from call_log.codes import ReadVia
 from call_log.privacy import stored_caller
+from call_log.reads import record_reads
 from call_log.record import find_communes
 from call_log.search import CallFilter, Page, calls_after, search_calls
+from console.access import current_account
 from console.context import DirectoryNames, local_day_bounds
 from console.downloads import requested_csv_form
 from console.forms import LogFilterForm, e164
 from console.log_export import export_row, header
+from foundation.db import transaction
 from foundation.runtime import runtime
 from foundation.spreadsheets import csv_lines
 from foundation.text import is_ascii_digits
@@ -123,16 +127,19 @@ def export() -> ResponseReturnValue:
     if unreadable:
         return index()
     size = current_app.config["CONSOLE_EXPORT_BATCH"]
+    by = current_account().username
 
     def generate() -> Iterator[str]:
         yield form.preamble + csv_lines([header(form)], form)
         after: tuple[datetime, int] | None = None
         while True:
-            with rt.sessions() as db:
+            with transaction(rt.sessions) as db:
                 names = DirectoryNames.load(db)
                 _form, where = _filter(db, names)
                 batch = calls_after(db, where, after=after, size=size) if where is not None else []
                 rows = [export_row(call, names, form) for call in batch]
+                # Each exported record is a read of it, in its trail.
+                record_reads(db, [call.id for call in batch], by=by, via=ReadVia.LOG_EXPORT, now=rt.clock())
             if not batch:
                 return
             yield csv_lines(rows, form)

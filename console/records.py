@@ -9,9 +9,11 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from call_log.codes import ReadVia
 from call_log.follow_up import follow_up_of
 from call_log.models import Call, Referral, TransferAttempt
 from call_log.privacy import stored_caller
+from call_log.reads import reads_of, record_reads
 from call_log.record import (
     RecordConflictError,
     add_referral,
@@ -95,6 +97,7 @@ def _render(
             history=history(call, names, runtime().config),
             conflict=conflict,
             can_follow_up=current_account().can("staff"),
+            reads=reads_of(db, call.id) if current_account().can("staff") else None,
             transfers=transfer_lines(call),
             earlier=earlier_contacts(db, call),
             callback_number=national(call.callback_number),
@@ -127,9 +130,13 @@ def _association_choices(db: Session, call: Call) -> dict[str, dict[str, str]]:
 
 @bp.get("/<int:call_id>")
 def view(call_id: int) -> ResponseReturnValue:
-    """A call's record: what is known, the form to complete it, referrals and history."""
-    with runtime().sessions() as db:
+    """A call's record: what is known, the form to complete it, referrals and history.
+
+    Opening it is a read of personal data: it goes into the record's trail of reads.
+    """
+    with transaction(runtime().sessions) as db:
         call = _load(db, call_id)
+        record_reads(db, [call.id], by=current_account().username, via=ReadVia.PAGE, now=now())
         names = DirectoryNames.load(db)
         return _render(db, call, _record_form(call, names, last_seq(db, call)))
 
@@ -188,7 +195,9 @@ def refer(call_id: int) -> ResponseReturnValue:
         if not isinstance(saved, bool):
             return saved
         association = db.get_one(Association, form.association_id.data)
-        add_referral(db, call, association, by=user.username, now=now())
+        add_referral(
+            db, call, association, by=user.username, now=now(), consent=bool(form.contact_consent.data)
+        )
     done = f"Orientation vers {association.name} enregistrée."
     flash(f"Fiche enregistrée. {done}" if saved else done, "success")
     return redirect(url_for("console.records.view", call_id=call_id, _anchor="referrals"))

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from call_log.follow_up import (
     ReferralPage,
+    count_link_answers,
     count_overdue_referrals,
     overdue_referrals,
     referrals,
@@ -58,6 +59,7 @@ def index() -> ResponseReturnValue:
             "console/referrals.html",
             overdue=overdue_referrals(db, now=moment, calendar=calendar),
             overdue_count=count_overdue_referrals(db, now=moment, calendar=calendar),
+            link_answers=count_link_answers(db),
             page=page if not unreadable else ReferralPage([], 1, PER_PAGE, 0),
             form=form,
             follow_up_form=FollowUpForm(),

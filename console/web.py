@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Flask, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from console import (
     admin,
@@ -20,6 +20,8 @@ from console import (
     finder,
     labels,
     log,
+    privacy_pages,
+    public,
     records,
     referrals,
     report_pages,
@@ -31,7 +33,7 @@ from console.access import (
     init_access,
     require_role,
 )
-from console.context import phone, tz
+from console.context import is_database_outage, phone, tz
 from console.settings_pages.line_page import forced_now
 from console.settings_pages.operators_page import nobody_on_duty
 from foundation.journal import Backlog
@@ -59,6 +61,7 @@ BLUEPRINTS = (
     (report_pages, "staff"),
     (settings_pages, "staff"),
     (admin, "admin"),
+    (privacy_pages, "admin"),
 )
 # The board's own script and styles only; recordings play from Twilio.
 _CSP = (
@@ -112,6 +115,7 @@ def init_app(app: Flask) -> None:
     )
     # Unknown URLs have no blueprint.
     app.register_error_handler(404, error_page)
+    app.register_error_handler(InternalServerError, server_error)
     app.after_request(security_headers)
     if not rt.settings.secret_key:
         logger.warning(
@@ -163,6 +167,25 @@ def error_page(error: HTTPException) -> ResponseReturnValue:
     return render_template("console/error.html", code=code, message=_MESSAGES.get(code, "")), code
 
 
+UNAVAILABLE = "La base de données ne répond pas pour le moment. Réessayez dans quelques minutes."
+FAILED = "Une erreur inattendue est survenue ; elle est consignée dans le journal du serveur. Réessayez."
+# When even the page cannot be drawn (its layout reads the signed-in user from the database).
+_BARE_PAGE = (
+    '<!doctype html><html lang="fr"><meta charset="utf-8"><title>Erreur {code}</title>'
+    "<h1>Erreur {code}</h1><p>{message}</p></html>"
+)
+
+
+def server_error(error: InternalServerError) -> ResponseReturnValue:
+    """An unexpected failure: said in French (503 if the database is the cause), never Werkzeug's page."""
+    code, message = (503, UNAVAILABLE) if is_database_outage(error) else (500, FAILED)
+    try:
+        return render_template("console/error.html", code=code, message=message), code
+    except Exception:
+        logger.exception("The error page could not be drawn; a bare one is sent")
+        return _BARE_PAGE.format(code=code, message=message), code
+
+
 def security_headers(response: Response) -> Response:
     """Headers that keep console pages out of frames and caches, and scripts to our own; HSTS over https."""
     if request.is_secure:
@@ -183,6 +206,8 @@ def security_headers(response: Response) -> Response:
 
 for _module, _role in BLUEPRINTS:
     console.register_blueprint(_module.bp)
+# Open to anyone (console.access.PUBLIC_BLUEPRINTS): it declares no role.
+console.register_blueprint(public.bp)
 for _code in (401, 403, 404, 405, 429):
     console.register_error_handler(_code, error_page)
 console.register_error_handler(CSRFError, csrf_refused)

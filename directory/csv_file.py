@@ -328,6 +328,7 @@ def _csv_document(
         )
         service_lines.append(row.line)
     document["services"] = services
+    document["notify"] = None  # where the association hears of its referrals: not in the CSV, kept
 
     def locate(path: Path) -> tuple[int, str]:
         if path and path[0] == "services" and len(path) > 2:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +64,7 @@ class AssociationField(Code):
     WEBSITE = "website", "Site web"
     ADDRESS = "address", "Adresse"
     NOTES = "notes", "Notes internes"
+    NOTIFY = "notify", "Orientations signalées par"
     PHONES = "phones", "Téléphones"
     HOURS = "hours", "Horaires"
     CLOSURES = "closures", "Fermetures"
@@ -90,6 +91,7 @@ SERVICE_FIELDS = tuple(ServiceField)
 ADDRESS_FIELDS = ("street", "postal_code", "city")
 PHONE_FIELDS = ("number", "description", "ivr")
 CLOSURE_FIELDS = ("from", "to", "reason")
+NOTIFY_FIELDS = ("sms", "email")
 
 
 def to_document(entry: AssociationEntry, *, all_communes: Iterable[str] = ()) -> dict[str, Any]:
@@ -108,6 +110,8 @@ def to_document(entry: AssociationEntry, *, all_communes: Iterable[str] = ()) ->
     }
     _put(document, "address", address)
     _put(document, "notes", entry.notes)
+    notify = {"sms": entry.notify_sms, "email": entry.notify_email}
+    _put(document, "notify", {key: value for key, value in notify.items() if value})
     _put_details(document, entry)
     services = []
     for service in entry.services:
@@ -287,6 +291,8 @@ class _Checker:
     def association(self, raw: Any) -> AssociationEntry:
         data = self.mapping((), raw, ASSOCIATION_FIELDS, "une association")
         address = self.mapping(("address",), data.get("address"), ADDRESS_FIELDS, "street, postal_code, city")
+        notify = self.mapping(("notify",), data.get("notify"), NOTIFY_FIELDS, "sms, email")
+        keep_notify = "notify" in data and data["notify"] is None
         services: list[ServiceEntry] = []
         names: dict[str, int] = {}
         for index, item in enumerate(self.sequence(("services",), data.get("services"), "services")):
@@ -324,7 +330,19 @@ class _Checker:
             hours=self.hours(("hours",), data.get("hours")),
             closures=self.closures(("closures",), data.get("closures")),
             services=tuple(sorted(services, key=lambda service: service.name)),
+            # `notify: null` (what the CSV, which has no such columns, says): kept as stored.
+            notify_sms=None
+            if keep_notify
+            else self.value(("notify", "sms"), _optional(parse_phone), notify.get("sms"), ""),
+            notify_email=None
+            if keep_notify
+            else self.value(("notify", "email"), parse_email, notify.get("email"), ""),
         )
+
+
+def _optional(parse: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A parser for which nothing given is ''."""
+    return lambda value: parse(value) if value not in (None, "") else ""
 
 
 def from_document(document: Any, vocabulary: Vocabulary) -> tuple[AssociationEntry, list[Problem]]:

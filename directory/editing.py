@@ -12,7 +12,7 @@ from directory.codes import ChangeSource
 from directory.documents import to_document
 from directory.entries import AssociationEntry, Vocabulary
 from directory.models import Association
-from directory.storage import apply_entry, entry_of
+from directory.storage import apply_entry, entry_of, keeping_notices, same_entry
 
 
 class DirectoryError(Exception):
@@ -37,10 +37,11 @@ def save_entry(
     same_name = session.scalar(select(Association).where(Association.name == entry.name))
     if same_name is not None and same_name is not association:
         raise DirectoryError(f"another association is already named {entry.name!r}")
+    entry = keeping_notices(entry, association)
     before = None
     if association is not None:
         current = entry_of(association)
-        if current == entry:
+        if same_entry(current, entry):
             return association
         before = to_document(current, all_communes=vocabulary.communes)
     target = association or Association()

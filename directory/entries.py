@@ -9,7 +9,7 @@ checks, so that whatever one of them accepts the others can write back: exports 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 
 from sqlalchemy import select
@@ -83,6 +83,10 @@ ASSOCIATION_VALUES = (
 )
 
 
+# Where the association hears of its referrals: kept as stored when an entry does not say (None).
+NOTICE_VALUES = ("notify_sms", "notify_email")
+
+
 @dataclass(frozen=True)
 class AssociationEntry(ContactDetails):
     """An association with everything staff keep up about it."""
@@ -98,6 +102,11 @@ class AssociationEntry(ContactDetails):
     city: str = ""
     notes: str = ""
     services: tuple[ServiceEntry, ...] = ()
+    # Where the association is told of each referral (a mobile, an e-mail address; "" : not that way).
+    # None: the file did not say (the CSV has no such columns), so an import keeps what is stored. Left
+    # out of ==, so that a CSV reads back equal to what it was written from: `storage.same_entry` counts them.
+    notify_sms: str | None = field(default="", compare=False)
+    notify_email: str | None = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

@@ -40,23 +40,41 @@ def hsds_id(*parts: object) -> str:
     return str(uuid.uuid5(NAMESPACE, "/".join(str(part) for part in parts)))
 
 
-def export_hsds(session: Session) -> list[dict[str, Any]]:
-    """Every association as an HSDS 3.0 organization, with its services, phones, schedules and areas."""
+def export_hsds(session: Session, *, published: bool = False) -> list[dict[str, Any]]:
+    """Every association as an HSDS 3.0 organization, with its services, phones, schedules and areas.
+
+    `published`: only what the public site shows, as open data: active associations and their services
+    that are not inactive (a temporarily closed one stays, with its status).
+    """
     categories = {category.code: category for category in session.scalars(select(ServiceCategory))}
     communes = {commune.insee: commune for commune in session.scalars(select(Commune))}
-    return [_organization(a, categories, communes) for a in load_associations(session)]
+    associations = load_associations(session)
+    if published:
+        associations = [association for association in associations if association.active]
+    return [_organization(a, categories, communes, published=published) for a in associations]
 
 
 def _organization(
-    association: Association, categories: dict[str, ServiceCategory], communes: dict[str, Commune]
+    association: Association,
+    categories: dict[str, ServiceCategory],
+    communes: dict[str, Commune],
+    *,
+    published: bool,
 ) -> dict[str, Any]:
     org_id = hsds_id("organization", association.id)
+    services = [
+        service
+        for service in association.services
+        if not published or service.status != ServiceStatus.INACTIVE
+    ]
     organization: dict[str, Any] = {
         "id": org_id,
         "name": association.name,
         "description": association.description,
         "phones": [_phone(phone, organization_id=org_id) for phone in association.phones],
-        "services": [_service(service, org_id, categories, communes) for service in association.services],
+        "services": [
+            _service(service, org_id, categories, communes, published=published) for service in services
+        ],
     }
     if association.email:
         organization["email"] = association.email
@@ -102,7 +120,12 @@ def _phone(phone: Phone, **owner: str) -> dict[str, Any]:
 
 
 def _service(
-    service: Service, org_id: str, categories: dict[str, ServiceCategory], communes: dict[str, Commune]
+    service: Service,
+    org_id: str,
+    categories: dict[str, ServiceCategory],
+    communes: dict[str, Commune],
+    *,
+    published: bool,
 ) -> dict[str, Any]:
     service_id = hsds_id("service", service.id)
     association = service.association
@@ -114,7 +137,7 @@ def _service(
         "status": _STATUS[service.status],
         "phones": [_phone(phone, service_id=service_id) for phone in service.phones],
         "schedules": _weekly(service_id, service.schedules or association.schedules)
-        + _closures(service_id, [*association.closures, *service.closures]),
+        + _closures(service_id, [*association.closures, *service.closures], published=published),
         "service_areas": [
             {
                 "id": hsds_id("service_area", service_id, code),
@@ -155,9 +178,11 @@ def _weekly(service_id: str, schedules: Iterable[Schedule]) -> list[dict[str, An
     return rows
 
 
-def _closures(service_id: str, closures: Iterable[Closure]) -> list[dict[str, Any]]:
+def _closures(service_id: str, closures: Iterable[Closure], *, published: bool) -> list[dict[str, Any]]:
+    """The closures as HSDS schedules; published, only their dates (the reason is the staff's own words)."""
     rows = []
     for closure in sorted(closures, key=lambda c: (c.starts_on, c.ends_on)):
+        reason = "" if published else closure.reason
         text = f"Fermé du {closure.starts_on:%d/%m/%Y} au {closure.ends_on:%d/%m/%Y}"
         rows.append(
             {
@@ -165,8 +190,8 @@ def _closures(service_id: str, closures: Iterable[Closure]) -> list[dict[str, An
                 "service_id": service_id,
                 "valid_from": closure.starts_on.isoformat(),
                 "valid_to": closure.ends_on.isoformat(),
-                "description": text + (f" : {closure.reason}" if closure.reason else ""),
-                "notes": "closed",
+                "description": text + (f" : {reason}" if reason else ""),
+                "notes": "fermé",
             }
         )
     return rows
@@ -200,7 +225,7 @@ def _category_term(category: ServiceCategory) -> dict[str, Any]:
         "taxonomy_detail": {
             "id": hsds_id("taxonomy", TAXONOMY),
             "name": "1001 services",
-            "description": "Service categories of the 1001 services helpline (PNR de la Brenne)",
+            "description": "Catégories de services du 1001 services (Parc naturel régional de la Brenne)",
         },
     }
     if category.parent_code:

@@ -18,7 +18,7 @@ from directory.codes import ChangeSource
 from directory.documents import Path, from_document
 from directory.editing import save_entry
 from directory.entries import AssociationEntry, Vocabulary
-from directory.storage import entry_of, load_associations
+from directory.storage import entry_of, keeping_notices, load_associations, same_entry
 
 # Where a path of a document is in its file: (line, field).
 Locate = Callable[[Path], tuple[int, str]]
@@ -71,7 +71,8 @@ def import_entries(
     report = ImportReport([], [], [])
     for entry in entries:
         association = existing.get(entry.name)
-        if association is not None and entry_of(association) == entry:
+        entry = keeping_notices(entry, association)
+        if association is not None and same_entry(entry_of(association), entry):
             report.unchanged.append(entry.name)
             continue
         save_entry(

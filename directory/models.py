@@ -96,6 +96,10 @@ class Association(Base):
     priority: Mapped[int] = mapped_column(Integer, default=100)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Where the helpline tells the association of each referral: a mobile for a text, an address for an
+    # e-mail; empty: not by that channel.
+    notify_sms: Mapped[str] = mapped_column(String(20), default="")
+    notify_email: Mapped[str] = mapped_column(String(200), default="")
     # When the IVR last offered a caller to this association: equals in priority take turns by it.
     last_offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import yaml
+from foundation.yaml_text import load_yaml
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def territory_communes() -> tuple[CommuneRow, ...]:
 @cache
 def taxonomy() -> tuple[CategoryRow, ...]:
     """Every category of the taxonomy, parents before their sub-categories."""
-    document = yaml.safe_load(_data("services-taxonomy.yaml"))
+    document = load_yaml(_data("services-taxonomy.yaml"))
     rows: list[CategoryRow] = []
     for category in document["categories"]:
         services = category.get("services", [])

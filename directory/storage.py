@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TypedDict
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from directory.entries import (
     ASSOCIATION_VALUES,
+    NOTICE_VALUES,
     AssociationEntry,
     ClosureEntry,
     ContactDetails,
@@ -53,6 +55,8 @@ def entry_of(association: Association) -> AssociationEntry:
         postal_code=association.postal_code,
         city=association.city,
         notes=association.notes,
+        notify_sms=association.notify_sms,
+        notify_email=association.notify_email,
         **_details_of(association),
         services=tuple(
             ServiceEntry(
@@ -100,10 +104,29 @@ def _apply_details(owner: Association | Service, details: ContactDetails) -> Non
     ]
 
 
+def keeping_notices(entry: AssociationEntry, association: Association | None) -> AssociationEntry:
+    """The entry with where the association hears of its referrals filled in from the database where the
+    entry does not say (None)."""
+    sms, email = (association.notify_sms, association.notify_email) if association is not None else ("", "")
+    return replace(
+        entry,
+        notify_sms=sms if entry.notify_sms is None else entry.notify_sms,
+        notify_email=email if entry.notify_email is None else entry.notify_email,
+    )
+
+
+def same_entry(current: AssociationEntry, entry: AssociationEntry) -> bool:
+    """Whether saving `entry` over `current` would change nothing (where it hears of referrals included)."""
+    return current == entry and all(getattr(current, n) == getattr(entry, n) for n in NOTICE_VALUES)
+
+
 def apply_entry(session: Session, association: Association, entry: AssociationEntry) -> None:
     """Make the association (new or loaded with `load_associations`) say what the entry says."""
     for name in ASSOCIATION_VALUES:
         setattr(association, name, getattr(entry, name))
+    for name in NOTICE_VALUES:
+        if getattr(entry, name) is not None:
+            setattr(association, name, getattr(entry, name))
     _apply_details(association, entry)
     # Services keep their row (and id) when their name stays.
     existing = {service.name: service for service in association.services}

@@ -14,7 +14,7 @@ from directory.codes import ServiceStatus
 from directory.documents import Path, to_document
 from directory.entries import AssociationEntry, Vocabulary
 from directory.importing import DirectoryImportError, FileProblem, Locate, check_documents
-from foundation.yaml_text import dump_yaml
+from foundation.yaml_text import dump_yaml, load_yaml
 
 *_STATUSES, _LAST_STATUS = ServiceStatus
 _YAML_HEADER = (
@@ -35,7 +35,7 @@ def read_yaml(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:
     """The entries of a YAML document; raises DirectoryImportError listing every problem."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or exc

@@ -10,14 +10,18 @@ Reads and writes have their own state: a SQLite file locked by a writer can stil
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -54,14 +58,66 @@ class _State:
     probing: bool = False
 
 
+class WritersLock:
+    """A lock file the writing processes of one SQLite database take turns on.
+
+    SQLite's own busy handler lets a writer that finds the database locked sleep 1, 2, 5, ... up to 100 ms
+    between tries, so that a write of another process that ended long ago still costs the waiter its
+    sleep. The one thread of each process that writes (the gate's one writer) polls this lock every half
+    millisecond instead, until its deadline. The file is opened for each write and closed after it (some
+    microseconds): no descriptor is kept, none is shared with a forked child. Without the file (a folder
+    that cannot be written), writes simply go to SQLite's busy handler.
+    """
+
+    POLL_S = 0.0005
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._warned = False
+
+    @contextmanager
+    def held(self, deadline: float) -> Iterator[None]:
+        """Hold the lock for the block; FutureTimeout if another process holds it past `deadline`."""
+        try:
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:
+            if not self._warned:
+                self._warned = True
+                logger.warning(
+                    "No writers' lock file at %s: writes wait in SQLite's busy handler", self._path
+                )
+            yield
+            return
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise FutureTimeout from None
+                    time.sleep(self.POLL_S)
+            yield
+        finally:
+            os.close(fd)  # and the lock with it
+
+
 class DatabaseGate:
     """Runs database work on its own threads, waiting at most a given time for it."""
 
-    def __init__(self, *, threads: int = 8, pause_s: float = 3.0, one_writer: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        threads: int = 8,
+        pause_s: float = 3.0,
+        one_writer: bool = False,
+        writers_lock: Path | None = None,
+    ) -> None:
         """`threads` bounds the work in flight; after a failure the gate stays shut `pause_s` seconds.
 
         With `one_writer` (SQLite, which takes one writer at a time), this process's writes queue here, in
-        order, rather than in SQLite's busy handler, which sleeps longer and longer while it waits.
+        order, rather than in SQLite's busy handler, which sleeps longer and longer while it waits; with
+        `writers_lock` too, the writes of every process sharing that file take turns on it (see WritersLock).
         """
         # Reads have their own threads: they never wait behind writes queued for SQLite's one writer.
         self._executors = {
@@ -69,6 +125,7 @@ class DatabaseGate:
             for access in Access
         }
         self._writer = threading.Lock() if one_writer else None
+        self._writers = WritersLock(writers_lock) if one_writer and writers_lock is not None else None
         self._pause_s = pause_s
         self._lock = threading.Lock()
         self._states = {access: _State() for access in Access}
@@ -129,7 +186,10 @@ class DatabaseGate:
             if not writer.acquire(timeout=max(0.0, deadline - time.monotonic())):
                 raise FutureTimeout
             try:
-                return work()
+                if self._writers is None:
+                    return work()
+                with self._writers.held(deadline):
+                    return work()
             finally:
                 writer.release()
 

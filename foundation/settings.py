@@ -47,6 +47,18 @@ def _count(env: Mapping[str, str], name: str, default: int, *, high: int) -> int
     return int(raw)
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def _log_format(env: Mapping[str, str]) -> str:
+    raw = env.get("HELPLINE_LOG_FORMAT", "").strip().lower() or "text"
+    if raw not in LOG_FORMATS:
+        raise SettingsError(
+            f"HELPLINE_LOG_FORMAT doit valoir « text » ou « json » (valeur reçue : « {raw} »)"
+        )
+    return raw
+
+
 def default_database_url(config_path: Path) -> str:
     """The embedded database: var/helpline.sqlite3 beside config.yaml, wherever the command is run from."""
     return f"sqlite:///{config_path.resolve().parent / 'var' / 'helpline.sqlite3'}"
@@ -74,6 +86,12 @@ class Settings:
     # How many reverse proxies in front of the app add X-Forwarded-For/-Proto: the client's address and
     # the scheme are read from their headers only (0: straight from the connection; headers ignored).
     trusted_proxies: int = 0
+    # How the server logs: "text" (gunicorn's access lines) or "json" (one JSON object a line).
+    log_format: str = "text"
+    # The bearer token /metrics asks for (None: no /metrics at all), and where each server process keeps
+    # its counters and the alerts' claims, so that a scrape sums every process (None: see metrics_path).
+    metrics_token: str | None = None
+    metrics_dir: Path | None = None
 
     @property
     def caller_key_secret(self) -> str | None:
@@ -92,6 +110,10 @@ class Settings:
             database = Path(url.removeprefix("sqlite:///").removeprefix("file:").split("?")[0])
             return database.parent / "journal"
         return self.config_path.resolve().parent / "var" / "journal"
+
+    def metrics_path(self) -> Path:
+        """The processes' counters: HELPLINE_METRICS_DIR, else `metrics/` beside the journal's directory."""
+        return self.metrics_dir if self.metrics_dir is not None else self.journal_path().parent / "metrics"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -112,4 +134,7 @@ class Settings:
             journal_dir=Path(env["HELPLINE_JOURNAL_DIR"]) if env.get("HELPLINE_JOURNAL_DIR") else None,
             journal_replay_s=_seconds(env, "HELPLINE_JOURNAL_REPLAY_S", 5.0, low=0.1, high=3600),
             trusted_proxies=_count(env, "HELPLINE_TRUSTED_PROXIES", 0, high=10),
+            log_format=_log_format(env),
+            metrics_token=env.get("HELPLINE_METRICS_TOKEN") or None,
+            metrics_dir=Path(env["HELPLINE_METRICS_DIR"]) if env.get("HELPLINE_METRICS_DIR") else None,
         )

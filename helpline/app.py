@@ -16,9 +16,13 @@ from foundation.gate import DatabaseGate
 from foundation.journal import Journal
 from foundation.runtime import Runtime
 from foundation.settings import Settings
+from helpline.alerts import init_alerts
 from helpline.config import ConfigError, load_config
 from helpline.db import budgeted, make_engine, make_session_factory, sqlite_file
 from helpline.health import register_health
+from helpline.logs import init_logs
+from helpline.metrics import init_metrics
+from helpline.partners import partner_notice_job, start_partner_notices
 from helpline.replay import start_replayer
 
 logger = logging.getLogger(__name__)
@@ -41,13 +45,17 @@ def build_runtime(
     """The database, its gate and the journal, as the app and the commands share them."""
     engine = make_engine(settings.database_url, pooled=pooled)
     budget = settings.database_budget_s
+    database = sqlite_file(settings.database_url)
     return Runtime(
         settings=settings,
         config=config,
         engine=engine,
         sessions=make_session_factory(engine),
         clock=clock,
-        gate=DatabaseGate(one_writer=sqlite_file(settings.database_url) is not None),
+        gate=DatabaseGate(
+            one_writer=database is not None,
+            writers_lock=database.with_name(f".{database.name}.writers-lock") if database else None,
+        ),
         journal=Journal(settings.journal_path()),
         voice_writes=make_session_factory(budgeted(engine, budget)),
         voice_reads=make_session_factory(budgeted(engine, budget, read_only=True)),
@@ -84,6 +92,7 @@ def create_app(
     """
     import console.web
     import ivr.webhooks
+    from console.privacy_pages import RECORDINGS_EXTENSION
 
     settings = settings or Settings.from_env()
     config = config or load_helpline_config(settings)
@@ -96,7 +105,12 @@ def create_app(
     app.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     rt = build_runtime(settings, config, clock=clock)
     app.extensions["helpline"] = rt
+    # The console's erasures delete voicemails at Twilio as the CLI's do.
+    app.extensions[RECORDINGS_EXTENSION] = recording_store(settings)
     warn_without_caller_key_secret(settings)
+    init_logs(app, settings)
+    init_metrics(app, rt, start_flushing=start_jobs and not app.testing)
+    init_alerts(app, rt)
     ivr.webhooks.init_app(app)
     console.web.init_app(app)
     if start_jobs and config.reports.schedule_enabled and not app.testing:
@@ -120,6 +134,8 @@ def create_app(
         scheduler.start()
     if start_jobs and not app.testing:
         app.extensions["helpline.replayer"] = start_replayer(rt)
+        notices = partner_notice_job(rt, app.config["SECRET_KEY"])
+        app.extensions["helpline.partner_notices"] = start_partner_notices(notices)
     register_health(app, rt)
 
     if settings.skip_signature_check:

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from foundation.config import Config
 from foundation.config.errors import format_error
+from foundation.yaml_text import load_yaml
 
 
 class ConfigError(Exception):
@@ -39,7 +40,7 @@ def parse_config(
 ) -> Config:
     """Validate the YAML text of a config file."""
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", ligne {mark.line + 1}, colonne {mark.column + 1}" if mark else ""

@@ -263,7 +263,7 @@ def smtp_check(settings: Settings, config: Config, *, send_test: str | None = No
         )
     if send_test and smtp.sender is None:
         return Check(label, "reports.smtp.sender est vide : donnez l'adresse d'expéditeur des rapports")
-    from reports.mailer import smtp_connection
+    from foundation.mail import smtp_connection
 
     try:
         with smtp_connection(smtp, password=settings.smtp_password) as client:

@@ -1,6 +1,7 @@
 """Replaying the journal into the database: at start, every few seconds, and by `helpline journal replay`.
 
-What the voice webhooks could not write waits in the journal (see `ivr.webhooks.events`). Each server
+What the voice webhooks could not write waits in the journal (see `ivr.webhooks.events`), and so do the
+requests of the public site's form (see `console.public.intake`). Each server
 process replays every file nobody writes, as soon as the database takes writes again; a replayed write
 that the database already has adds nothing. A backlog that waits too long is said: in /health, on the
 console, and once by e-mail to the staff when SMTP is configured.
@@ -12,19 +13,22 @@ import logging
 import os
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import formatdate
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from call_log.sweep import close_unfinished
 from call_log.writes import JOURNAL_KIND, CallWrite, apply_write
+from console.public.acknowledgement import send_in_background
+from console.public.intake import JOURNAL_KIND as WEB_JOURNAL_KIND
+from console.public.intake import replay_request
 from foundation.gate import DatabaseUnavailableError
 from foundation.journal import Backlog, DatabaseStillUnavailableError, Entry, Replayed
+from foundation.mail import MailError
 from foundation.runtime import Runtime
+from helpline.alerts import mail_staff, staff_message
 from helpline.db import budgeted, heal_sqlite_companions, make_session_factory
 from ivr.journey_writes import journey_actions
-from reports.mailer import MailError, send_message
 
 logger = logging.getLogger(__name__)
 
@@ -50,18 +54,29 @@ def replay_journal(rt: Runtime) -> Replayed:
     sessions = make_session_factory(budgeted(rt.engine, timeout))
 
     def apply(entry: Entry) -> None:
-        if entry.kind != JOURNAL_KIND:
-            raise ValueError(f"not a journal entry of the call log: {entry.kind!r}")
-        write = CallWrite.from_data(entry.data, at=entry.at)
+        acknowledgements: list[EmailMessage] = []
+        if entry.kind == JOURNAL_KIND:
+            write = CallWrite.from_data(entry.data, at=entry.at)
 
-        def make() -> None:
-            with sessions() as session, session.begin():
-                apply_write(session, write, actions)
+            def make() -> None:
+                with sessions() as session, session.begin():
+                    apply_write(session, write, actions)
 
+        elif entry.kind == WEB_JOURNAL_KIND:
+
+            def make() -> None:
+                with sessions() as session, session.begin():
+                    message = replay_request(session, rt, entry.data, at=entry.at)
+                acknowledgements.extend([message] if message else [])
+
+        else:
+            raise ValueError(f"not a kind of journal entry: {entry.kind!r}")
         try:
             rt.gate.probe(make, timeout=timeout)
         except DatabaseUnavailableError as unavailable:
             raise DatabaseStillUnavailableError(str(unavailable)) from unavailable
+        for message in acknowledgements:
+            send_in_background(message, rt.config.reports.smtp, password=rt.settings.smtp_password)
 
     replayed = rt.journal.replay(apply)
     if replayed.written:
@@ -115,8 +130,8 @@ def start_replayer(rt: Runtime) -> BackgroundScheduler:
 
 def _alert_once(rt: Runtime, backlog: Backlog) -> None:
     """E-mail the staff about this backlog, once across processes (a marker file per oldest entry)."""
-    reports = rt.config.reports
-    if backlog.oldest is None or not reports.recipients or reports.smtp.sender is None:
+    message = backlog_message(rt, backlog)
+    if backlog.oldest is None or message is None:
         return
     marker = rt.journal.directory / f"alerted-{backlog.oldest.strftime('%Y%m%dT%H%M%S%f')}"
     try:
@@ -124,22 +139,19 @@ def _alert_once(rt: Runtime, backlog: Backlog) -> None:
     except FileExistsError:
         return
     try:
-        send_message(backlog_message(rt, backlog), reports.smtp, password=rt.settings.smtp_password)
+        mail_staff(rt, message)
     except MailError:
         logger.exception("Could not e-mail the staff about the journal's backlog")
         marker.unlink(missing_ok=True)
 
 
-def backlog_message(rt: Runtime, backlog: Backlog) -> EmailMessage:
-    """The staff's e-mail: calls are answered, but the log waits for the database."""
-    reports, name = rt.config.reports, rt.config.helpline.name
+def backlog_message(rt: Runtime, backlog: Backlog) -> EmailMessage | None:
+    """The staff's e-mail: calls are answered, but the log waits for the database (None: nobody to mail)."""
+    name = rt.config.helpline.name
     since = backlog.oldest.astimezone(rt.config.helpline.tz) if backlog.oldest else rt.clock()
-    message = EmailMessage()
-    message["Subject"] = f"{name} : le journal des appels n'est plus enregistré dans la base"
-    message["From"] = str(reports.smtp.sender)
-    message["To"] = ", ".join(str(address) for address in reports.recipients)
-    message["Date"] = formatdate(localtime=False)
-    message.set_content(
+    return staff_message(
+        rt.config,
+        "le journal des appels n'est plus enregistré dans la base",
         "Bonjour,\n\n"
         f"Depuis le {since:%d/%m/%Y à %H:%M}, la base de données du {name} n'accepte plus "
         f"d'enregistrement : {backlog.pending} enregistrement(s) d'appels attendent dans le journal "
@@ -148,6 +160,5 @@ def backlog_message(rt: Runtime, backlog: Backlog) -> EmailMessage:
         "perdu : tout sera recopié dans la base dès qu'elle répondra. En attendant, les appels récents "
         "et les rappels à faire n'apparaissent pas dans la console.\n\n"
         "À faire : prévenir la personne qui s'occupe du serveur (état sur la page /health, commande "
-        "« helpline journal status »).\n\nCe message est envoyé automatiquement, une fois.\n"
+        "« helpline journal status »).\n\nCe message est envoyé automatiquement, une fois.\n",
     )
-    return message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import logging.config
 import multiprocessing
 import os
 import secrets
@@ -19,6 +20,8 @@ from gunicorn.app.base import BaseApplication
 from foundation.clock import Clock, system_clock
 from foundation.config import Config
 from foundation.settings import Settings
+from helpline.logs import gunicorn_logconfig
+from helpline.metrics import compact
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,16 @@ class HelplineServer(BaseApplication):  # type: ignore[misc]
         app = create_app(self.settings, config=self.helpline_config, start_jobs=True)
         warm(app)  # before the worker takes its first call
         return app
+
+
+def _forked(_server: object, worker: Any) -> None:
+    """gunicorn's post_fork hook: the worker's clock starts (see `_ready`)."""
+    worker.helpline_forked_at = time.monotonic()
+
+
+def _ready(worker: Any) -> None:
+    """gunicorn's post_worker_init hook: say how long the worker took to build its app and warm it."""
+    worker.log.info("Worker ready %.2f s after its fork", time.monotonic() - worker.helpline_forked_at)
 
 
 def preload() -> None:
@@ -73,7 +86,10 @@ def catch_up_report(
     from helpline.db import make_engine, make_session_factory
     from reports.schedule import MonthlyReportJob
 
-    logging.basicConfig(level=logging.INFO, format="[report catch-up] %(levelname)s %(message)s")
+    if settings.log_format == "json":
+        logging.config.dictConfig({"version": 1, "disable_existing_loggers": False} | gunicorn_logconfig())
+    else:
+        logging.basicConfig(level=logging.INFO, format="[report catch-up] %(levelname)s %(message)s")
     if ready_url is not None:
         _wait_until_answered(ready_url)
         os.nice(10)
@@ -143,6 +159,17 @@ def run(settings: Settings, config: Config, *, host: str, port: int, workers: in
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
         "errorlog": "-",
         "loglevel": "info",
+        **(
+            {"accesslog": None, "logconfig_dict": gunicorn_logconfig()}
+            if settings.log_format == "json"
+            else {}
+        ),
         "when_ready": lambda _server: start_catch_up(settings, config, ready_url=f"{local}/health"),
+        "post_fork": _forked,
+        "post_worker_init": _ready,
     }
+    try:
+        compact(settings.metrics_path())
+    except (OSError, ValueError):
+        logger.exception("Could not fold the metrics files of ended processes in %s", settings.metrics_path())
     HelplineServer(settings, config, options).run()

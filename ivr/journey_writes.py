@@ -73,6 +73,9 @@ def _end_transfer(session: Session, call: Call, write: CallWrite) -> None:
         association_id=write.args["association_id"],
         connected=bool(write.args["connected"]),
         now=write.at,
+        # Absent from writes journaled before the consent question existed: no consent.
+        consent=bool(write.args.get("consent")),
+        contact_number=write.args.get("contact_number"),
     )
 
 

@@ -8,98 +8,26 @@ needed, for whom, how they heard of the number), each skipped by a timeout, then
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Literal
 
 from call_log.codes import Beneficiary
-from foundation.config import Config, HeardFromOption, MenuOption
 from foundation.text import is_ascii_digits
+from ivr.flow import ROOT, Flow, child_id
 from ivr.places import TERRITORIES, is_postal_code, match_commune, place_from_postal_code
-from ivr.speech import SpeechMatcher, beneficiary_in
+from ivr.speech import beneficiary_in
 
-ROOT = ""
 OPERATOR_KEY, REPEAT_KEY, BACK_KEY = "0", "*", "#"
 MAX_PATH_LENGTH = 60
 # A spoken match is clear when it leads the runner-up by this much (compared rounded: 0.85 - 0.65 is
 # 0.19999999999999996 in floating point).
 SPEECH_MARGIN = 0.2
-Phase = Literal["menu", "confirm", "postal", "commune", "who", "heard"]
-PHASES: tuple[Phase, ...] = ("menu", "confirm", "postal", "commune", "who", "heard")
+Phase = Literal["menu", "confirm", "postal", "commune", "who", "heard", "consent"]
+PHASES: tuple[Phase, ...] = ("menu", "confirm", "postal", "commune", "who", "heard", "consent")
 Hint = Literal["wrong_key", "silence", "not_understood"]
 BENEFICIARY_KEYS = {"1": Beneficiary.SELF, "2": Beneficiary.RELATIVE}
-
-
-@dataclass(frozen=True)
-class MenuNode:
-    """One menu the caller can be in: what is said and which key does what."""
-
-    id: str
-    lines: tuple[str, ...]
-    options: Mapping[str, MenuOption]
-    parent: str | None
-
-
-@dataclass(frozen=True)
-class Flow:
-    """Everything the engine needs from config.yaml and the taxonomy, compiled once at start."""
-
-    greeting: str
-    prompt: str
-    nodes: Mapping[str, MenuNode]
-    max_wrong_keys: int
-    max_silences: int
-    labels: Mapping[str, str]
-    matcher: SpeechMatcher | None = None
-    accept: float = 0.85
-    confirm: float = 0.6
-    ask_commune: bool = True
-    ask_beneficiary: bool = True
-    heard_from: tuple[HeardFromOption, ...] = ()
-
-    def node(self, node_id: str) -> MenuNode:
-        """The node with this id, or the main menu for an id the menu does not have."""
-        return self.nodes.get(node_id) or self.nodes[ROOT]
-
-
-def compile_flow(
-    config: Config, *, labels: Mapping[str, str], speech_phrases: Mapping[str, Sequence[str]]
-) -> Flow:
-    """Index the configured menu tree by node id and build the speech vocabulary."""
-    nodes: dict[str, MenuNode] = {}
-
-    def add(node_id: str, options: list[MenuOption], parent: str | None) -> None:
-        nodes[node_id] = MenuNode(
-            id=node_id,
-            lines=tuple(option.say for option in options),
-            options={option.key: option for option in options},
-            parent=parent,
-        )
-        for option in options:
-            if option.options is not None:
-                add(_child(node_id, option.key), option.options, node_id)
-
-    menu = config.menu
-    add(ROOT, menu.options, None)
-    questions = config.questions
-    return Flow(
-        greeting=menu.greeting,
-        prompt=menu.prompt,
-        nodes=nodes,
-        max_wrong_keys=menu.max_wrong_keys,
-        max_silences=menu.max_silences,
-        labels=dict(labels),
-        matcher=SpeechMatcher(speech_phrases.items()) if config.speech.enabled else None,
-        accept=config.speech.accept,
-        confirm=config.speech.confirm,
-        ask_commune=questions.commune,
-        ask_beneficiary=questions.beneficiary,
-        heard_from=tuple(questions.heard_from_options) if questions.heard_from else (),
-    )
-
-
-def _child(node_id: str, key: str) -> str:
-    return f"{node_id}.{key}" if node_id else key
+CONSENT_KEYS = {"1": "yes", "2": "no"}  # may the association get the caller's number (asked last)
 
 
 @dataclass(frozen=True)
@@ -118,11 +46,12 @@ class CallState:
     departement: str | None = None
     beneficiary: str | None = None
     heard_from: str | None = None
+    consent: str | None = None  # a value of CONSENT_KEYS
 
     _PARAMS: ClassVar[dict[str, str]] = {
         "phase": "phase", "node": "node", "wrong": "wrong", "silent": "silent", "path": "path",
         "category": "cat", "postal_code": "cp", "insee": "insee", "territory": "terr",
-        "departement": "dep", "beneficiary": "who", "heard_from": "heard",
+        "departement": "dep", "beneficiary": "who", "heard_from": "heard", "consent": "ok",
     }  # fmt: skip
 
     def to_params(self) -> dict[str, Any]:
@@ -164,6 +93,7 @@ class CallState:
             departement=text("dep", 3, "0123456789AB"),
             beneficiary=params.get("who") if params.get("who") in BENEFICIARY_KEYS.values() else None,
             heard_from=text("heard", 40, "abcdefghijklmnopqrstuvwxyz_"),
+            consent=params.get("ok") if params.get("ok") in CONSENT_KEYS.values() else None,
         )
 
     def pressed(self, key: str) -> CallState:
@@ -251,6 +181,7 @@ def next_step(flow: Flow, state: CallState, given: Input) -> Step:
         "commune": _in_commune,
         "who": _in_who,
         "heard": _in_heard,
+        "consent": _in_consent,
     }[state.phase]
     return handler(flow, state, given)
 
@@ -303,7 +234,7 @@ def _in_menu(flow: Flow, state: CallState, given: Input) -> Step:
         return _chosen(flow, state, option.category)
     if option.operator:
         return ToOperator("option", state)
-    return Ask(state.in_phase("menu", _child(node.id, given.digits)))
+    return Ask(state.in_phase("menu", child_id(node.id, given.digits)))
 
 
 def _in_confirm(flow: Flow, state: CallState, given: Input) -> Step:
@@ -328,8 +259,8 @@ _QUESTIONS: tuple[tuple[Phase, str], ...] = (("postal", "ask_commune"), ("who", 
 def _after(flow: Flow, state: CallState) -> Step:
     """The next question after the current phase, or the transfer when none is left."""
     order: list[Phase] = [phase for phase, setting in _QUESTIONS if getattr(flow, setting)]
-    if flow.heard_from:
-        order.append("heard")
+    last: tuple[tuple[Phase, object], ...] = (("heard", flow.heard_from), ("consent", flow.ask_consent))
+    order += [phase for phase, asked in last if asked]
     current = "postal" if state.phase == "commune" else state.phase
     later = order[order.index(current) + 1 :] if current in order else order
     if state.phase in {"menu", "confirm"}:
@@ -369,25 +300,22 @@ def _in_commune(flow: Flow, state: CallState, given: Input) -> Step:
 
 
 def _in_who(flow: Flow, state: CallState, given: Input) -> Step:
-    if isinstance(given, NoInput):
-        return _silence(flow, state, skip=True)
-    beneficiary = BENEFICIARY_KEYS.get(given.digits) if isinstance(given, Keys) else None
-    if beneficiary is None:
-        return _wrong(flow, state, skip=True)
-    return _after(flow, replace(state, beneficiary=beneficiary))
+    return _keyed(flow, state, given, BENEFICIARY_KEYS, "beneficiary")
 
 
 def _in_heard(flow: Flow, state: CallState, given: Input) -> Step:
+    return _keyed(flow, state, given, {o.key: o.value for o in flow.heard_from}, "heard_from")
+
+
+def _in_consent(flow: Flow, state: CallState, given: Input) -> Step:
+    return _keyed(flow, state, given, CONSENT_KEYS, "consent")
+
+
+def _keyed(flow: Flow, state: CallState, given: Input, keys: Mapping[str, str], name: str) -> Step:
+    """A question answered with a key: a timeout or a wrong key (past the limit) skips it."""
     if isinstance(given, NoInput):
         return _silence(flow, state, skip=True)
-    answer = next(
-        (o.value for o in flow.heard_from if isinstance(given, Keys) and o.key == given.digits), None
-    )
+    answer = keys.get(given.digits) if isinstance(given, Keys) else None
     if answer is None:
         return _wrong(flow, state, skip=True)
-    return _after(flow, replace(state, heard_from=answer))
-
-
-def menu_lines(flow: Flow, node_id: str) -> tuple[str, ...]:
-    """What the caller hears at a menu node: each option, then the reminder of the reserved keys."""
-    return (*flow.node(node_id).lines, flow.prompt)
+    return _after(flow, replace(state, **{name: answer}))  # type: ignore[arg-type]

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from foundation.config import Prompts
-from ivr.menu import ROOT, Ask, Flow, menu_lines
+from ivr.flow import ROOT, Flow, menu_lines
+from ivr.menu import Ask
 from ivr.places import communes_for
 
 
@@ -53,4 +54,6 @@ def question(step: Ask, flow: Flow, prompts: Prompts, *, greeting: bool = False)
         )
     if state.phase == "who":
         return Question([hint, prompts.beneficiary])
+    if state.phase == "consent":
+        return Question([hint, prompts.contact_consent])
     return Question([hint, prompts.heard_from, *(option.say for option in flow.heard_from)])

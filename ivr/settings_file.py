@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from foundation.config import Config
 from foundation.config.staff import STAFF_SECTIONS, staff_document
-from foundation.yaml_text import dump_yaml
+from foundation.yaml_text import dump_yaml, load_yaml
 from ivr.models import SettingsVersion
 from ivr.staff_settings import SettingsRefusedError, current, save, validated
 
@@ -63,7 +63,7 @@ def read_settings(text: str) -> dict[str, Any]:
     """The sections of a settings file; SettingsRefusedError when it is not YAML or holds other sections."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"ligne {mark.line + 1}, colonne {mark.column + 1} : " if mark else ""

@@ -24,7 +24,7 @@ from directory.reference import taxonomy
 from foundation.config import Config
 from foundation.config.errors import format_error
 from foundation.config.staff import StaffDocumentError, staff_document, with_staff_document
-from ivr.menu import Flow, compile_flow
+from ivr.flow import Flow, compile_flow
 from ivr.models import SettingsVersion
 from ivr.recordings import playable, recordable_prompts, with_recordings
 
@@ -106,9 +106,15 @@ def effective(
     return Effective(version.id, config, build_flow(config), played)
 
 
+_HEAD = select(func.max(SettingsVersion.id))
+
+
 def head(session: Session) -> int | None:
-    """The number of the newest version, None while staff changed nothing (one indexed read)."""
-    found: int | None = session.scalar(select(func.max(SettingsVersion.id)))
+    """The number of the newest version, None while staff changed nothing (one indexed read).
+
+    Read by every voice webhook: a statement built once, on the session's connection (no ORM round).
+    """
+    found: int | None = session.connection().scalar(_HEAD)
     return found
 
 

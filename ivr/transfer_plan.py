@@ -24,7 +24,8 @@ from call_log.record import Place
 from directory.routing import Candidate
 from foundation.config import Prompts
 from foundation.text import is_ascii_digits
-from ivr.menu import CallState, Flow, Route, ToOperator
+from ivr.flow import Flow
+from ivr.menu import CallState, Route, ToOperator
 from ivr.places import communes_for, in_territory
 
 # At most this many associations are tried for one call (the list travels in the signed URL).

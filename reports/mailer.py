@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import smtplib
-import ssl
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-from foundation.config import Smtp
 from reports.files import ReportFile
 from reports.months import month_title
 from reports.tables import MonthlyDemandReport, format_value
-
-
-class MailError(Exception):
-    """The report could not be e-mailed; the message says why and what to check."""
 
 
 def report_message(
@@ -48,36 +40,6 @@ def report_message(
         maintype, _, subtype = file.media_type.partition(";")[0].partition("/")
         message.add_attachment(file.content, maintype=maintype, subtype=subtype, filename=file.name)
     return message
-
-
-@contextmanager
-def smtp_connection(smtp: Smtp, *, password: str | None) -> Iterator[smtplib.SMTP]:
-    """An open, logged-in connection to the configured server (TLS as configured); closed on exit."""
-    context = ssl.create_default_context()
-    client: smtplib.SMTP
-    if smtp.ssl:
-        client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout_s, context=context)
-    else:
-        client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_s)
-    with client:
-        if smtp.starttls:
-            client.starttls(context=context)
-        if smtp.username and password:
-            client.login(smtp.username, password)
-        yield client
-
-
-def send_message(message: EmailMessage, smtp: Smtp, *, password: str | None) -> None:
-    """Deliver `message` through the configured server; MailError names what failed."""
-    if smtp.username and not password:
-        raise MailError(f"reports.smtp.username is {smtp.username!r} but HELPLINE_SMTP_PASSWORD is not set")
-    try:
-        with smtp_connection(smtp, password=password) as client:
-            refused = client.send_message(message)
-    except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"cannot send the report through {smtp.host}:{smtp.port} ({exc})") from exc
-    if refused:
-        raise MailError(f"the mail server refused these recipients: {', '.join(sorted(refused))}")
 
 
 def key_figures_text(report: MonthlyDemandReport) -> str:

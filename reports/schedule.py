@@ -27,8 +27,9 @@ from foundation.clock import Clock
 from foundation.config import Config, Reports
 from foundation.db import transaction
 from foundation.jobs import instance_name
+from foundation.mail import send_message
 from reports.files import FORMATS, MAILED, collect_month, render_files, store_files
-from reports.mailer import key_figures_text, report_message, send_message
+from reports.mailer import key_figures_text, report_message
 from reports.models import ReportRun, RunState
 from reports.months import shift_month
 from reports.rollup import store_report

@@ -22,6 +22,7 @@ from helpline.app import create_app, load_helpline_config
 from helpline.db import make_engine, make_session_factory
 from helpline.migrate import upgrade_database
 from helpline.replay import replay_journal
+from tests.pg_pool import PostgresqlPool
 from tests.report_dataset import insert_dataset
 from tests.report_mail import Mailbox, SmtpServer
 
@@ -32,6 +33,10 @@ AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_URL = "https://helpline.example.org"
 POSTGRESQL_URL = os.environ.get("HELPLINE_TEST_DATABASE_URL", "")
 REQUIRE_POSTGRESQL = os.environ.get("HELPLINE_TEST_REQUIRE_POSTGRESQL") == "1"
+# A test database's commits do not wait for the disk (6 ms each here): what a commit makes visible to
+# other connections, and in what order, is unchanged; only a crash of the machine could lose the last ones,
+# and no test survives that. The durability tests that kill PostgreSQL run their own cluster (pg_cluster).
+QUICK_COMMITS = 'ALTER DATABASE "{database}" SET synchronous_commit = off'
 
 
 class FakeClock:
@@ -50,8 +55,14 @@ class FakeClock:
 
 @pytest.fixture(scope="session")
 def example_config() -> Config:
-    """The example config.yaml shipped at the top of the project."""
-    return load_helpline_config(Settings(config_path=EXAMPLE_CONFIG))
+    """The example config.yaml shipped at the top of the project, its privacy notice off.
+
+    The example tells callers about their data (privacy.notice: true); the suite's calls go without it, so
+    that what they hear and how long they last stay the journey's alone. tests/test_privacy_notice.py
+    turns it on.
+    """
+    config = load_helpline_config(Settings(config_path=EXAMPLE_CONFIG))
+    return config.model_copy(update={"privacy": config.privacy.model_copy(update={"notice": False})})
 
 
 class Templates:
@@ -85,6 +96,7 @@ class Templates:
             self._postgresql = name
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{database}" TEMPLATE "{self._postgresql}"'))
+            connection.execute(text(QUICK_COMMITS.format(database=database)))
 
     def drop(self, admin: Engine | None) -> None:
         """Drop the PostgreSQL template, if one was made."""
@@ -121,21 +133,49 @@ def templates(
     made.drop(postgresql_admin)
 
 
+@pytest.fixture(scope="session")
+def postgresql_pool(postgresql_admin: Engine | None, templates: Templates) -> Iterator[PostgresqlPool | None]:
+    """This test process's reusable migrated PostgreSQL databases (tests/pg_pool.py), if configured."""
+    if postgresql_admin is None:
+        yield None
+        return
+    pool = PostgresqlPool(
+        postgresql_admin, POSTGRESQL_URL, lambda name: templates.postgresql(postgresql_admin, name)
+    )
+    yield pool
+    pool.close()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, postgresql_admin: Engine | None
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    postgresql_admin: Engine | None,
+    postgresql_pool: PostgresqlPool | None,
 ) -> Iterator[str]:
-    """An empty database: a SQLite file, or a database of its own on the PostgreSQL server."""
+    """A database: a SQLite file, or a database of its own on the PostgreSQL server.
+
+    Empty, unless the test also asks for `engine`: a PostgreSQL test then gets one of the pool's migrated
+    databases at once (the `engine` fixture makes SQLite's copy of the template).
+    """
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'helpline.sqlite3'}"
         return
-    if postgresql_admin is None:
+    if postgresql_admin is None or postgresql_pool is None:
         if REQUIRE_POSTGRESQL:
             pytest.fail("HELPLINE_TEST_REQUIRE_POSTGRESQL=1 but HELPLINE_TEST_DATABASE_URL is not set")
         pytest.skip("set HELPLINE_TEST_DATABASE_URL to run the PostgreSQL variant")
+    if "engine" in request.node.fixturenames:
+        name = postgresql_pool.take()
+        try:
+            yield make_url(POSTGRESQL_URL).set(database=name).render_as_string(hide_password=False)
+        finally:
+            postgresql_pool.give_back(name)
+        return
     name = f"test_{uuid.uuid4().hex[:12]}"
     with postgresql_admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(QUICK_COMMITS.format(database=name)))
     try:
         yield make_url(POSTGRESQL_URL).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -144,18 +184,15 @@ def database_url(
 
 
 @pytest.fixture
-def engine(database_url: str, templates: Templates, postgresql_admin: Engine | None) -> Iterator[Engine]:
-    """The database migrated to the latest schema, with the example directory loaded (a template's copy)."""
+def engine(database_url: str, templates: Templates) -> Iterator[Engine]:
+    """The database migrated to the latest schema, with the example directory loaded (a template's copy).
+
+    On PostgreSQL, `database_url` already is such a database (one of the pool's).
+    """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         assert url.database is not None
         templates.sqlite(Path(url.database))
-    else:
-        assert postgresql_admin is not None
-        assert url.database is not None
-        with postgresql_admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{url.database}"'))  # empty, unused: made again
-        templates.postgresql(postgresql_admin, url.database)
     engine = make_engine(database_url, create=True)
     yield engine
     engine.dispose()
@@ -218,3 +255,19 @@ def app(engine: Engine, settings: Settings, example_config: Config, clock: FakeC
     app.config["TESTING"] = True
     yield app
     app.extensions["helpline"].engine.dispose()
+
+
+@pytest.fixture
+def build_app(engine: Engine, example_config: Config, clock: FakeClock) -> Iterator[Callable[..., Flask]]:
+    """Build app instances on the test database, as each server process does; closed at the end."""
+    built: list[Flask] = []
+
+    def build(settings: Settings, config: Config | None = None) -> Flask:
+        app = create_app(settings, config=config or example_config, clock=clock)
+        app.config["TESTING"] = True
+        built.append(app)
+        return app
+
+    yield build
+    for app in built:
+        app.extensions["helpline"].engine.dispose()

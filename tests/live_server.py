@@ -75,10 +75,12 @@ def live_server(
     log_path: Path,
     user: str | None = None,
     obey_file_modes: bool = False,
+    public_url: str | None = None,
 ) -> Iterator[LiveServer]:
     """Start `helpline serve` with `env`, wait until /health answers (any status), stop it at the end.
 
-    The public URL is the server's own address, so that simulated Twilio requests are signed for it.
+    The public URL is the server's own address, so that simulated Twilio requests are signed for it,
+    unless `public_url` gives another (a reverse proxy's in front of it).
     `workers=None` leaves the number of workers to `helpline serve`'s default.
     With `user`, the server runs as that system user (root only): for faults root would not see, such
     as a file made read-only. That user must be able to read the interpreter, the virtualenv and the
@@ -88,7 +90,7 @@ def live_server(
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    full_env = dict(env) | {"HELPLINE_PUBLIC_URL": url}
+    full_env = dict(env) | {"HELPLINE_PUBLIC_URL": public_url or url}
     command = [HELPLINE, "serve", "--port", str(port)]
     if workers is not None:
         command += ["--workers", str(workers)]

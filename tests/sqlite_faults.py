@@ -48,6 +48,19 @@ def is_write_locked(database: Path) -> bool:
     return False
 
 
+class WriteLock:
+    """Another writer on the SQLite file, in this process, holding its write lock until released."""
+
+    def __init__(self, path: Path) -> None:
+        self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._connection.execute("BEGIN IMMEDIATE")
+
+    def release(self) -> None:
+        """Commit nothing and let the others write."""
+        self._connection.execute("ROLLBACK")
+        self._connection.close()
+
+
 @contextmanager
 def write_lock_held(database: Path, *, timeout: float = 10) -> Iterator[subprocess.Popen[str]]:
     """A second process holds a write transaction (BEGIN IMMEDIATE) on `database` during the block."""

@@ -135,7 +135,7 @@ def yaml_of(association: str) -> str:
         (
             "  - name: X\n    phone: '+33261912001'\n",
             "ligne 7, associations[1].phone : ce champ n'existe pas (valides : name, active, priority, "
-            "description, email, website, address, notes, phones, hours, closures, services)",
+            "description, email, website, address, notes, notify, phones, hours, closures, services)",
         ),
         (
             "  - name: X\n    phones:\n      - {number: '+33261912001', ivr: true}\n"

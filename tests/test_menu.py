@@ -8,21 +8,8 @@ import pytest
 
 from directory.reference import taxonomy
 from foundation.config import Config, Menu, MenuOption
-from ivr.menu import (
-    Ask,
-    CallState,
-    Flow,
-    Keys,
-    NoInput,
-    Route,
-    Said,
-    Step,
-    ToOperator,
-    compile_flow,
-    menu_lines,
-    next_step,
-    start,
-)
+from ivr.flow import Flow, compile_flow, menu_lines
+from ivr.menu import Ask, CallState, Keys, NoInput, Route, Said, Step, ToOperator, next_step, start
 
 
 def make_flow(config: Config) -> Flow:

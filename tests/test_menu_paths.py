@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 
 from foundation.config import Config, Menu, MenuOption
-from ivr.menu import Ask, CallState, Flow, Keys, NoInput, Route, Said, ToOperator, menu_lines, next_step
+from ivr.flow import Flow, menu_lines
+from ivr.menu import Ask, CallState, Keys, NoInput, Route, Said, ToOperator, next_step
 from ivr.speech import Match, SpeechMatcher
 from tests.test_menu import make_flow, play
 

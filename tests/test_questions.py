@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from foundation.config import Config
-from ivr.menu import Ask, CallState, Flow
+from ivr.flow import Flow
+from ivr.menu import Ask, CallState
 from ivr.questions import Question, question
 from tests.test_menu import make_flow
 

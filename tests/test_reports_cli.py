@@ -260,11 +260,16 @@ def test_reports_config_mistakes_are_named(reports: dict[str, Any], message: str
     assert message in _config_error(reports)
 
 
+def _uncommented_example(text: str, section: str) -> str:
+    """The commented example of one section of config.yaml, from `# section:` to the next blank line."""
+    example = text[text.index(f"# {section}:") :].split("\n\n", 1)[0]
+    return "\n".join(line[2:] for line in example.splitlines())
+
+
 def test_reports_config_example_is_valid_and_times_read_as_written() -> None:
     """The commented example at the end of config.yaml is valid once uncommented; 7:30 unquoted is 07:30."""
     text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
-    example = text[text.index("# reports:") :]
-    uncommented = "\n".join(line[2:] for line in example.splitlines() if line.startswith("# ") or line == "#")
+    uncommented = _uncommented_example(text, "reports")
     config = parse_config(text + "\n" + uncommented, categories=category_codes())
     assert config.reports.recipients == ["observatoire@example.org", "direction@example.org"]
     assert config.reports.smtp.sender == "1001 services <rapports@example.org>"
@@ -278,3 +283,11 @@ def test_reports_config_example_is_valid_and_times_read_as_written() -> None:
         3,
         True,
     )
+
+
+def test_web_form_config_example_is_valid_once_uncommented() -> None:
+    """The commented web_form example in config.yaml reads as the defaults it documents."""
+    text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
+    config = parse_config(text + "\n" + _uncommented_example(text, "web_form"), categories=category_codes())
+    default = parse_config(text, categories=category_codes())
+    assert config.web_form == default.web_form

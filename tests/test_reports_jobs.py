@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from foundation.clock import system_clock
 from foundation.config import Config, Reports, Smtp
 from foundation.db import transaction
+from foundation.mail import MailError, send_message
 from foundation.settings import Settings
 from helpline.app import create_app
 from helpline.db import make_engine, make_session_factory
 from helpline.server import start_catch_up
-from reports.mailer import MailError, report_message, send_message
+from reports.mailer import report_message
 from reports.models import ReportRun
 from reports.schedule import (
     CATCH_UP_JOB_ID,
@@ -204,7 +205,7 @@ def test_a_failed_send_is_recorded_then_retried(
     failed = MonthlyReportJob(october, down, FakeClock(NOVEMBER_3), instance="a").run("2026-10")
     assert failed is not None
     assert failed.status == "failed"
-    assert failed.error.startswith("MailError: cannot send the report through 127.0.0.1:")
+    assert failed.error.startswith("MailError: cannot send the message through 127.0.0.1:")
     assert len(list((tmp_path / "reports" / "2026-10").iterdir())) == 4
 
     retried = MonthlyReportJob(october, config, FakeClock(NOVEMBER_3), instance="b").run("2026-10")

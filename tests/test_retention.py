@@ -33,6 +33,7 @@ from tests.report_dataset import MONTH
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 NUMBER = "+33639980001"
+SHOWN = "06 39 98 00 01"  # NUMBER as staff read it
 OLD = datetime(2025, 6, 10, 8, 0, tzinfo=UTC)  # past every default period
 RECENT = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 SID_OLD, SID_RECENT = "RE" + "1" * 32, "RE" + "2" * 32
@@ -273,9 +274,9 @@ def test_cli_find_exports_every_record_of_a_number(
     text_file, json_file = tmp_path / "personne.txt", tmp_path / "personne.json"
     result = _cli(database_url, "privacy", "find", "06 39 98 00 01", "--output", str(text_file))
     assert result.exit_code == 0, result.output
-    assert result.output == f"2 appel(s) lié(s) au numéro {NUMBER} : écrit dans {text_file}.\n"
+    assert result.output == f"2 appel(s) lié(s) au numéro {SHOWN} : écrit dans {text_file}.\n"
     text = text_file.read_text(encoding="utf-8")
-    assert text.startswith(f"1001 services : données liées au numéro {NUMBER}\n\nAppel du 10/06/2025 10:00")
+    assert text.startswith(f"1001 services : données liées au numéro {SHOWN}\n\nAppel du 10/06/2025 10:00")
     assert "  paroles transcrites :\n    - du ménage chez ma mère\n" in text
     assert "  orientations :\n    - date : 10/06/2025 10:00, association : " in text
     assert _cli(database_url, "privacy", "find", NUMBER, "--output", str(json_file)).exit_code == 0
@@ -299,7 +300,7 @@ def test_cli_find_by_key_alone(two_calls: sessionmaker[Session], database_url: s
     without = _cli(
         database_url, "privacy", "find", NUMBER, "--output", str(out), env={"HELPLINE_CALLER_HASH_SECRET": ""}
     )
-    assert without.output.startswith(f"0 appel(s) lié(s) au numéro {NUMBER}")
+    assert without.output.startswith(f"0 appel(s) lié(s) au numéro {SHOWN}")
     assert "Ni HELPLINE_CALLER_HASH_SECRET ni HELPLINE_SECRET_KEY ne sont définis" in without.output
 
 
@@ -313,7 +314,7 @@ def test_cli_erase_unlinks_the_number(
     result = _cli(database_url, "privacy", "erase", NUMBER, "--yes")
     assert result.exit_code == 0, result.output
     assert result.output.startswith(
-        f"2 appel(s) lié(s) au numéro {NUMBER}.\nEffacé :\n  numéros d'appelant : 2\n"
+        f"2 appel(s) lié(s) au numéro {SHOWN}.\nEffacé :\n  numéros d'appelant : 2\n"
     )
     with two_calls() as session:
         calls = [_load(session, "CA" + "1" * 32), _load(session, "CA" + "2" * 32)]

@@ -6,7 +6,8 @@ import pytest
 
 from directory.routing import Candidate
 from foundation.config import Config, Prompts
-from ivr.menu import CallState, Flow, Route, ToOperator
+from ivr.flow import Flow
+from ivr.menu import CallState, Route, ToOperator
 from ivr.transfer_plan import (
     MAX_TRIED,
     JourneyEvent,

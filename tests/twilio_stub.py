@@ -47,6 +47,8 @@ class TwilioStub(HttpClient):  # type: ignore[misc]
 
     numbers: dict[str, dict[str, str]] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
+    # Messages sent through the Messages API: (To, Body), in order.
+    messages: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         super().__init__(logger=logging.getLogger(__name__), is_async=False)
@@ -86,6 +88,11 @@ class TwilioStub(HttpClient):  # type: ignore[misc]
             wanted = (params or {}).get("PhoneNumber")
             found = [item for number, item in self.numbers.items() if wanted in (None, number)]
             return _json({"incoming_phone_numbers": found, "next_page_uri": None, "page": 0, "page_size": 50})
+        if path == f"{account}/Messages.json" and method == "POST":
+            to, body = str((data or {})["To"]), str((data or {})["Body"])
+            self.messages.append((to, body))
+            sid = f"SM{len(self.messages):032x}"
+            return Response(201, json.dumps({"sid": sid, "status": "queued", "to": to, "body": body}))
         matched = re.fullmatch(rf"{account}/IncomingPhoneNumbers/(PN\w+)\.json", path)
         item = next((item for item in self.numbers.values() if matched and item["sid"] == matched[1]), None)
         if item is None:

@@ -51,6 +51,8 @@ _LABELS = {
     "city": "Commune",
     "email": "Courriel",
     "website": "Site web",
+    "notify_sms": "Orientations par texto au",
+    "notify_email": "Orientations par courriel à",
     "phone-N-description": "Description du numéro",
     "closure-N-reason": "Motif de la fermeture",
 }
@@ -181,6 +183,15 @@ def general(entry: AssociationEntry, form: EntryForm) -> AssociationEntry:
         postal_code=form.check("postal_code", parse_postal_code, "Code postal invalide (5 chiffres)."),
         city=form.check("city", lambda v: parse_text(v, max_length=100), "Commune trop longue."),
         notes=form.get("notes"),
+        notify_sms=form.check(
+            "notify_sms",
+            lambda v: parse_phone(v) if v.strip() else "",
+            "Numéro invalide : un mobile, comme 06 39 98 00 21.",
+            "",
+        ),
+        notify_email=form.check(
+            "notify_email", parse_email, "Adresse de courriel invalide (ex. contact@exemple.fr).", ""
+        ),
     )
 
 

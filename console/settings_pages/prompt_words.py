@@ -29,6 +29,7 @@ PROMPT_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("prompts.commune_name_again", "Commune non reconnue"),
             ("prompts.beneficiary", "Pour qui ?"),
             ("prompts.heard_from", "Comment avez-vous connu le numéro ?"),
+            ("prompts.contact_consent", "Accord pour transmettre le numéro à l'association"),
         ),
     ),
     (

@@ -21,7 +21,7 @@ from foundation.config import Config
 from foundation.config.menu import placeholders
 from foundation.runtime import runtime
 from ivr.recordings import MAX_BYTES, recordable_prompts
-from ivr.speaking_time import PATH_LIMIT_S, one_service_path, seconds
+from ivr.speaking_time import one_service_path, path_limit, seconds
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def views(
             text = (typed or {}).get(key, text_of(config, key))
             default = text_of(defaults, key)
             parts = {part: PLACEHOLDERS.get(part, part) for part in sorted(placeholders(default))}
-            flagged = shares.get(key) if total > PATH_LIMIT_S else None
+            flagged = shares.get(key) if total > path_limit(config) else None
             recording = (recorded or {}).get(key)
             spoken = recording.seconds if recording else seconds(text)
             view = PromptView(key, name, text, default, spoken, parts, flagged, key in recordable, recording)
@@ -105,7 +105,7 @@ def _render(
             groups=views(config, typed, recorded),
             max_mb=MAX_BYTES // 1_000_000,
             total=total,
-            limit=PATH_LIMIT_S,
+            limit=path_limit(config),
             errors=errors or {},
         ),
         status,
@@ -142,10 +142,11 @@ def save_prompt(key: str) -> ResponseReturnValue:
             "retirez-le pour faire entendre le nouveau texte.",
             "error",
         )
-    if total > PATH_LIMIT_S:
+    limit = path_limit(heard.config)
+    if total > limit:
         flash(
             f"Attention : un appelant qui veut un seul service entend maintenant environ {total:.0f} s "
-            f"avant la sonnerie ({PATH_LIMIT_S:.0f} s au plus). Raccourcissez les messages signalés.",
+            f"avant la sonnerie ({limit:.0f} s au plus). Raccourcissez les messages signalés.",
             "error",
         )
     return redirect(url_for("console.settings.prompts_page") + "#" + anchor_of(key))

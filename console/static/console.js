@@ -158,8 +158,27 @@
   // Forms marked data-guard each save one section of a page: saving one reloads the page and would lose
   // what was typed in another. Say so, name the section, and let the person choose.
   function guardSections(forms) {
-    const state = (form) => new URLSearchParams(new FormData(form)).toString();
-    const initial = new Map(forms.map((form) => [form, state(form)]));
+    // A form's fields as sent, either as they are now or as the page gave them (the HTML's defaults):
+    // what was typed before this script ran (a slow page) still counts as typed.
+    const fields = (form, now) => {
+      const sent = new URLSearchParams();
+      Array.from(form.elements).forEach((el) => {
+        if (!el.name || el.disabled || ["submit", "button", "reset", "file"].includes(el.type)) return;
+        if (el.type === "checkbox" || el.type === "radio") {
+          if (now ? el.checked : el.defaultChecked) sent.append(el.name, el.value);
+        } else if (el.tagName === "SELECT") {
+          const options = Array.from(el.options);
+          let chosen = options.filter((option) => (now ? option.selected : option.defaultSelected));
+          if (!now && chosen.length === 0 && !el.multiple && options.length) chosen = [options[0]];
+          chosen.forEach((option) => sent.append(el.name, option.value));
+        } else {
+          sent.append(el.name, now ? el.value : el.defaultValue);
+        }
+      });
+      return sent.toString();
+    };
+    const state = (form) => fields(form, true);
+    const initial = new Map(forms.map((form) => [form, fields(form, false)]));
     const title = (form) => {
       const section = form.closest("section");
       const heading = section && section.querySelector("h2");

@@ -2,6 +2,7 @@
 
 from foundation.config.menu import (
     MAX_SPOKEN_OPTIONS,
+    PRIVACY_KEY,
     RESERVED_KEYS,
     HeardFromOption,
     Menu,
@@ -18,12 +19,14 @@ from foundation.config.sections import (
     ExampleAssociation,
     Helpline,
     Operator,
+    Partners,
     Privacy,
     Reports,
     Retention,
     Sms,
     Smtp,
     Transfer,
+    WebForm,
 )
 from foundation.config.values import (
     DAY_NAMES_FR,
@@ -39,6 +42,7 @@ __all__ = [
     "DAYS",
     "DAY_NAMES_FR",
     "MAX_SPOKEN_OPTIONS",
+    "PRIVACY_KEY",
     "RESERVED_KEYS",
     "Calendar",
     "Closure",
@@ -51,6 +55,7 @@ __all__ = [
     "MenuOption",
     "OpeningHours",
     "Operator",
+    "Partners",
     "PhoneNumber",
     "Privacy",
     "Prompts",
@@ -62,6 +67,7 @@ __all__ = [
     "Speech",
     "TimeRange",
     "Transfer",
+    "WebForm",
     "is_within",
     "walk_options",
 ]

@@ -13,6 +13,8 @@ from foundation.config.values import ConfigModel, SpokenText
 MAX_SPOKEN_OPTIONS = 6
 # Keys the menu engine keeps for itself at every menu: operator, repeat, back.
 RESERVED_KEYS = {"0": "an operator", "*": "repeat", "#": "back"}
+# With privacy.notice on, this key at the main menu tells callers what is kept of them and their rights.
+PRIVACY_KEY = "9"
 
 
 class MenuOption(ConfigModel):
@@ -96,6 +98,10 @@ class Prompts(ConfigModel):
     commune_name_again: SpokenText = "Je n'ai pas reconnu la commune. Dites seulement son nom, lentement."
     beneficiary: SpokenText = "Pour vous, tapez 1. Pour un proche, tapez 2."
     heard_from: SpokenText = "Comment avez-vous connu le 1001 services ?"
+    contact_consent: SpokenText = (
+        "Acceptez-vous que l'association reçoive votre numéro pour vous rappeler ? "
+        "Tapez 1 pour oui, 2 pour non."
+    )
     connecting_association: SpokenText = "Je vous passe {name}."
     next_association: SpokenText = "Cette association n'est pas disponible. J'essaie {name}."
     no_association: SpokenText = (
@@ -184,6 +190,8 @@ class Questions(ConfigModel):
     commune: bool = True
     beneficiary: bool = True
     heard_from: bool = False
+    # Before the transfer: may the association get the caller's number to call back (off by default).
+    contact_consent: bool = False
     heard_from_options: list[HeardFromOption] = Field(default_factory=_default_heard_from)
 
     @field_validator("heard_from_options")

@@ -10,7 +10,7 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from foundation.config.menu import Menu, Prompts, Questions, Speech, walk_options
+from foundation.config.menu import PRIVACY_KEY, Menu, Prompts, Questions, Speech, walk_options
 from foundation.config.values import ConfigModel, EmailAddress, OpeningHours, PhoneNumber, SpokenText
 
 
@@ -62,10 +62,19 @@ class Retention(ConfigModel):
 
 
 class Privacy(ConfigModel):
-    """How the caller's number is stored: full, masked (default) or hashed with a secret; how long."""
+    """How the caller's number is stored: full, masked (default) or hashed with a secret; how long; what
+    callers are told (a notice in the greeting, then key PRIVACY_KEY at the main menu) and where to write."""
 
     caller_number: Literal["full", "masked", "hashed"] = "masked"
     retention: Retention = Retention()
+    notice: bool = False
+    notice_text: SpokenText = Field(
+        default="Vos réponses sont enregistrées pour améliorer le service ; tapez 9 pour en savoir plus.",
+        min_length=1,
+    )
+    # Where people may write to exercise their rights (the public site's privacy page says so), if anywhere.
+    contact_email: EmailAddress | None = None
+    postal_address: str | None = Field(default=None, min_length=1, max_length=300)
 
 
 class Closure(ConfigModel):
@@ -105,6 +114,12 @@ class Sms(ConfigModel):
 
     enabled: bool = False
     text: str = "1001 services : {name}, {phone}. Bonne journée !"
+
+
+class Partners(ConfigModel):
+    """The associations' notices of referrals: how long their personal link opens."""
+
+    link_days: int = Field(default=30, ge=1, le=365)
 
 
 class ExampleAssociation(ConfigModel):
@@ -212,6 +227,20 @@ class Reports(ConfigModel):
         return self
 
 
+class WebForm(ConfigModel):
+    """The public site's request form (/demande): what becomes of a request, its acknowledgement, its limits.
+
+    `mode`: `refer` sends a request at once to the association routing names (as an operator's referral),
+    `queue` puts every request in the operators' callback queue; a request no association takes is queued
+    whatever the mode. The acknowledgement e-mail goes out through `reports.smtp` (it needs its sender).
+    """
+
+    mode: Literal["refer", "queue"] = "queue"
+    acknowledgement_email: bool = True
+    max_per_hour: int = Field(default=5, ge=1, le=1000)
+    max_request_kb: int = Field(default=32, ge=8, le=1024)
+
+
 class Config(ConfigModel):
     """The whole of config.yaml."""
 
@@ -223,11 +252,26 @@ class Config(ConfigModel):
     questions: Questions = Questions()
     speech: Speech = Speech()
     sms: Sms = Sms()
+    partners: Partners = Partners()
     prompts: Prompts = Prompts()
     transfer: Transfer = Transfer()
     privacy: Privacy = Privacy()
     example_directory: list[ExampleAssociation] = Field(default_factory=list)
     reports: Reports = Reports()
+    web_form: WebForm = WebForm()
+
+    @model_validator(mode="after")
+    def _privacy_key_free(self) -> Self:
+        if not self.privacy.notice:
+            return self
+        for index, option in enumerate(self.menu.options):
+            if option.key == PRIVACY_KEY:
+                raise ValueError(
+                    f"menu.options[{index}] : la touche {PRIVACY_KEY} est gardée pour les informations sur "
+                    "les données personnelles (privacy.notice: true) ; choisissez une autre touche pour ce "
+                    "choix, ou mettez privacy.notice à false"
+                )
+        return self
 
     @model_validator(mode="after")
     def _known_categories(self, info: ValidationInfo) -> Self:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from call_log.models import Call
     from call_log.retention import Counts
+    from console.person import Person
     from foundation.config import Config
     from foundation.settings import Settings
 
@@ -85,35 +86,28 @@ def purge_command(dry_run: bool) -> None:
         )
 
 
-def _with_calls_of(number: str, action: Callable[[Session, Settings, Config, str, list[Call]], str]) -> str:
-    """Run `action` on the calls tied to `number` (in E.164 form), in one transaction; its message."""
-    from call_log.privacy import stored_caller
-    from call_log.rights import calls_of
-    from console.forms import e164
+def _with_calls_of(typed: str, action: Callable[[Session, Settings, Config, Person, list[Call]], str]) -> str:
+    """Run `action` on the calls tied to the person `typed` names, in one transaction; its message."""
+    from console.person import NotAPersonError, read_person
     from foundation.db import transaction
     from helpline.db import make_engine, make_session_factory
-    from ivr.line import caller_key
 
     settings, config = settings_and_config()
-    full = e164(number)
-    if not full:
-        fail(f"« {number} » n'est pas un numéro de téléphone comme 02 61 91 00 01 ou +33261910001")
-    stored = [full]
-    if settings.caller_hash_secret:
-        stored.append(stored_caller(full, "hashed", secret=settings.caller_hash_secret))
-    key = caller_key(full, secret=settings.caller_key_secret)
+    try:
+        person = read_person(typed)
+    except NotAPersonError as error:
+        fail(str(error))
     engine = make_engine(settings.database_url)
 
     def run() -> str:
         with transaction(make_session_factory(engine)) as session:
-            calls = calls_of(session, full, caller_key=key, stored=stored)
-            return action(session, settings, config, full, calls)
+            return action(session, settings, config, person, person.calls(session, settings))
 
     try:
         message = with_database(run)
     finally:
         engine.dispose()
-    if key is None:
+    if person.number and settings.caller_key_secret is None:
         message += (
             "\nNi HELPLINE_CALLER_HASH_SECRET ni HELPLINE_SECRET_KEY ne sont définis : les appels dont "
             "seule l'empreinte du numéro est gardée n'ont pas pu être retrouvés."
@@ -122,56 +116,58 @@ def _with_calls_of(number: str, action: Callable[[Session, Settings, Config, str
 
 
 @privacy.command("find")
-@click.argument("number")
+@click.argument("typed", metavar="NUMERO_OU_COURRIEL")
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     required=True,
     help="Le fichier à écrire (.json : données pour programmes ; sinon un texte lisible).",
 )
-def find_command(number: str, output: Path) -> None:
-    """Exporter tout ce qui est lié à un numéro (appels, rappels, orientations), pour la personne."""
+def find_command(typed: str, output: Path) -> None:
+    """Exporter tout ce qui est lié à un numéro ou à une adresse de courriel, pour la personne."""
     from call_log.retention import PrivacyAction, audit
     from call_log.rights import as_json, as_text, person_records
     from foundation.clock import system_clock
 
-    def export(session: Session, _settings: Settings, config: Config, full: str, calls: list[Call]) -> str:
+    def export(
+        session: Session, _settings: Settings, config: Config, person: Person, calls: list[Call]
+    ) -> str:
         records = person_records(calls, tz=config.helpline.tz)
         if output.suffix.lower() == ".json":
             text = as_json(records)
         else:
-            text = as_text(records, number=full, helpline=config.helpline.name)
+            text = as_text(records, tied_to=person.tied_to, this=person.this, helpline=config.helpline.name)
         try:
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             fail(f"impossible d'écrire {output} : {exc.strerror}")
         audit(session, PrivacyAction.FIND, {"calls": len(calls)}, by=_who(), now=system_clock())
-        return f"{len(calls)} appel(s) lié(s) au numéro {full} : écrit dans {output}."
+        return f"{len(calls)} appel(s) lié(s) {person.tied_to} : écrit dans {output}."
 
-    click.echo(_with_calls_of(number, export))
+    click.echo(_with_calls_of(typed, export))
 
 
 @privacy.command("erase")
-@click.argument("number")
+@click.argument("typed", metavar="NUMERO_OU_COURRIEL")
 @click.option("--yes", is_flag=True, help="Effacer sans demander de confirmation.")
-def erase_command(number: str, yes: bool) -> None:
-    """Effacer ce qui identifie la personne de ce numéro ; les champs codés de l'observatoire restent."""
+def erase_command(typed: str, yes: bool) -> None:
+    """Effacer ce qui identifie la personne (numéro ou courriel) ; les champs codés restent."""
     from call_log.retention import PrivacyAction, audit
     from call_log.rights import erase
     from foundation.clock import system_clock
     from helpline.app import recording_store
 
-    def run(session: Session, settings: Settings, config: Config, full: str, calls: list[Call]) -> str:
+    def run(session: Session, settings: Settings, config: Config, person: Person, calls: list[Call]) -> str:
         if not calls:
-            return f"Aucun appel n'est lié au numéro {full} : rien à effacer."
+            return f"Aucun appel n'est lié {person.tied_to} : rien à effacer."
         if not yes and not click.confirm(
-            f"{len(calls)} appel(s) lié(s) au numéro {full} : effacer ce qui identifie la personne ?"
+            f"{len(calls)} appel(s) lié(s) {person.tied_to} : effacer ce qui identifie la personne ?"
         ):
             fail("effacement annulé ; rien n'a été effacé")
         counts = erase(session, calls, tz=config.helpline.tz, recordings=recording_store(settings))
         audit(session, PrivacyAction.ERASE, {"calls": len(calls), **counts}, by=_who(), now=system_clock())
         return "\n".join(
-            [f"{len(calls)} appel(s) lié(s) au numéro {full}.", *_counts_lines(counts, verb="Effacé")]
+            [f"{len(calls)} appel(s) lié(s) {person.tied_to}.", *_counts_lines(counts, verb="Effacé")]
         )
 
-    click.echo(_with_calls_of(number, run))
+    click.echo(_with_calls_of(typed, run))

@@ -110,8 +110,8 @@ def report(ctx: click.Context, month: str | None, fmt: Format, output: Path | No
 def report_send(month: str | None) -> None:
     """Établir le rapport d'un mois, le ranger dans reports.output_dir et l'envoyer à reports.recipients."""
     from foundation.clock import system_clock
+    from foundation.mail import MailError
     from helpline.db import make_engine, make_session_factory
-    from reports.mailer import MailError
     from reports.schedule import MonthlyReportJob
 
     settings, config = settings_and_config()

@@ -24,6 +24,7 @@ from call_log.writes import JOURNAL_KIND, Action, Applied, CallWrite, apply_writ
 from foundation.gate import Access, DatabaseUnavailableError
 from foundation.runtime import Runtime, runtime
 from ivr.journey_writes import JourneyAction
+from ivr.staff_settings import head
 from ivr.webhooks.blueprint import bp
 
 logger = logging.getLogger(__name__)
@@ -110,9 +111,15 @@ def log_event(
         return chosen
 
     named = actions()  # read here: the work runs on the gate's threads, outside the app's context
+    # The settings' version, read in the same transaction when this request has not read it yet: the
+    # answer that follows the write then waits for the database once, not twice (see settings.live).
+    wants_version = "staff_settings" not in g and "settings_head" not in g
+    versions: list[int | None] = []
 
     def make() -> Applied | None:
         with rt.voice_writes() as session, session.begin():
+            if wants_version:
+                versions[:] = [head(session)]
             return apply_write(
                 session,
                 write,
@@ -128,7 +135,10 @@ def log_event(
         database, why = False, "earlier writes of the call wait in the journal"
     if database:
         try:
-            return rt.gate.run(make, timeout=budget_left() * share, access=Access.WRITE)
+            applied = rt.gate.run(make, timeout=budget_left() * share, access=Access.WRITE)
+            if versions:
+                g.settings_head = versions[0]
+            return applied
         except DatabaseUnavailableError as unavailable:
             why = str(unavailable)
         except Exception:

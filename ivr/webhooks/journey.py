@@ -7,12 +7,14 @@ The menu engine decides the next step from the state in the signed URL and what 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Response, request, url_for
 
 from call_log.codes import EventKind, Outcome
 from call_log.privacy import mask_numbers, mask_spoken, stored_caller
+from foundation.config import PRIVACY_KEY
 from foundation.gate import DatabaseUnavailableError
 from foundation.runtime import Runtime
 from ivr import twiml
@@ -21,6 +23,7 @@ from ivr.journey_writes import JourneyAction
 from ivr.line import current_override
 from ivr.menu import Ask, CallState, Input, Keys, NoInput, Said, next_step, start
 from ivr.phone import caller_place
+from ivr.privacy_notice import asks_information, information, notice
 from ivr.questions import question
 from ivr.staff_settings import head
 from ivr.webhooks.blueprint import answer, bp, line_voice
@@ -110,21 +113,29 @@ def menu() -> Response:
             "timeout": isinstance(given, NoInput),
         },
     )
+    config = voice_runtime().config
+    if asks_information(config, flow(), state, given):
+        # The privacy key: what is kept and the rights, then the main menu again.
+        return _ask(Ask(state.pressed(PRIVACY_KEY)), before=[information(config)])
     step = next_step(flow(), state, given)
     if isinstance(step, Ask):
         return _ask(step)
     return transfer(step)
 
 
-def _ask(step: Ask, *, greeting: bool = False) -> Response:
-    """Render a question of the journey, its answer (or silence) coming back to the menu webhook."""
+def _ask(step: Ask, *, greeting: bool = False, before: Sequence[str] = ()) -> Response:
+    """Render a question of the journey, its answer (or silence) coming back to the menu webhook.
+
+    The greeting is followed by the privacy notice, if on; `before` is said ahead of the question.
+    """
     rt = voice_runtime()
     asked = question(step, flow(), rt.config.prompts, greeting=greeting)
+    texts = [*before, *asked.texts[:1], *(notice(rt.config) if greeting else []), *asked.texts[1:]]
     params: dict[str, Any] = step.state.to_params()
     return answer(
         twiml.ask(
             line_voice(rt.config),
-            asked.texts,
+            texts,
             action=url_for("ivr.menu", **params),
             on_silence=url_for("ivr.menu", timeout="1", **params),
             timeout_s=rt.config.menu.gather_timeout_s,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, request
+from flask import Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from call_log.codes import EventKind, TransferTarget
@@ -30,6 +30,7 @@ def rescue(error: Exception) -> Response | tuple[str, int]:
     if isinstance(error, HTTPException) and error.code is not None and error.code < 500:
         return error.description or "", error.code
     log_failure(logger, "Webhook %s failed; the caller is sent on without it", request.path)
+    g.webhook_failed = True
     if request.endpoint in {"ivr.status", "ivr.recording_status"}:
         return "", 204
     log_event(
@@ -37,6 +38,11 @@ def rescue(error: Exception) -> Response | tuple[str, int]:
         {"endpoint": request.endpoint or "", "error": mask_numbers(repr(error))[:500]},
     )
     return _emergency()
+
+
+def failed_here() -> bool:
+    """Whether this request's webhook failed and was answered by `rescue` (its status says nothing)."""
+    return bool(g.get("webhook_failed"))
 
 
 def _emergency() -> Response:

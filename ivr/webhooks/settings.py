@@ -15,7 +15,7 @@ from flask import Flask, current_app, g
 
 from foundation.gate import DatabaseUnavailableError
 from foundation.runtime import Runtime, runtime
-from ivr.menu import Flow
+from ivr.flow import Flow
 from ivr.staff_settings import Effective, EffectiveCache, head
 from ivr.webhooks.events import read_database
 
@@ -45,6 +45,8 @@ def warm(app: Flask) -> None:
 def live() -> Effective:
     """The settings of this request: read once per request, the last good ones if they cannot be."""
     found: Effective | None = g.get("staff_settings")
+    if found is None and "settings_head" in g:
+        found = settled(g.settings_head)  # read by this request's write (events.log_event)
     if found is None:
         try:
             number = read_database(head)

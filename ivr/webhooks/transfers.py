@@ -255,7 +255,6 @@ def dial_operators(
 @bp.post("/dial-result")
 def dial_result() -> Response:
     """How a transfer went: bridged, or on to the next fallback (associations, operators, voicemail)."""
-    rt = voice_runtime()
     stage = (
         TransferTarget.ASSOCIATION
         if request.args.get("stage") == TransferTarget.ASSOCIATION
@@ -266,6 +265,8 @@ def dial_result() -> Response:
     attempt = int_param(request.args.get("attempt"))
     association_id = int_param(request.args.get("association"))
     after = after_dial(stage, status, request.form.get("CallStatus", ""))
+    # The caller's answer travels in the signed URL; their number comes from Twilio's form, never a URL.
+    consent = CallState.from_params(request.args).consent == "yes"
     payload = {"stage": stage, "status": status, "duration_s": duration, "attempt": attempt}
     log_event(
         EventKind.DIAL_RESULT,
@@ -278,8 +279,11 @@ def dial_result() -> Response:
             "duration_s": duration,
             "association_id": association_id,
             "connected": after == "connected",
+            "consent": consent,
+            "contact_number": caller_number() if consent else None,
         },
     )
+    rt = voice_runtime()  # after the write, which read the settings' version with it
     voice = line_voice(rt.config)
     if after == "connected" and stage == TransferTarget.ASSOCIATION:
         _text_the_referral(rt)

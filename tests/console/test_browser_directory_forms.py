@@ -41,6 +41,7 @@ def test_saving_one_section_warns_before_losing_another(
     page.get_by_role("button", name="Enregistrer", exact=True).click()
     expect(page.get_by_text("Modifications enregistrées", exact=False)).to_be_visible()
     expect(page.get_by_label("Tarifs")).to_have_value("12 € de l'heure")
+    page.wait_for_load_state()  # the page's script guards the forms' submits once it has run
 
     # With nothing else typed, a section saves at once; saving anyway is one more click.
     page.get_by_label("Tarifs").fill("13 € de l'heure")
@@ -49,6 +50,25 @@ def test_saving_one_section_warns_before_losing_another(
     page.locator("#hours .unsaved-warning").get_by_role("button", name="Enregistrer quand même").click()
     expect(page.locator("#hours").get_by_label("Lundi")).to_have_value("09:00-12:00 14:00-17:00")
     expect(page.get_by_label("Tarifs")).to_have_value("12 € de l'heure")
+
+
+def test_what_was_typed_before_the_page_s_script_ran_still_counts(
+    page: Page, live_server: str, sessions: sessionmaker[Session]
+) -> None:
+    """On a slow page the person types before the script runs: saving another section still warns."""
+    path = service_page(sessions, "Brenne Enfance Services")
+    sign_in(page, live_server, "sam")
+    # The document is parsed (readyState "interactive") and its deferred script has not run yet.
+    page.add_init_script(
+        """document.addEventListener("readystatechange", () => {
+            if (document.readyState !== "interactive") return;
+            document.querySelector("[name=fees]").value = "typed early";
+        });"""
+    )
+    page.goto(f"{live_server}{path}")
+    expect(page.get_by_label("Tarifs")).to_have_value("typed early")
+    page.get_by_role("button", name="Enregistrer la couverture").click()
+    expect(page.locator("#coverage .unsaved-warning")).to_contain_text("« Ce que propose le service »")
 
 
 def test_communes_are_searched_and_ticked_from_the_keyboard(

@@ -217,7 +217,8 @@ def test_every_kind_of_event_reads_as_french(
     pages["manual"] = as_operator.text(f"/calls/{contact_id}")
     with sessions() as session:
         kinds = {event.kind for event in session.scalars(select(CallEvent))}
-    referral_kinds = {EventKind.REFERRAL_ADDED, EventKind.REFERRAL_FOLLOW_UP}  # see the test above
+    # See the test above; the association's link: tests/console/test_partner_notices.py.
+    referral_kinds = {EventKind.REFERRAL_ADDED, EventKind.REFERRAL_FOLLOW_UP, EventKind.REFERRAL_LINK_VIEWED}
     assert kinds == set(EventKind) - referral_kinds
     lines = {sid: history_lines(page) for sid, page in pages.items()}
     raw = [(sid, line) for sid, found in lines.items() for line in found if _RAW.search(line)]
