@@ -200,9 +200,9 @@ def test_export_json(engine: Engine, database_url: str) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["calls", "export"], "Missing option '--month'"),
-        (["calls", "export", "--month", "2026-03", "--format", "xml"], "Invalid value for '--format'"),
-        (["serve", "--port", "0"], "Invalid value for '--port'"),
+        (["calls", "export"], "Il manque l'option '--month'"),
+        (["calls", "export", "--month", "2026-03", "--format", "xml"], "Valeur invalide pour '--format'"),
+        (["serve", "--port", "0"], "Valeur invalide pour '--port'"),
     ],
 )
 def test_bad_arguments_exit_non_zero_with_one_clear_line(

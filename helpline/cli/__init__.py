@@ -16,6 +16,7 @@ from helpline.cli.backup import backup, restore
 from helpline.cli.calls import sweep
 from helpline.cli.directory import directory
 from helpline.cli.doctor import doctor
+from helpline.cli.french import group, speak_french
 from helpline.cli.journal import journal
 from helpline.cli.line import line
 from helpline.cli.privacy import privacy
@@ -28,8 +29,10 @@ from helpline.startup import csv_form_option, fail, first_admin_hint, settings_a
 if TYPE_CHECKING:
     from foundation.config import Config
 
+speak_french()
 
-@click.group()
+
+@group()
 def main() -> None:
     """1001 services : serveur vocal, journal des appels et rapports de la ligne."""
 

@@ -12,6 +12,7 @@ from helpline.startup import fail, settings_and_config
 @click.command()
 @click.option(
     "--output",
+    metavar="FICHIER",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Le fichier à écrire (par défaut : var/backups/helpline-DATE-HEURE à côté de config.yaml).",
 )
@@ -32,7 +33,7 @@ def backup(output: Path | None) -> None:
 
 
 @click.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", metavar="FICHIER", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Confirmer : la base actuelle est entièrement remplacée.")
 def restore(file: Path, yes: bool) -> None:
     """Remplacer toute la base par une sauvegarde de 'helpline backup' (arrêtez d'abord le serveur)."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
+from helpline.cli.french import group
 from helpline.startup import LazyChoice, csv_form_option, fail, settings_and_config, with_database
 
 if TYPE_CHECKING:
@@ -26,13 +27,13 @@ def _engine() -> Engine:
     return make_engine(settings.database_url)
 
 
-@click.group()
+@group()
 def directory() -> None:
     """L'annuaire des associations : importer, exporter, vérifier."""
 
 
 @directory.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", metavar="FICHIER", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--by",
     "actor",
@@ -40,7 +41,7 @@ def directory() -> None:
     help="Qui importe, pour l'historique des modifications (par défaut : votre identifiant).",
 )
 def import_command(file: Path, actor: str | None) -> None:
-    """Créer ou mettre à jour les associations de FILE (.yaml/.yml ou .csv), tout ou rien."""
+    """Créer ou mettre à jour les associations de FICHIER (.yaml/.yml ou .csv), tout ou rien."""
     from directory.entries import Vocabulary
     from directory.files import read_file
     from directory.importing import DirectoryImportError, import_entries
@@ -88,6 +89,7 @@ def _login() -> str:
 )
 @click.option(
     "--output",
+    metavar="FICHIER",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Écrire dans ce fichier plutôt que sur la sortie standard.",
 )

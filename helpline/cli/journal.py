@@ -7,10 +7,11 @@ from collections import Counter
 
 import click
 
+from helpline.cli.french import group
 from helpline.startup import settings_and_config
 
 
-@click.group()
+@group()
 def journal() -> None:
     """Le journal de secours : ce que la base n'a pas pu enregistrer (gardé sur disque, recopié tout seul)."""
 

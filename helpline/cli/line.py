@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from helpline.cli.french import group
 from helpline.startup import fail, settings_and_config
 
 if TYPE_CHECKING:
     from ivr.hours import Override
 
 
-@click.group()
+@group()
 def line() -> None:
     """Ouverture de la ligne : son état maintenant, et l'ouverture ou la fermeture forcée par l'équipe."""
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from helpline.cli.french import confirm, group
 from helpline.startup import fail, settings_and_config, with_database
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from foundation.settings import Settings
 
 
-@click.group()
+@group()
 def privacy() -> None:
     """Données personnelles : purge des données anciennes, accès et effacement pour une personne."""
 
@@ -119,6 +120,7 @@ def _with_calls_of(typed: str, action: Callable[[Session, Settings, Config, Pers
 @click.argument("typed", metavar="NUMERO_OU_COURRIEL")
 @click.option(
     "--output",
+    metavar="FICHIER",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     required=True,
     help="Le fichier à écrire (.json : données pour programmes ; sinon un texte lisible).",
@@ -160,7 +162,7 @@ def erase_command(typed: str, yes: bool) -> None:
     def run(session: Session, settings: Settings, config: Config, person: Person, calls: list[Call]) -> str:
         if not calls:
             return f"Aucun appel n'est lié {person.tied_to} : rien à effacer."
-        if not yes and not click.confirm(
+        if not yes and not confirm(
             f"{len(calls)} appel(s) lié(s) {person.tied_to} : effacer ce qui identifie la personne ?"
         ):
             fail("effacement annulé ; rien n'a été effacé")

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from foundation.text import french_number
+from helpline.cli.french import group
 from helpline.startup import LazyChoice, csv_form_option, fail, settings_and_config, with_database
 from reports.months import month_of, months_between, parse_month, shift_month
 
@@ -29,7 +30,7 @@ def _month(month: str | None, now: datetime, tz: ZoneInfo, *, option: str = "--m
     return month
 
 
-@click.group(invoke_without_command=True)
+@group(invoke_without_command=True)
 @click.option(
     "--month",
     help="Le mois, au format AAAA-MM, dans le fuseau horaire de la ligne (par défaut : le mois dernier).",
@@ -44,6 +45,7 @@ def _month(month: str | None, now: datetime, tz: ZoneInfo, *, option: str = "--m
 )
 @click.option(
     "--output",
+    metavar="FICHIER",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Le fichier à écrire ('-' pour la sortie standard ; par défaut : demande-AAAA-MM.<format> ici).",
 )

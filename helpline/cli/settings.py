@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
+from helpline.cli.french import group
 from helpline.startup import fail, settings_and_config
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-@click.group()
+@group()
 def settings() -> None:
     """Les réglages que l'équipe change (horaires, calendrier, opérateurs, menu, messages) : fichier YAML."""
 

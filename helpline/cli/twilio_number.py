@@ -6,12 +6,13 @@ import re
 
 import click
 
+from helpline.cli.french import group
 from helpline.startup import fail, settings_and_config, twilio_http_client
 
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
-@click.group()
+@group()
 def twilio() -> None:
     """Le numéro de la ligne chez Twilio."""
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
+from helpline.cli.french import group
 from helpline.startup import LazyChoice, fail
 
 if TYPE_CHECKING:
@@ -58,13 +59,13 @@ def _new_password() -> str:
     return password
 
 
-@click.group()
+@group()
 def users() -> None:
     """Les comptes de la console."""
 
 
 @users.command("add")
-@click.argument("username")
+@click.argument("username", metavar="IDENTIFIANT")
 @click.option(
     "--role",
     type=LazyChoice("console.accounts:ROLES"),
@@ -98,7 +99,7 @@ def add(username: str, role: str, display_name: str) -> None:
 
 
 @users.command("passwd")
-@click.argument("username")
+@click.argument("username", metavar="IDENTIFIANT")
 def passwd(username: str) -> None:
     """Changer le mot de passe d'un compte (ses sessions ouvertes dans la console se ferment)."""
     from console.accounts import set_password
@@ -109,7 +110,7 @@ def passwd(username: str) -> None:
 
 
 @users.command("disable")
-@click.argument("username")
+@click.argument("username", metavar="IDENTIFIANT")
 def disable(username: str) -> None:
     """Désactiver un compte : il ne peut plus se connecter, et ses sessions ouvertes se ferment."""
     from console.accounts import set_active
@@ -119,7 +120,7 @@ def disable(username: str) -> None:
 
 
 @users.command("enable")
-@click.argument("username")
+@click.argument("username", metavar="IDENTIFIANT")
 def enable(username: str) -> None:
     """Réactiver un compte désactivé."""
     from console.accounts import set_active

@@ -1,0 +1,150 @@
+"""The `helpline` command speaks French in click's own words too: usage lines, help, errors, questions."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from helpline.cli import main
+from helpline.cli.french import MESSAGES, PLURALS, confirm
+
+# Click's messages only a programmer can cause (a command declared wrongly, a Windows console, a colour
+# name in code, a shell too old for completion): they never reach staff through our commands.
+PROGRAMMER_ONLY = {
+    "d",
+    "{editor}: Editing failed",
+    "{editor}: Editing failed: {e}",
+    "Windows error: {error}",
+    "Could not determine name for option with declarations {decls!r}",
+    "No options defined but a name was passed ({name}). Did you mean to declare an argument instead? "
+    "Did you mean to pass '--{name}'?",
+    "Arguments take exactly one parameter declaration, got {length}: {decls}.",
+    "Name '{name}' defined twice",
+    "Boolean option {decl!r} cannot use the same flag for true/false.",
+    "Couldn't detect Bash version, shell completion is not supported.",
+    "Shell completion is not supported for Bash versions older than 4.4.",
+    "Unknown color {colour!r}",
+    "Unknown standard stream '{name}'",
+}
+
+ENGLISH = ("Usage:", "Show this message", "[default:", "required]", "Commands:")
+# Click's placeholders (the usage line's, its value types' names) and arguments named in English.
+ENGLISH_WORDS = re.compile(
+    r"\b(?:COMMAND|ARGS|TEXT|INTEGER|FLOAT|FILENAME|BOOLEAN|RANGE|DATETIME|FILE|PATH|DIRECTORY|USERNAME)\b"
+)
+
+
+def _click_messages() -> tuple[set[str], set[tuple[str, str]]]:
+    """Every message click's source passes to gettext (`_("...")`) or ngettext, read from its files."""
+    singles: set[str] = set()
+    plurals: set[tuple[str, str]] = set()
+    for path in Path(click.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            texts = [
+                arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            ]
+            if node.func.id == "_" and texts:
+                singles.add(texts[0])
+            elif node.func.id == "ngettext":
+                plurals.add((texts[0], texts[1]))
+    singles.add("required")  # passed as a variable: `_(extra["required"])`
+    return singles, plurals
+
+
+def test_every_message_click_can_show_staff_is_in_french_and_none_is_stale() -> None:
+    singles, plurals = _click_messages()
+    assert singles - set(MESSAGES) - PROGRAMMER_ONLY == set()
+    assert plurals - set(PLURALS) == set()
+    assert set(MESSAGES) - singles == set(), "a message click no longer has"
+    assert set(PLURALS) - plurals == set(), "a message click no longer has"
+    assert singles >= PROGRAMMER_ONLY
+
+
+def _commands(command: click.Command, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [path]
+    if isinstance(command, click.Group):
+        for name, sub in sorted(command.commands.items()):
+            found += _commands(sub, (*path, name))
+    return found
+
+
+@pytest.mark.parametrize("path", _commands(main), ids=lambda path: " ".join(path) or "helpline")
+def test_every_command_s_help_is_french(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(main, [*path, "--help"], prog_name="helpline", catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.output.startswith(f"Utilisation : {' '.join(('helpline', *path))} [OPTIONS]")
+    assert "  --help  " in result.output
+    assert "Afficher cette aide et quitter." in result.output
+    assert [phrase for phrase in ENGLISH if phrase in result.output] == []
+    assert ENGLISH_WORDS.findall(result.output) == []
+
+
+def test_a_group_names_its_commands_in_french() -> None:
+    report = CliRunner().invoke(main, ["report", "--help"], prog_name="helpline").output
+    assert report.startswith("Utilisation : helpline report [OPTIONS] [COMMANDE] [ARGUMENTS]...\n")
+    output = CliRunner().invoke(main, ["--help"], prog_name="helpline").output
+    assert output.startswith("Utilisation : helpline [OPTIONS] COMMANDE [ARGUMENTS]...\n")
+    assert "\nCommandes:\n" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "command", "error"),
+    [
+        (["privacy", "find"], "helpline privacy find", "Il manque l'argument 'NUMERO_OU_COURRIEL'."),
+        (["nope"], "helpline", "La commande 'nope' n'existe pas."),
+        (
+            ["serve", "--hots"],
+            "helpline serve",
+            "L'option '--hots' n'existe pas. Vouliez-vous dire l'un de : '--host', '--port' ?",
+        ),
+        (
+            ["serve", "--port", "abc"],
+            "helpline serve",
+            "Valeur invalide pour '--port' : 'abc' n'est pas un entier valide.",
+        ),
+        (
+            ["serve", "--port", "0"],
+            "helpline serve",
+            "Valeur invalide pour '--port' : 0 n'est pas dans l'intervalle 1<=x<=65535.",
+        ),
+        (
+            ["report", "--format", "pdf"],
+            "helpline report",
+            "Valeur invalide pour '--format' : 'pdf' n'est pas parmi 'html', 'csv', 'xlsx', 'opendata'.",
+        ),
+        (["serve", "--host"], None, "L'option '--host' demande une valeur."),
+        (["line", "status", "extra"], "helpline line status", "Argument en trop (extra)"),
+    ],
+)
+def test_a_mistyped_command_is_answered_in_french(args: list[str], command: str | None, error: str) -> None:
+    result = CliRunner().invoke(main, args, prog_name="helpline")
+    assert result.exit_code == 2
+    assert result.output.endswith(f"\nErreur : {error}\n" if command else f"Erreur : {error}\n")
+    if command:
+        assert f"\nPour l'aide : '{command} --help'.\n" in result.output
+
+
+@click.command()
+def _ask() -> None:
+    click.echo(f"réponse : {confirm('Effacer ?')}")
+
+
+@pytest.mark.parametrize(
+    ("typed", "answer"), [("o\n", True), ("OUI\n", True), ("n\n", False), ("non\n", False), ("\n", False)]
+)
+def test_a_question_is_answered_in_french(typed: str, answer: bool) -> None:
+    result = CliRunner().invoke(_ask, input=typed)
+    assert result.output == f"Effacer ? [o/N]: {typed}réponse : {answer}\n"
+
+
+def test_an_english_yes_is_not_taken_for_a_yes() -> None:
+    result = CliRunner().invoke(_ask, input="y\nn\n")
+    refused = "Erreur : 'y' n'est pas parmi 'o', 'oui', 'n', 'non'."
+    assert result.output == f"Effacer ? [o/N]: y\n{refused}\nEffacer ? [o/N]: n\nréponse : False\n"
