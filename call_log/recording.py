@@ -7,7 +7,7 @@ is safe to repeat.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -111,8 +111,8 @@ def start_call(
         "status": CallStatus.RINGING,
         "menu_path": "",
     }
-    insert = _insert_ignoring_conflicts(session)(Call).values(**values, **fields).returning(Call)
-    created = session.scalars(insert).first()
+    insert = _CALL_INSERTS[session.get_bind().dialect.name]
+    created = session.scalars(insert, [values | fields]).first()
     if created is not None:
         return created, True
     return open_call(
@@ -181,15 +181,12 @@ _EVENT_INSERTS = {
 }
 
 
-def _insert_ignoring_conflicts(session: Session) -> Callable[[type[Call | CallEvent]], Any]:
-    """INSERT ... ON CONFLICT DO NOTHING of the session's database (SQLite or PostgreSQL)."""
-    dialect = session.get_bind().dialect.name
-    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-    def insert(model: type[Call | CallEvent]) -> Any:
-        return build(model).on_conflict_do_nothing()
-
-    return insert
+# INSERT ... ON CONFLICT DO NOTHING RETURNING the new call, by dialect (its values given when run): no row
+# when the call exists.
+_CALL_INSERTS = {
+    "postgresql": postgresql.insert(Call).on_conflict_do_nothing().returning(Call),
+    "sqlite": sqlite.insert(Call).on_conflict_do_nothing().returning(Call),
+}
 
 
 def find_event(session: Session, call: Call, dedup_key: str) -> CallEvent | None:

@@ -72,14 +72,13 @@ class SpeechMatcher:
                 if words:
                     terms.append(Term(category, words, phrase))
         self.terms = tuple(terms)
+        # Sorted once: every menu question hints them.
+        by_length = sorted(self.terms, key=lambda t: (len(t.phrase), t.phrase))
+        self._hints = tuple(dict.fromkeys(term.phrase for term in by_length if len(term.phrase) <= 40))
 
     def hints(self, limit: int = 100) -> list[str]:
         """Phrases to hint Twilio's recogniser with: the synonyms as people say them, short ones first."""
-        seen: dict[str, None] = {}
-        for term in sorted(self.terms, key=lambda t: (len(t.phrase), t.phrase)):
-            if len(term.phrase) <= 40:
-                seen.setdefault(term.phrase, None)
-        return list(seen)[:limit]
+        return list(self._hints[:limit])
 
     def match(self, utterance: str) -> Match | None:
         """The best category for `utterance`, or None if no word of it means anything to us."""

@@ -6,6 +6,7 @@ recorded (`Recorded`) is played from the app's URL instead of said.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -85,7 +86,7 @@ def ask(
             "input": "speech" if speech_only else "dtmf speech",
             "language": voice.language,
             "speech_timeout": "auto",
-            "hints": _hints(speech_hints),
+            "hints": _hints(tuple(speech_hints)),
         }
     gather = response.gather(
         input=options.pop("input", "dtmf"),
@@ -101,11 +102,14 @@ def ask(
     return response
 
 
-def _hints(phrases: Sequence[str], limit: int = 1000) -> str | None:
-    """Whole phrases, comma-separated, within Twilio's length limit."""
+@functools.lru_cache(maxsize=64)
+def _hints(phrases: tuple[str, ...], limit: int = 1000) -> str | None:
+    """Whole phrases, comma-separated, within Twilio's length limit (the same few lists on every step)."""
     kept: list[str] = []
+    length = -len(", ")
     for phrase in map(without_controls, phrases):
-        if len(", ".join([*kept, phrase])) > limit:
+        length += len(", ") + len(phrase)
+        if length > limit:
             break
         kept.append(phrase)
     return ", ".join(kept) or None

@@ -62,5 +62,8 @@ def test_each_logged_step_makes_one_transaction(app: Flask) -> None:
         ("/ivr/status", 1),
     ]
     statements = {path: sql for path, _, sql in transport.steps}
+    # The override and the version; then the version, the call's INSERT (its caller's key in it, no UPDATE
+    # after it) and its first event.
+    assert statements["/ivr/voice"] == 4, transport.steps
     assert statements["/ivr/status"] <= 5, transport.steps
     assert max(sql for path, _, sql in transport.steps[1:4]) <= 4, transport.steps  # a plain menu answer

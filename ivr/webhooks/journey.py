@@ -19,8 +19,7 @@ from foundation.gate import DatabaseUnavailableError
 from foundation.runtime import Runtime
 from ivr import twiml
 from ivr.hours import LineStatus, Override, closed_texts, line_status
-from ivr.journey_writes import JourneyAction
-from ivr.line import current_override
+from ivr.line import caller_key, current_override
 from ivr.menu import Ask, CallState, Input, Keys, NoInput, Said, next_step, start
 from ivr.phone import caller_place
 from ivr.privacy_notice import asks_information, information, notice
@@ -52,10 +51,13 @@ def voice() -> Response:
         EventKind.CALL_STARTED,
         {"caller": shown, "to": mask_numbers(form.get("To", "")[:20]), "line": status.reason},
         opening={"caller": caller, "caller_country": country, "called": form.get("To", "")[:20]},
-        summary={"caller_area": area, "after_hours": not status.open}
+        # The keyed hash goes in the call's INSERT (no UPDATE after it): the write needs no full number.
+        summary={
+            "caller_area": area,
+            "after_hours": not status.open,
+            "caller_key": caller_key(number, secret=rt.settings.caller_key_secret),
+        }
         | ({} if status.open else {"outcome": Outcome.AFTER_HOURS_NO_MESSAGE}),
-        action=JourneyAction.PSEUDONYMISE,
-        args={"number": number},
     )
     if not status.open:
         texts = closed_texts(rt.config, status, rt.clock())
