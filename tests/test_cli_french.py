@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import errno
 import re
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from helpline.cli import main
-from helpline.cli.french import MESSAGES, PLURALS, confirm
+from helpline.cli.french import MESSAGES, PLURALS, confirm, system_error
+from tests.conftest import EXAMPLE_CONFIG
 
 # Click's messages only a programmer can cause (a command declared wrongly, a Windows console, a colour
 # name in code, a shell too old for completion): they never reach staff through our commands.
@@ -148,3 +150,36 @@ def test_an_english_yes_is_not_taken_for_a_yes() -> None:
     result = CliRunner().invoke(_ask, input="y\nn\n")
     refused = "Erreur : 'y' n'est pas parmi 'o', 'oui', 'n', 'non'."
     assert result.output == f"Effacer ? [o/N]: y\n{refused}\nEffacer ? [o/N]: n\nréponse : False\n"
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (FileNotFoundError(errno.ENOENT, "No such file or directory"), "fichier ou dossier introuvable"),
+        (
+            PermissionError(errno.EACCES, "Permission denied"),
+            "accès refusé (droits du fichier ou du dossier)",
+        ),
+        (OSError(errno.ENOSPC, "No space left on device"), "plus de place sur le disque"),
+        (
+            ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"),
+            "connexion refusée (le serveur est-il lancé ?)",
+        ),
+        (OSError(errno.EMLINK, "Too many links"), f"erreur du système (code {errno.EMLINK})"),
+        (OSError("Max retries exceeded with url: /ivr/voice"), "erreur du système ou du réseau"),
+    ],
+)
+def test_the_system_s_reasons_are_said_in_french(error: OSError, said: str) -> None:
+    assert system_error(error) == said
+
+
+def test_a_file_that_cannot_be_written_is_said_in_french(tmp_path: Path) -> None:
+    env = {
+        "HELPLINE_DATABASE_URL": f"sqlite:///{tmp_path / 'h.sqlite3'}",
+        "HELPLINE_CONFIG": str(EXAMPLE_CONFIG),
+        "HELPLINE_CALLER_HASH_SECRET": "test-caller-hash-secret",
+    }
+    assert CliRunner().invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    target = tmp_path / "absent" / "p.txt"
+    result = CliRunner().invoke(main, ["privacy", "find", "+33639980001", "--output", str(target)], env=env)
+    assert result.output == f"helpline: impossible d'écrire {target} : fichier ou dossier introuvable\n"

@@ -105,7 +105,7 @@ def test_report_default_name_and_standard_output(
         (["--month", "oct"], "helpline: --month : « oct » n'est pas un mois comme 2026-03\n"),
         (
             ["--month", "2026-10", "--output", "/nonexistent/dir/r.html"],
-            "helpline: impossible d'écrire /nonexistent/dir/r.html : No such file or directory\n",
+            "helpline: impossible d'écrire /nonexistent/dir/r.html : fichier ou dossier introuvable\n",
         ),
     ],
 )

@@ -16,7 +16,7 @@ from helpline.cli.backup import backup, restore
 from helpline.cli.calls import sweep
 from helpline.cli.directory import directory
 from helpline.cli.doctor import doctor
-from helpline.cli.french import group, speak_french
+from helpline.cli.french import group, speak_french, system_error
 from helpline.cli.journal import journal
 from helpline.cli.line import line
 from helpline.cli.privacy import privacy
@@ -142,7 +142,7 @@ def simulate(url: str | None, from_: str) -> None:
     except SimulatorError as exc:
         fail(str(exc))
     except OSError as exc:
-        fail(f"impossible de joindre {base_url} : {exc}")
+        fail(f"impossible de joindre {base_url} : {system_error(exc)}")
     finally:
         if app is not None:
             app.extensions["helpline"].engine.dispose()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from helpline.cli.french import confirm, group
+from helpline.cli.french import confirm, group, system_error
 from helpline.startup import fail, settings_and_config, with_database
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def find_command(typed: str, output: Path) -> None:
         try:
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
-            fail(f"impossible d'écrire {output} : {exc.strerror}")
+            fail(f"impossible d'écrire {output} : {system_error(exc)}")
         audit(session, PrivacyAction.FIND, {"calls": len(calls)}, by=_who(), now=system_clock())
         return f"{len(calls)} appel(s) lié(s) {person.tied_to} : écrit dans {output}."
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from foundation.text import french_number
-from helpline.cli.french import group
+from helpline.cli.french import group, system_error
 from helpline.startup import LazyChoice, csv_form_option, fail, settings_and_config, with_database
 from reports.months import month_of, months_between, parse_month, shift_month
 
@@ -100,7 +100,7 @@ def report(ctx: click.Context, month: str | None, fmt: Format, output: Path | No
     try:
         target.write_bytes(content)
     except OSError as exc:
-        fail(f"impossible d'écrire {target} : {exc.strerror or exc}")
+        fail(f"impossible d'écrire {target} : {system_error(exc)}")
     click.echo(f"{target} écrit ({french_number(len(content))} octets).", err=True)
 
 
