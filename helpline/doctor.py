@@ -184,6 +184,8 @@ def public_url_checks(settings: Settings) -> list[Check]:
         return checks
     if answer.status_code == 200:
         checks.append(Check(reached, detail=f"{url}/health répond"))
+        if url.startswith("https://"):
+            checks.append(_https_seen(answer, settings))
     elif answer.status_code == 503:
         checks.append(
             Check(
@@ -201,6 +203,27 @@ def public_url_checks(settings: Settings) -> list[Check]:
             )
         )
     return checks
+
+
+def _https_seen(answer: requests.Response, settings: Settings) -> Check:
+    """Behind the proxy, the server knows it is on https only if it trusts the proxy's X-Forwarded-*."""
+    label = "Le serveur se sait derrière le proxy"
+    try:
+        scheme = answer.json().get("scheme")
+    except ValueError:
+        scheme = None
+    if scheme == "https":
+        return Check(label, detail="https et adresses des visiteurs transmis par le proxy")
+    fix = (
+        "mettez HELPLINE_TRUSTED_PROXIES=1 (un proxy devant 'helpline serve') dans l'environnement du serveur"
+        if settings.trusted_proxies == 0
+        else "le proxy doit transmettre X-Forwarded-Proto et X-Forwarded-For (voyez deploy/nginx.conf)"
+    )
+    return Check(
+        label,
+        "le serveur croit être joint en http : tous les visiteurs y ont l'adresse du proxy (la limite du "
+        f"formulaire public et celle des connexions les bloqueraient ensemble), sans cookie sécurisé ; {fix}",
+    )
 
 
 def twilio_checks(

@@ -4,13 +4,16 @@ For a load balancer or a monitor: 200 only when the database is usable, else 503
 voice webhooks' database budget, and always with a JSON body that says which of these it is:
 missing (a SQLite file that is not there: never re-created here), read_only, locked (another writer
 holds it), unreachable (refused or gone), timeout (no answer in time), error (anything else).
+The body also says the scheme the app saw the request in: behind a proxy terminating HTTPS, "http" means
+the app does not trust the proxy's X-Forwarded-Proto (HELPLINE_TRUSTED_PROXIES), which `helpline doctor`
+reports.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from sqlalchemy import Engine, text
 
 from foundation.gate import DatabaseUnavailableError
@@ -52,6 +55,7 @@ def register_health(app: Flask, rt: Runtime) -> None:
                 "oldest_age_s": None if age is None else round(age, 1),
                 "stale": backlog.is_stale(now),
             },
+            "scheme": request.scheme,
         }
         return jsonify(body), 200 if state == DatabaseState.OK else 503
 

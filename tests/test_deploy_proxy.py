@@ -23,6 +23,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from twilio.request_validator import RequestValidator
 
+from foundation.settings import Settings
+from helpline.doctor import public_url_checks
 from ivr.simulator.call import CallSimulator, new_sid
 from ivr.simulator.transports import HttpTransport
 from tests.conftest import AUTH_TOKEN, ROOT
@@ -180,6 +182,21 @@ def test_health_answers_over_https_and_http_sends_to_https(proxied: Proxied) -> 
     assert (health.status_code, health.json()["database"]) == (200, "ok")
     plain = requests.get(f"{proxied.http_url}/health", allow_redirects=False, timeout=10)
     assert (plain.status_code, plain.headers["Location"]) == (301, "https://127.0.0.1/health")
+
+
+def test_doctor_sees_the_server_knows_its_proxy(proxied: Proxied, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`helpline doctor` on the machine, pointed at the public URL: reached, and the app saw https."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(proxied.cert))
+    checks = public_url_checks(Settings.from_env({"HELPLINE_PUBLIC_URL": proxied.public_url}))
+    assert [(check.label, check.problem, check.detail) for check in checks] == [
+        ("Adresse publique (HELPLINE_PUBLIC_URL)", None, proxied.public_url),
+        ("Adresse publique joignable", None, f"{proxied.public_url}/health répond"),
+        (
+            "Le serveur se sait derrière le proxy",
+            None,
+            "https et adresses des visiteurs transmis par le proxy",
+        ),
+    ]
 
 
 def test_the_access_log_keeps_no_query_string(proxied: Proxied) -> None:

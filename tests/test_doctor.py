@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +18,8 @@ from sqlalchemy import Engine, make_url
 from helpline.cli import main
 from tests.conftest import EXAMPLE_CONFIG
 from tests.report_mail import SENDER, Mailbox
+from tests.test_deploy_proxy import _self_signed as self_signed
+from tests.test_deploy_proxy import _tools as proxy_tools
 from tests.twilio_stub import ACCOUNT_SID, AUTH_TOKEN, TwilioStub
 
 SECRET = "s" * 40
@@ -222,3 +225,54 @@ def test_a_number_not_pointing_here_asks_for_connect(tmp_path: Path, stub: Twili
         "https://ligne.example.org : lancez 'helpline twilio connect'"
     ) in result.output.splitlines()
     assert result.exit_code == 1
+
+
+@pytest.fixture
+def https_health_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """/health over https (a self-signed certificate this test trusts), answering as an app that saw http:
+    a proxy in front of a server that does not trust it."""
+    _, openssl = proxy_tools()
+    cert, key = self_signed(openssl, tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HealthSeenInHttp)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class _HealthSeenInHttp(_Health):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b'{"status": "ok", "database": "ok", "scheme": "http"}')
+
+
+@pytest.mark.parametrize(
+    ("trusted", "fix"),
+    [
+        (
+            "0",
+            "mettez HELPLINE_TRUSTED_PROXIES=1 (un proxy devant 'helpline serve') dans l'environnement du "
+            "serveur",
+        ),
+        ("1", "le proxy doit transmettre X-Forwarded-Proto et X-Forwarded-For (voyez deploy/nginx.conf)"),
+    ],
+)
+def test_a_server_that_does_not_trust_its_proxy_is_told_how(
+    tmp_path: Path, stub: TwilioStub, https_health_server: str, trusted: str, fix: str
+) -> None:
+    """Behind a proxy the app does not trust, every visitor would share the proxy's address."""
+    result = doctor(stub, HELPLINE_PUBLIC_URL=https_health_server, HELPLINE_TRUSTED_PROXIES=trusted)
+    lines = result.output.splitlines()
+    assert f"OK          Adresse publique (HELPLINE_PUBLIC_URL) : {https_health_server}" in lines
+    assert f"OK          Adresse publique joignable : {https_health_server}/health répond" in lines
+    assert (
+        "À corriger  Le serveur se sait derrière le proxy : le serveur croit être joint en http : tous les "
+        "visiteurs y ont l'adresse du proxy (la limite du formulaire public et celle des connexions les "
+        f"bloqueraient ensemble), sans cookie sécurisé ; {fix}"
+    ) in lines

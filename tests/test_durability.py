@@ -309,7 +309,12 @@ def test_health_says_what_is_wrong(
     healthy = client.get("/health")
     assert (healthy.status_code, healthy.json) == (
         200,
-        {"status": "ok", "database": "ok", "journal": {"pending": 0, "oldest_age_s": None, "stale": False}},
+        {
+            "status": "ok",
+            "database": "ok",
+            "journal": {"pending": 0, "oldest_age_s": None, "stale": False},
+            "scheme": "http",
+        },
     )
     lock = write_lock()
     started = time.monotonic()

@@ -420,6 +420,7 @@ def assert_recovered(server: LiveServer, database_url: str, placed: list[PlacedC
         "status": "ok",
         "database": "ok",
         "journal": {"pending": 0, "oldest_age_s": None, "stale": False},
+        "scheme": "http",
     }
     assert_logged_once(database_url, placed)
     replay = journal_command(server.env, "replay")

@@ -76,6 +76,7 @@ def test_health_stays_public(browser: Browser) -> None:
         "status": "ok",
         "database": "ok",
         "journal": {"pending": 0, "oldest_age_s": None, "stale": False},
+        "scheme": "http",
     }
 
 
