@@ -20,7 +20,7 @@ from ivr.line import pseudonymise
 class JourneyAction(StrEnum):
     """What a voice webhook's write does besides its event and summary."""
 
-    # Writes journaled before the new call's INSERT carried the caller's key (replayed as they were made).
+    # No longer written (the caller's key is in the new call's INSERT); kept so that older journals replay.
     PSEUDONYMISE = "pseudonymise"
     START_TRANSFER = "start_transfer"
     END_TRANSFER = "end_transfer"
