@@ -100,9 +100,25 @@ def with_database(action: Callable[[], T]) -> T:
         return action()
     except (OperationalError, ProgrammingError) as exc:
         fail(
-            f"la base de données n'est pas prête ({exc.orig.__class__.__name__} : {str(exc.orig).strip()}) ; "
+            f"la base de données n'est pas prête ({_database_reason(exc)}) ; "
             "vérifiez HELPLINE_DATABASE_URL et lancez 'helpline db upgrade'"
         )
+
+
+def _database_reason(exc: Exception) -> str:
+    """What the driver's (English) error says, in French; its own words only when nothing is recognised."""
+    from helpline.health import DatabaseState, state_of_error
+
+    state = state_of_error(exc)
+    reasons = {
+        DatabaseState.MISSING: "fichier introuvable, ou base sans ses tables",
+        DatabaseState.READ_ONLY: "en lecture seule",
+        DatabaseState.LOCKED: "verrouillée par un autre programme",
+        DatabaseState.UNREACHABLE: "serveur injoignable",
+        DatabaseState.TIMEOUT: "pas de réponse dans le délai",
+    }
+    cause = getattr(exc, "orig", None) or exc
+    return reasons.get(state) or f"erreur de la base : {str(cause).strip()}"
 
 
 def twilio_http_client() -> HttpClient | None:

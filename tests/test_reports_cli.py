@@ -123,8 +123,10 @@ def test_report_on_a_database_not_migrated(tmp_path: Path) -> None:
     """An empty database: one line saying to run 'helpline db upgrade'."""
     result = run(f"sqlite:///{tmp_path / 'empty.sqlite3'}", "report", "--month", "2026-10", "--output", "-")
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[-1].startswith("helpline: la base de données n'est pas prête (")
-    assert result.stderr.rstrip().endswith("lancez 'helpline db upgrade'")
+    assert result.stderr.splitlines()[-1] == (
+        "helpline: la base de données n'est pas prête (fichier introuvable, ou base sans ses tables) ; "
+        "vérifiez HELPLINE_DATABASE_URL et lancez 'helpline db upgrade'"
+    )
 
 
 def test_report_send_mails_the_month_now(
@@ -291,3 +293,15 @@ def test_web_form_config_example_is_valid_once_uncommented() -> None:
     config = parse_config(text + "\n" + _uncommented_example(text, "web_form"), categories=category_codes())
     default = parse_config(text, categories=category_codes())
     assert config.web_form == default.web_form
+
+
+def test_report_on_a_database_server_that_is_down(tmp_path: Path) -> None:
+    """A PostgreSQL server that refuses connections: the reason in French, not the driver's English."""
+    result = run(
+        "postgresql+psycopg://postgres@127.0.0.1:1/test", "report", "--month", "2026-10", "--output", "-"
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "helpline: la base de données n'est pas prête (serveur injoignable) ; "
+        "vérifiez HELPLINE_DATABASE_URL et lancez 'helpline db upgrade'"
+    )
