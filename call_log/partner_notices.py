@@ -29,6 +29,7 @@ from call_log.working_time import WorkingCalendar
 from directory.models import Association, Commune, ServiceCategory
 from foundation.clock import Clock
 from foundation.db import transaction
+from foundation.reasons import DeliveryError
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ INTERRUPTED = (
     "Envoi interrompu (le serveur s'est arrêté pendant l'envoi) : il n'est pas renvoyé ; "
     "prévenez l'association."
 )
+
+UNEXPLAINED = "échec de l'envoi : le journal du serveur dit pourquoi"
 
 
 class TextSender(Protocol):
@@ -252,7 +255,9 @@ class PartnerNoticeJob:
                 self.mail(email)
         except Exception as exc:
             logger.exception("Could not send a %s to an association", channel)
-            error = mask_numbers(str(exc))[:300] or type(exc).__name__
+            # Staff read why in French; anything else's words (English, a stack) stay in the log.
+            said = str(exc) if isinstance(exc, DeliveryError) else ""
+            error = mask_numbers(said)[:300] or UNEXPLAINED
         with transaction(self.sessions) as session:
             row = session.get_one(ReferralNotice, notice_id)
             row.result = NoticeResult.FAILED if error else NoticeResult.SENT

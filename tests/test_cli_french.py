@@ -11,8 +11,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from foundation.reasons import system_error
 from helpline.cli import main
-from helpline.cli.french import MESSAGES, PLURALS, confirm, system_error
+from helpline.cli.french import MESSAGES, PLURALS, confirm
 from tests.conftest import EXAMPLE_CONFIG
 
 # Click's messages only a programmer can cause (a command declared wrongly, a Windows console, a colour

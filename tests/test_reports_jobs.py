@@ -205,7 +205,8 @@ def test_a_failed_send_is_recorded_then_retried(
     failed = MonthlyReportJob(october, down, FakeClock(NOVEMBER_3), instance="a").run("2026-10")
     assert failed is not None
     assert failed.status == "failed"
-    assert failed.error.startswith("MailError: cannot send the message through 127.0.0.1:")
+    assert failed.error.startswith("MailError: envoi impossible par 127.0.0.1:")
+    assert failed.error.endswith(" : connexion refusée (le serveur est-il lancé ?)")
     assert len(list((tmp_path / "reports" / "2026-10").iterdir())) == 4
 
     retried = MonthlyReportJob(october, config, FakeClock(NOVEMBER_3), instance="b").run("2026-10")
@@ -293,7 +294,8 @@ def test_a_username_needs_the_password_from_the_environment() -> None:
     )
     smtp = Smtp(host="127.0.0.1", username="rapports@example.org", sender=SENDER)
     with pytest.raises(
-        MailError, match=r"reports\.smtp\.username is 'rapports@example\.org' but HELPLINE_SMTP_PASSWORD"
+        MailError,
+        match=r"reports\.smtp\.username vaut 'rapports@example\.org', mais HELPLINE_SMTP_PASSWORD n'est pas",
     ):
         send_message(message, smtp, password=None)
 

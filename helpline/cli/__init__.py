@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from foundation.reasons import system_error
 from helpline.cli.backup import backup, restore
 from helpline.cli.calls import sweep
 from helpline.cli.directory import directory
 from helpline.cli.doctor import doctor
-from helpline.cli.french import group, speak_french, system_error
+from helpline.cli.french import group, speak_french
 from helpline.cli.journal import journal
 from helpline.cli.line import line
 from helpline.cli.privacy import privacy

@@ -10,7 +10,6 @@ and fails on any other message missing here, so an upgrade of click that adds on
 
 from __future__ import annotations
 
-import errno
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -144,30 +143,6 @@ _CLICK_MODULES = (
 # A group's usage line, `helpline report [OPTIONS] [COMMANDE] [ARGUMENTS]...`.
 SUBCOMMAND = "COMMANDE [ARGUMENTS]..."
 OPTIONAL_SUBCOMMAND = "[COMMANDE] [ARGUMENTS]..."
-
-
-# The system's reasons, which Python gives in English whatever the locale (`OSError.strerror`).
-SYSTEM_ERRORS: dict[int, str] = {
-    errno.ENOENT: "fichier ou dossier introuvable",
-    errno.EACCES: "accès refusé (droits du fichier ou du dossier)",
-    errno.EPERM: "opération non permise",
-    errno.EISDIR: "c'est un dossier, pas un fichier",
-    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
-    errno.EEXIST: "le fichier existe déjà",
-    errno.ENOSPC: "plus de place sur le disque",
-    errno.EROFS: "disque en lecture seule",
-    errno.ECONNREFUSED: "connexion refusée (le serveur est-il lancé ?)",
-    errno.ETIMEDOUT: "pas de réponse dans le délai",
-    errno.EHOSTUNREACH: "machine injoignable",
-    errno.ENETUNREACH: "réseau injoignable",
-}
-
-
-def system_error(exc: OSError) -> str:
-    """Why a file or connection failed, in French."""
-    if exc.errno in SYSTEM_ERRORS:
-        return SYSTEM_ERRORS[exc.errno]
-    return f"erreur du système (code {exc.errno})" if exc.errno else "erreur du système ou du réseau"
 
 
 def gettext(message: str) -> str:

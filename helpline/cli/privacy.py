@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from helpline.cli.french import confirm, group, system_error
+from foundation.reasons import system_error
+from helpline.cli.french import confirm, group
 from helpline.startup import fail, settings_and_config, with_database
 
 if TYPE_CHECKING:

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from foundation.reasons import system_error
 from foundation.text import french_number
-from helpline.cli.french import group, system_error
+from helpline.cli.french import group
 from helpline.startup import LazyChoice, csv_form_option, fail, settings_and_config, with_database
 from reports.months import month_of, months_between, parse_month, shift_month
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from markupsafe import escape
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from call_log.models import Call, Referral, ReferralNotice
-from call_log.partner_notices import INTERRUPTED, PartnerNoticeJob, claim
+from call_log.partner_notices import INTERRUPTED, UNEXPLAINED, PartnerNoticeJob, claim
 from call_log.record import open_manual_contact
 from directory.models import Association
 from foundation.config import Config
@@ -24,7 +25,7 @@ from helpline.partners import partner_notice_job
 from ivr.simulator.call import CallSimulator
 from ivr.simulator.callers import DialOutcome, Keys, ScriptedCaller, Speech
 from ivr.simulator.transports import FlaskClientTransport
-from ivr.sms import TwilioSms
+from ivr.sms import TWILIO_REASONS, TwilioSms
 from tests.conftest import PUBLIC_URL, FakeClock
 from tests.console.conftest import HELPLINE_NUMBER, Browser
 from tests.report_mail import Mailbox, mailing_config
@@ -309,11 +310,27 @@ def test_a_failed_text_is_kept_for_staff_and_not_retried(
     with sessions() as session:
         failed = session.scalars(select(ReferralNotice).where(ReferralNotice.channel == "sms")).one()
         assert (failed.result, failed.sent_at is not None) == ("failed", True)
-        assert "Authenticate" in failed.error
+        assert failed.error == TWILIO_REASONS[20003]
         assert session.scalars(select(Call.outcome)).one() == "connected_association"
-    assert "Nouvelle orientation · Texto : Échec le 24/11 10:00 (HTTP 401 error: Unable to" in as_staff.text(
-        "/referrals"
-    )
+    shown = f"Nouvelle orientation · Texto : Échec le 24/11 10:00 ({TWILIO_REASONS[20003]})"
+    assert str(escape(shown)) in as_staff.text("/referrals")
+
+
+class _BrokenTexts:
+    def send(self, *, to: str, body: str) -> str:
+        raise RuntimeError(f"socket closed while sending to {to}")
+
+
+def test_an_unexpected_failure_is_said_in_french(
+    app: Flask, job: PartnerNoticeJob, notified: int, sessions: sessionmaker[Session], mailbox: Mailbox
+) -> None:
+    """A failure nobody explained: staff read a French line, the English (and the number) stay in the log."""
+    _voice_referral(app)
+    assert replace(job, texts=_BrokenTexts()).run() == 1
+    assert len(mailbox.wait(1)) == 1
+    with sessions() as session:
+        failed = session.scalars(select(ReferralNotice).where(ReferralNotice.channel == "sms")).one()
+        assert (failed.result, failed.error) == ("failed", UNEXPLAINED)
 
 
 def test_staff_say_in_the_directory_where_an_association_hears_of_referrals(
