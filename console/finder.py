@@ -29,6 +29,7 @@ from directory.routing import Candidate, reached, route
 from directory.values import format_span
 from foundation.config import DAY_NAMES_FR
 from foundation.db import transaction
+from foundation.reasons import DeliveryError
 from foundation.runtime import runtime
 from foundation.text import is_ascii_digits
 from ivr.sms import SmsSender, can_receive_sms, referral_text
@@ -150,8 +151,10 @@ def text() -> ResponseReturnValue:
     name, phone = found
     try:
         sid = sender.send(to=to, body=referral_text(runtime().config.sms.text, name=name, phone=phone))
-    except Exception:
-        flash("Le texto n'est pas parti : réessayez, ou dictez le numéro à l'appelant.", "error")
+    except Exception as exc:
+        # A reason said in French (STOP, a landline...) tells whether trying again can help.
+        why = f" ({exc})" if isinstance(exc, DeliveryError) else ""
+        flash(f"Le texto n'est pas parti{why} : réessayez, ou dictez le numéro à l'appelant.", "error")
         return redirect(back)
     call_number = form.get("call", "")
     if is_ascii_digits(call_number):

@@ -55,8 +55,12 @@ def _smtp_reason(exc: OSError | smtplib.SMTPException) -> str:
         return f"destinataires refusés : {', '.join(sorted(exc.recipients))}"
     if isinstance(exc, smtplib.SMTPSenderRefused):
         return f"expéditeur {exc.sender} refusé (reports.smtp.sender)"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return "le serveur ne propose pas STARTTLS (reports.smtp.starttls)"
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"le serveur répond {exc.smtp_code}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "certificat du serveur refusé (nom du serveur ou autorité inconnue : reports.smtp.host)"
     if isinstance(exc, ssl.SSLError):
         return "échec du chiffrement (vérifiez reports.smtp.ssl et reports.smtp.starttls)"
     if isinstance(exc, smtplib.SMTPException):

@@ -7,6 +7,7 @@ and `DeliveryError` is a message (e-mail or text) that could not go, its text sa
 from __future__ import annotations
 
 import errno
+import socket
 
 SYSTEM_ERRORS: dict[int, str] = {
     errno.ENOENT: "fichier ou dossier introuvable",
@@ -24,13 +25,32 @@ SYSTEM_ERRORS: dict[int, str] = {
 }
 
 
-def system_error(exc: OSError) -> str:
-    """Why a file or connection failed, in French."""
-    if isinstance(exc, TimeoutError) and exc.errno is None:
-        return SYSTEM_ERRORS[errno.ETIMEDOUT]
-    if exc.errno in SYSTEM_ERRORS:
-        return SYSTEM_ERRORS[exc.errno]
-    return f"erreur du système (code {exc.errno})" if exc.errno else "erreur du système ou du réseau"
+def system_error(exc: BaseException) -> str:
+    """Why a file or connection failed, in French, from the error or what it wraps (requests wraps the
+    socket's error in urllib3's, in its cause, context, `reason` or first argument)."""
+    for found in _wrapped(exc):
+        if isinstance(found, socket.gaierror):
+            return "nom de serveur inconnu (vérifiez l'adresse)"
+        if isinstance(found, OSError) and found.errno in SYSTEM_ERRORS:
+            return SYSTEM_ERRORS[found.errno]
+        if isinstance(found, TimeoutError):
+            return SYSTEM_ERRORS[errno.ETIMEDOUT]
+    code = exc.errno if isinstance(exc, OSError) else None
+    return f"erreur du système (code {code})" if code else "erreur du système ou du réseau"
+
+
+def _wrapped(exc: BaseException, depth: int = 6) -> list[BaseException]:
+    """`exc` and the errors it wraps, nearest first."""
+    found: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo and len(found) < depth:
+        current = todo.pop(0)
+        if current in found:
+            continue
+        found.append(current)
+        inner = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args[:1]]
+        todo += [error for error in inner if isinstance(error, BaseException)]
+    return found
 
 
 class DeliveryError(Exception):

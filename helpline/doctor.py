@@ -209,11 +209,18 @@ def _https_seen(answer: requests.Response, settings: Settings) -> Check:
     """Behind the proxy, the server knows it is on https only if it trusts the proxy's X-Forwarded-*."""
     label = "Le serveur se sait derrière le proxy"
     try:
-        scheme = answer.json().get("scheme")
+        body = answer.json()
     except ValueError:
-        scheme = None
+        body = None
+    scheme = body.get("scheme") if isinstance(body, dict) else None
     if scheme == "https":
         return Check(label, detail="https et adresses des visiteurs transmis par le proxy")
+    if scheme is None:
+        return Check(
+            label,
+            f"{answer.url} ne dit pas comment le serveur voit la requête : mettez 'helpline serve' à jour "
+            "(la même version que cette commande), puis relancez",
+        )
     fix = (
         "mettez HELPLINE_TRUSTED_PROXIES=1 (un proxy devant 'helpline serve') dans l'environnement du serveur"
         if settings.trusted_proxies == 0

@@ -100,15 +100,23 @@ def with_database(action: Callable[[], T]) -> T:
         return action()
     except (OperationalError, ProgrammingError) as exc:
         fail(
-            f"la base de données n'est pas prête ({_database_reason(exc)}) ; "
+            f"la base de données n'est pas prête ({database_reason(exc)}) ; "
             "vérifiez HELPLINE_DATABASE_URL et lancez 'helpline db upgrade'"
         )
 
 
-def _database_reason(exc: Exception) -> str:
+def database_reason(exc: Exception) -> str:
     """What the driver's (English) error says, in French; its own words only when nothing is recognised."""
     from helpline.health import DatabaseState, state_of_error
 
+    said = str(exc).lower()
+    # The usual mistakes in HELPLINE_DATABASE_URL, before the "connection ..." they are worded in.
+    if "password authentication failed" in said or "no password supplied" in said:
+        return "mot de passe refusé par le serveur"
+    if "role" in said and "does not exist" in said:
+        return "utilisateur inconnu du serveur"
+    if "database" in said and "does not exist" in said:
+        return "cette base n'existe pas sur le serveur"
     state = state_of_error(exc)
     reasons = {
         DatabaseState.MISSING: "fichier introuvable, ou base sans ses tables",

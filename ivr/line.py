@@ -21,7 +21,11 @@ _OVERRIDE = select(LineSetting.value).where(LineSetting.key == OVERRIDE_KEY)
 
 
 def current_override(session: Session) -> Override | None:
-    """The override staff set, if any (expired ones included: `Override.active` tells)."""
+    """The override staff set, if any (expired ones included: `Override.active` tells).
+
+    Read on the connection, without the session's autoflush: an override set in the same session is seen
+    only after a flush.
+    """
     value = session.connection().scalar(_OVERRIDE)
     if not isinstance(value, dict) or value.get("mode") not in {"open", "closed"}:
         return None

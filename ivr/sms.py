@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 import phonenumbers
-from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -57,7 +57,7 @@ class TwilioSms:
         """Send the text; returns Twilio's message SID. SmsError says why it could not go."""
         try:
             message = self.client.messages.create(to=to, from_=self.from_, body=body)
-        except TwilioRestException as exc:
+        except (TwilioRestException, TwilioServiceException) as exc:  # the two forms of Twilio's errors
             known = TWILIO_REASONS.get(exc.code or 0)
             raise SmsError(known or f"Twilio refuse le texto (erreur {exc.code or exc.status})") from exc
         except (OSError, TwilioException) as exc:  # requests' errors are OSErrors

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import errno
 import re
+import socket
 from pathlib import Path
 
 import click
@@ -94,7 +95,8 @@ def test_a_group_names_its_commands_in_french() -> None:
     assert report.startswith("Utilisation : helpline report [OPTIONS] [COMMANDE] [ARGUMENTS]...\n")
     output = CliRunner().invoke(main, ["--help"], prog_name="helpline").output
     assert output.startswith("Utilisation : helpline [OPTIONS] COMMANDE [ARGUMENTS]...\n")
-    assert "\nCommandes:\n" in output
+    assert "\nOptions :\n" in output
+    assert "\nCommandes :\n" in output
 
 
 @pytest.mark.parametrize(
@@ -124,6 +126,11 @@ def test_a_group_names_its_commands_in_french() -> None:
         ),
         (["serve", "--host"], None, "L'option '--host' demande une valeur."),
         (["line", "status", "extra"], "helpline line status", "Argument en trop (extra)"),
+        (
+            ["directory", "import", "/nonexistent/annuaire.csv"],
+            "helpline directory import",
+            "Valeur invalide pour 'FICHIER' : Fichier '/nonexistent/annuaire.csv' introuvable.",
+        ),
     ],
 )
 def test_a_mistyped_command_is_answered_in_french(args: list[str], command: str | None, error: str) -> None:
@@ -144,13 +151,13 @@ def _ask() -> None:
 )
 def test_a_question_is_answered_in_french(typed: str, answer: bool) -> None:
     result = CliRunner().invoke(_ask, input=typed)
-    assert result.output == f"Effacer ? [o/N]: {typed}réponse : {answer}\n"
+    assert result.output == f"Effacer ? [o/N] : {typed}réponse : {answer}\n"
 
 
 def test_an_english_yes_is_not_taken_for_a_yes() -> None:
     result = CliRunner().invoke(_ask, input="y\nn\n")
     refused = "Erreur : 'y' n'est pas parmi 'o', 'oui', 'n', 'non'."
-    assert result.output == f"Effacer ? [o/N]: y\n{refused}\nEffacer ? [o/N]: n\nréponse : False\n"
+    assert result.output == f"Effacer ? [o/N] : y\n{refused}\nEffacer ? [o/N] : n\nréponse : False\n"
 
 
 @pytest.mark.parametrize(
@@ -168,19 +175,39 @@ def test_an_english_yes_is_not_taken_for_a_yes() -> None:
         ),
         (OSError(errno.EMLINK, "Too many links"), f"erreur du système (code {errno.EMLINK})"),
         (OSError("Max retries exceeded with url: /ivr/voice"), "erreur du système ou du réseau"),
+        (
+            socket.gaierror(socket.EAI_NONAME, "Name or service not known"),
+            "nom de serveur inconnu (vérifiez l'adresse)",
+        ),
     ],
 )
 def test_the_system_s_reasons_are_said_in_french(error: OSError, said: str) -> None:
     assert system_error(error) == said
 
 
-def test_a_file_that_cannot_be_written_is_said_in_french(tmp_path: Path) -> None:
+@pytest.fixture
+def migrated(tmp_path: Path) -> dict[str, str]:
+    """The environment of a helpline on a migrated SQLite file."""
     env = {
         "HELPLINE_DATABASE_URL": f"sqlite:///{tmp_path / 'h.sqlite3'}",
         "HELPLINE_CONFIG": str(EXAMPLE_CONFIG),
         "HELPLINE_CALLER_HASH_SECRET": "test-caller-hash-secret",
     }
     assert CliRunner().invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    return env
+
+
+def test_a_file_that_cannot_be_written_is_said_in_french(tmp_path: Path, migrated: dict[str, str]) -> None:
     target = tmp_path / "absent" / "p.txt"
-    result = CliRunner().invoke(main, ["privacy", "find", "+33639980001", "--output", str(target)], env=env)
+    result = CliRunner().invoke(
+        main, ["privacy", "find", "+33639980001", "--output", str(target)], env=migrated
+    )
     assert result.output == f"helpline: impossible d'écrire {target} : fichier ou dossier introuvable\n"
+
+
+def test_a_server_that_cannot_be_reached_is_said_in_french(migrated: dict[str, str]) -> None:
+    """requests wraps the socket's refusal twice: the reason is found inside."""
+    result = CliRunner().invoke(main, ["simulate", "--url", "http://127.0.0.1:1"], input="\n", env=migrated)
+    assert result.output.endswith(
+        "helpline: impossible de joindre http://127.0.0.1:1 : connexion refusée (le serveur est-il lancé ?)\n"
+    )

@@ -228,7 +228,9 @@ def test_a_number_not_pointing_here_asks_for_connect(tmp_path: Path, stub: Twili
 
 
 @pytest.fixture
-def https_health_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def https_health_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[str]:
     """/health over https (a self-signed certificate this test trusts), answering as an app that saw http:
     a proxy in front of a server that does not trust it."""
     _, openssl = proxy_tools()
@@ -236,7 +238,7 @@ def https_health_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _HealthSeenInHttp)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), getattr(request, "param", _HealthSeenInHttp))
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -246,10 +248,16 @@ def https_health_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 
 class _HealthSeenInHttp(_Health):
+    body = b'{"status": "ok", "database": "ok", "scheme": "http"}'
+
     def do_GET(self) -> None:
         self.send_response(200)
         self.end_headers()
-        self.wfile.write(b'{"status": "ok", "database": "ok", "scheme": "http"}')
+        self.wfile.write(self.body)
+
+
+class _HealthOfAnOlderServer(_HealthSeenInHttp):
+    body = b'{"status": "ok", "database": "ok"}'
 
 
 @pytest.mark.parametrize(
@@ -275,4 +283,17 @@ def test_a_server_that_does_not_trust_its_proxy_is_told_how(
         "À corriger  Le serveur se sait derrière le proxy : le serveur croit être joint en http : tous les "
         "visiteurs y ont l'adresse du proxy (la limite du formulaire public et celle des connexions les "
         f"bloqueraient ensemble), sans cookie sécurisé ; {fix}"
+    ) in lines
+
+
+@pytest.mark.parametrize("https_health_server", [_HealthOfAnOlderServer], indirect=True)
+def test_a_server_that_does_not_say_its_scheme_is_to_update(
+    stub: TwilioStub, https_health_server: str
+) -> None:
+    """A server older than this command says nothing of the scheme it saw: doctor cannot tell, and says so."""
+    lines = doctor(stub, HELPLINE_PUBLIC_URL=https_health_server).output.splitlines()
+    assert (
+        f"À corriger  Le serveur se sait derrière le proxy : {https_health_server}/health ne dit pas comment "
+        "le serveur voit la requête : mettez 'helpline serve' à jour (la même version que cette commande), "
+        "puis relancez"
     ) in lines

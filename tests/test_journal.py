@@ -11,11 +11,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
+from call_log.models import Call
+from call_log.writes import CallWrite, apply_write
 from foundation import journal as journal_module
+from foundation.db import transaction
 from foundation.gate import Access, DatabaseGate, DatabaseUnavailableError
 from foundation.journal import REJECTED, DatabaseStillUnavailableError, Entry, Journal, Replayed
+from ivr.journey_writes import journey_actions
+from ivr.line import caller_key
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -293,3 +300,29 @@ def test_holds_looks_again_when_a_replay_rewrites_a_file_under_it(
 
 def _refuse(_entry: Entry) -> None:
     raise DatabaseStillUnavailableError("still down")
+
+
+def test_a_call_start_journaled_by_the_previous_version_still_keys_its_caller(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Before the caller's key went in the call's INSERT, /ivr/voice's write named the pseudonymise action
+    with the number in its arguments: such an entry, replayed after an upgrade, still keys the caller."""
+    number = "+33639980042"
+    data = {
+        "call_sid": "CA" + "7" * 32,
+        "kind": "call_started",
+        "payload": {"caller": "+336******42", "to": "+33261911000", "line": "open"},
+        "dedup_key": "call_started",
+        "opening": {"caller": "+336******42", "caller_country": "FR", "called": "+33261911000"},
+        "summary": {"caller_area": "FR-36", "after_hours": False},
+        "action": "pseudonymise",
+        "args": {"number": number},
+    }
+    with transaction(sessions) as session:
+        applied = apply_write(
+            session, CallWrite.from_data(data, at=T0), journey_actions(caller_key_secret="a-secret")
+        )
+        assert applied is not None
+    with sessions() as session:
+        call = session.scalars(select(Call)).one()
+        assert (call.caller_key, call.caller_area) == (caller_key(number, secret="a-secret"), "FR-36")

@@ -305,3 +305,25 @@ def test_report_on_a_database_server_that_is_down(tmp_path: Path) -> None:
         "helpline: la base de données n'est pas prête (serveur injoignable) ; "
         "vérifiez HELPLINE_DATABASE_URL et lancez 'helpline db upgrade'"
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"database": "helpline_absent"}, "cette base n'existe pas sur le serveur"),
+        ({"username": "helpline_nobody"}, "utilisateur inconnu du serveur"),
+    ],
+)
+def test_report_on_a_mistyped_postgresql_url(
+    postgresql_admin: Engine | None, change: dict[str, str], reason: str
+) -> None:
+    """The usual mistakes in the URL are named, not taken for a server that is down."""
+    if postgresql_admin is None:
+        pytest.skip("set HELPLINE_TEST_DATABASE_URL to run the PostgreSQL variant")
+    url = postgresql_admin.url.set(**change).render_as_string(hide_password=False)
+    result = run(url, "report", "--month", "2026-10", "--output", "-")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"helpline: la base de données n'est pas prête ({reason}) ; "
+        "vérifiez HELPLINE_DATABASE_URL et lancez 'helpline db upgrade'"
+    )

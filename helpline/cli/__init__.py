@@ -30,8 +30,6 @@ from helpline.startup import csv_form_option, fail, first_admin_hint, settings_a
 if TYPE_CHECKING:
     from foundation.config import Config
 
-speak_french()
-
 
 @group()
 def main() -> None:
@@ -234,3 +232,6 @@ main.add_command(doctor)
 main.add_command(twilio)
 main.add_command(backup)
 main.add_command(restore)
+
+# Click's own words in French, once every command is declared (their paths' names included).
+speak_french(main)

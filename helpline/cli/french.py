@@ -28,7 +28,7 @@ MESSAGES: dict[str, str] = {
     "env var: {var}": "variable d'environnement : {var}",
     "default: {default}": "par défaut : {default}",
     "required": "obligatoire",
-    "(dynamic)": "(variable)",
+    "(dynamic)": "(calculé)",
     "DeprecationWarning: The command {name!r} is deprecated.{extra_message}": (
         "Attention : la commande {name!r} est obsolète.{extra_message}"
     ),
@@ -72,12 +72,12 @@ MESSAGES: dict[str, str] = {
     ),
     "{value!r} is not a valid {number_type}.": "{value!r} n'est pas un {number_type} valide.",
     "{value!r} is not a valid UUID.": "{value!r} n'est pas un UUID valide.",
-    "{name} {filename!r} is a file.": "Le {name} {filename!r} est un fichier.",
-    "{name} {filename!r} is a directory.": "Le {name} {filename!r} est un dossier.",
-    "{name} {filename!r} is not readable.": "Le {name} {filename!r} ne peut pas être lu.",
-    "{name} {filename!r} is not writable.": "Le {name} {filename!r} ne peut pas être écrit.",
-    "{name} {filename!r} is not executable.": "Le {name} {filename!r} ne peut pas être exécuté.",
-    "{name} {filename!r} does not exist.": "Le {name} {filename!r} n'existe pas.",
+    "{name} {filename!r} is a file.": "{name} {filename!r} : c'est un fichier.",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} : c'est un dossier.",
+    "{name} {filename!r} is not readable.": "{name} {filename!r} : lecture refusée.",
+    "{name} {filename!r} is not writable.": "{name} {filename!r} : écriture refusée.",
+    "{name} {filename!r} is not executable.": "{name} {filename!r} : exécution refusée.",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} introuvable.",
 }
 
 # (singular, plural) in click -> (singular, plural) in French, where 0 and 1 take the singular.
@@ -118,15 +118,16 @@ PLURALS: dict[tuple[str, str], tuple[str, str]] = {
 # The placeholders of the help (`--port INTEGER RANGE`), from each value type's name.
 TYPE_NAMES: dict[type[click.ParamType[Any]], str] = {
     click.types.StringParamType: "texte",
-    click.types.FuncParamType: "texte",
     click.types.IntParamType: "entier",
     click.types.IntRange: "entier",
     click.types.FloatParamType: "nombre",
     click.types.FloatRange: "nombre",
-    click.types.BoolParamType: "oui/non",
     click.types.DateTime: "date",
     click.types.File: "fichier",
 }
+
+# A path's name, set by click when the option is declared (`_("file")`), possibly before speak_french().
+PATH_NAMES = {"file": "fichier", "directory": "dossier", "path": "chemin"}
 
 # Where click binds its gettext functions (its other modules show no message to a user of ours).
 _CLICK_MODULES = (
@@ -156,8 +157,15 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return french[0] if n <= 1 else french[1]
 
 
-def speak_french() -> None:
-    """Click's messages and type names in French, for this process."""
+class FrenchFormatter(click.HelpFormatter):
+    """Help headings as French writes them, with a space before the colon (« Options : »)."""
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading} :\n")
+
+
+def speak_french(root: click.Command) -> None:
+    """Click's messages, help headings and type names in French for this process; `root`'s paths too."""
     for module in _CLICK_MODULES:
         module_vars: dict[str, Any] = vars(module)
         if "_" in module_vars:
@@ -166,6 +174,16 @@ def speak_french() -> None:
             module_vars["ngettext"] = ngettext
     for param_type, name in TYPE_NAMES.items():
         param_type.name = name
+    click.Context.formatter_class = FrenchFormatter
+    _name_paths(root)
+
+
+def _name_paths(command: click.Command) -> None:
+    for param in command.params:
+        if isinstance(param.type, click.Path):
+            param.type.name = PATH_NAMES.get(param.type.name, param.type.name)
+    for sub in command.commands.values() if isinstance(command, click.Group) else ():
+        _name_paths(sub)
 
 
 class FrenchGroup(click.Group):
@@ -184,6 +202,7 @@ def confirm(question: str) -> bool:
     """Ask a yes/no question in French (`o`/`oui` or `n`/`non`, no by default)."""
     answer: str = click.prompt(
         f"{question} [o/N]",
+        prompt_suffix=" : ",
         default="n",
         show_default=False,
         show_choices=False,

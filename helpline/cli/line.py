@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from helpline.cli.french import group
-from helpline.startup import fail, settings_and_config
+from helpline.startup import database_reason, fail, settings_and_config
 
 if TYPE_CHECKING:
     from ivr.hours import Override
@@ -49,9 +49,7 @@ def status() -> None:
             # The hours and calendar staff set in the console, over config.yaml's.
             config = current(session, base).config
     except Exception as exc:  # the database may be missing: say so, like the other commands
-        fail(
-            f"impossible de lire l'état de la ligne ({exc.__class__.__name__}) ; lancez 'helpline db upgrade'"
-        )
+        fail(f"impossible de lire l'état de la ligne ({database_reason(exc)}) ; lancez 'helpline db upgrade'")
     finally:
         engine.dispose()
     now = system_clock()
@@ -82,7 +80,7 @@ def _set(override: Override | None, by: str) -> None:
             set_override(session, override, by=by, now=system_clock())
     except Exception as exc:
         fail(
-            f"impossible d'enregistrer l'état de la ligne ({exc.__class__.__name__}) ; "
+            f"impossible d'enregistrer l'état de la ligne ({database_reason(exc)}) ; "
             "lancez 'helpline db upgrade'"
         )
     finally:
