@@ -82,6 +82,7 @@ HEADERS = {
 _COLUMN_OF = {header.lower(): column for column, header in HEADERS.items()}
 # Every commune of the territory, in the communes cell.
 _ALL = {CsvForm.DATA: "all", CsvForm.SPREADSHEET: "toutes"}
+NOT_CSV = "ce n'est pas du CSV valide (une cellule trop longue, ou des guillemets ouverts et jamais fermés)"
 # Document paths (first part) → CSV column.
 _ASSOCIATION_FIELD_COLUMN = {
     "name": "association",
@@ -191,8 +192,8 @@ def read_csv(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:
         header = [_column(name) for name in next(reader)]
     except StopIteration:
         raise DirectoryImportError([FileProblem(1, "", "le fichier est vide")]) from None
-    except csv.Error as exc:
-        raise DirectoryImportError([FileProblem(1, "", f"ce n'est pas du CSV valide ({exc})")]) from None
+    except csv.Error:
+        raise DirectoryImportError([FileProblem(1, "", NOT_CSV)]) from None
     unknown = [name for name in header if name not in CSV_COLUMNS]
     if unknown or "association" not in header:
         valid = ", ".join(CSV_COLUMNS)
@@ -221,8 +222,8 @@ def read_csv(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:
                 problems.append(FileProblem(row.line, "association", "le nom est obligatoire"))
                 continue
             groups.setdefault(name, []).append(row)
-    except csv.Error as exc:
-        problems.append(FileProblem(line, "", f"ce n'est pas du CSV valide ({exc})"))
+    except csv.Error:
+        problems.append(FileProblem(line, "", NOT_CSV))
     documents = []
     for rows in groups.values():
         document, locate, found = _csv_document(rows, vocabulary)

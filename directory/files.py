@@ -29,7 +29,10 @@ def read_file(path: Path, vocabulary: Vocabulary) -> list[AssociationEntry]:
         raise DirectoryImportError(
             [
                 FileProblem(
-                    1, "", f"le fichier n'est pas du texte UTF-8 ({exc.reason}) ; enregistrez-le en UTF-8"
+                    1,
+                    "",
+                    f"le fichier n'est pas du texte UTF-8 (octet {exc.start + 1} illisible) ; "
+                    "enregistrez-le en UTF-8",
                 )
             ]
         ) from None

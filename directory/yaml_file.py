@@ -14,7 +14,7 @@ from directory.codes import ServiceStatus
 from directory.documents import Path, to_document
 from directory.entries import AssociationEntry, Vocabulary
 from directory.importing import DirectoryImportError, FileProblem, Locate, check_documents
-from foundation.yaml_text import dump_yaml, load_yaml
+from foundation.yaml_text import NOT_YAML, dump_yaml, load_yaml, yaml_error_place
 
 *_STATUSES, _LAST_STATUS = ServiceStatus
 _YAML_HEADER = (
@@ -37,12 +37,8 @@ def read_yaml(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = load_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or exc
-        line = mark.line + 1 if mark else 1
-        raise DirectoryImportError(
-            [FileProblem(line, "", f"ce n'est pas du YAML valide ({problem})")]
-        ) from None
+        place = yaml_error_place(exc)
+        raise DirectoryImportError([FileProblem(place[0] if place else 1, "", NOT_YAML)]) from None
     if not isinstance(data, Mapping) or not isinstance(data.get("associations"), list):
         raise DirectoryImportError([FileProblem(1, "", "il faut 'associations:' suivi d'une liste")])
     extra = [key for key in data if key != "associations"]

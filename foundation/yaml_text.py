@@ -39,6 +39,16 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_Loader)
 
 
+# What a YAML syntax error means for whoever wrote the file (yaml's own words are English).
+NOT_YAML = "ce n'est pas du YAML valide (vérifiez l'indentation, les « : » et les guillemets)"
+
+
+def yaml_error_place(exc: yaml.YAMLError) -> tuple[int, int] | None:
+    """The line and column (from 1) where a YAML document stopped making sense, if yaml says."""
+    mark = getattr(exc, "problem_mark", None)
+    return (mark.line + 1, mark.column + 1) if mark is not None else None
+
+
 def dump_yaml(data: Any) -> str:
     """`data` (plain mappings, lists, strings, numbers) as YAML text, in the order of its mappings."""
     return yaml.dump(

@@ -14,7 +14,8 @@ from pydantic import ValidationError
 
 from foundation.config import Config
 from foundation.config.errors import format_error
-from foundation.yaml_text import load_yaml
+from foundation.reasons import system_error
+from foundation.yaml_text import NOT_YAML, load_yaml, yaml_error_place
 
 
 class ConfigError(Exception):
@@ -30,8 +31,10 @@ def load_config(path: str | Path, *, categories: Iterable[str] | None = None) ->
         raise ConfigError(
             f"{path} : fichier introuvable ; donnez à HELPLINE_CONFIG le chemin du config.yaml de la ligne"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} : fichier illisible ({exc})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} : ce n'est pas du texte en UTF-8 ; enregistrez-le en UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{path} : fichier illisible ({system_error(exc)})") from None
     return parse_config(text, source=str(path), categories=categories)
 
 
@@ -42,10 +45,9 @@ def parse_config(
     try:
         data = load_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", ligne {mark.line + 1}, colonne {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or exc
-        raise ConfigError(f"{source}{where} : ce n'est pas du YAML valide ({problem})") from None
+        place = yaml_error_place(exc)
+        where = f", ligne {place[0]}, colonne {place[1]}" if place else ""
+        raise ConfigError(f"{source}{where} : {NOT_YAML}") from None
     if not isinstance(data, Mapping):
         raise ConfigError(f"{source} : il faut une liste de réglages (helpline, operators, menu…)")
     context = {"categories": list(categories)} if categories is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -106,17 +107,22 @@ def with_database(action: Callable[[], T]) -> T:
 
 
 def database_reason(exc: Exception) -> str:
-    """What the driver's (English) error says, in French; its own words only when nothing is recognised."""
+    """What the driver's (English) error says, in French: staff read French, the driver's words stay out."""
     from helpline.health import DatabaseState, state_of_error
 
-    said = str(exc).lower()
+    cause = getattr(exc, "orig", None) or exc
+    said = str(cause).lower()
     # The usual mistakes in HELPLINE_DATABASE_URL, before the "connection ..." they are worded in.
     if "password authentication failed" in said or "no password supplied" in said:
         return "mot de passe refusé par le serveur"
-    if "role" in said and "does not exist" in said:
+    if re.search(r'role "[^"]*" does not exist', said):
         return "utilisateur inconnu du serveur"
-    if "database" in said and "does not exist" in said:
+    if re.search(r'database "[^"]*" does not exist', said):
         return "cette base n'existe pas sur le serveur"
+    if re.search(r'relation "[^"]*" does not exist', said):
+        return "base sans ses tables"
+    if "no such column" in said or re.search(r"column \S+ (of relation \S+ )?does not exist", said):
+        return "base pas à jour pour cette version"
     state = state_of_error(exc)
     reasons = {
         DatabaseState.MISSING: "fichier introuvable, ou base sans ses tables",
@@ -125,8 +131,7 @@ def database_reason(exc: Exception) -> str:
         DatabaseState.UNREACHABLE: "serveur injoignable",
         DatabaseState.TIMEOUT: "pas de réponse dans le délai",
     }
-    cause = getattr(exc, "orig", None) or exc
-    return reasons.get(state) or f"erreur de la base : {str(cause).strip()}"
+    return reasons.get(state, "erreur inattendue de la base")
 
 
 def twilio_http_client() -> HttpClient | None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from foundation.config import Config
 from foundation.config.staff import STAFF_SECTIONS, staff_document
-from foundation.yaml_text import dump_yaml, load_yaml
+from foundation.yaml_text import NOT_YAML, dump_yaml, load_yaml, yaml_error_place
 from ivr.models import SettingsVersion
 from ivr.staff_settings import SettingsRefusedError, current, save, validated
 
@@ -65,11 +65,9 @@ def read_settings(text: str) -> dict[str, Any]:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = load_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"ligne {mark.line + 1}, colonne {mark.column + 1} : " if mark else ""
-        raise SettingsRefusedError(
-            [f"{where}ce n'est pas du YAML valide (vérifiez l'indentation, les « : » et les guillemets)"]
-        ) from None
+        place = yaml_error_place(exc)
+        where = f"ligne {place[0]}, colonne {place[1]} : " if place else ""
+        raise SettingsRefusedError([f"{where}{NOT_YAML}"]) from None
     valid = ", ".join(STAFF_SECTIONS)
     if data is None:
         raise SettingsRefusedError([f"le fichier est vide : il faut des réglages parmi {valid}"])

@@ -11,10 +11,13 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from foundation.reasons import system_error
 from helpline.cli import main
 from helpline.cli.french import MESSAGES, PLURALS, confirm
+from helpline.startup import database_reason
 from tests.conftest import EXAMPLE_CONFIG
 
 # Click's messages only a programmer can cause (a command declared wrongly, a Windows console, a colour
@@ -211,3 +214,19 @@ def test_a_server_that_cannot_be_reached_is_said_in_french(migrated: dict[str, s
     assert result.output.endswith(
         "helpline: impossible de joindre http://127.0.0.1:1 : connexion refusée (le serveur est-il lancé ?)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("statement", "reason"),
+    [
+        ("SELECT nope FROM sqlite_master", "base pas à jour pour cette version"),
+        ("SELECT * FROM association", "fichier introuvable, ou base sans ses tables"),
+        ("SELEC 1", "erreur inattendue de la base"),
+    ],
+)
+def test_what_the_database_says_is_told_in_french(tmp_path: Path, statement: str, reason: str) -> None:
+    """SQLite's own words (English) become the reason staff can act on."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    with pytest.raises(DBAPIError) as raised, engine.connect() as connection:
+        connection.execute(text(statement))
+    assert database_reason(raised.value) == reason

@@ -166,7 +166,7 @@ def test_each_kind_of_yaml_mistake_is_named_with_its_line(
     [
         (
             "associations:\n  - name: 'X\n",
-            "ligne 3 : ce n'est pas du YAML valide (found unexpected end of stream)",
+            "ligne 3 : ce n'est pas du YAML valide (vérifiez l'indentation, les « : » et les guillemets)",
         ),
         ("- name: X\n", "ligne 1 : il faut 'associations:' suivi d'une liste"),
         (

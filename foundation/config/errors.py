@@ -28,7 +28,8 @@ def format_error(error: Mapping[str, Any]) -> str:
         return f"{path} : ce réglage n'existe pas{valid}"
     if kind != "value_error":
         expected = _EXPECTED.get(kind)
-        what = expected.format(**error.get("ctx", {})).replace("' or '", "' ou '") if expected else message
+        # A check without its French words says so in French (pydantic's own are English).
+        what = expected.format(**error.get("ctx", {})).replace("' or '", "' ou '") if expected else UNEXPECTED
         message = f"« {_shown(error['input'])} » n'est pas valide : {what}"
     # Cross-section checks (model validators at the root) name their own path in the message.
     return f"{path} : {message}" if path else message
@@ -64,7 +65,10 @@ _EXPECTED = {
     "time_parsing": "il faut une heure comme 07:00",
     "time_type": "il faut une heure comme 07:00",
     "url_parsing": "il faut une adresse web",
+    "string_pattern_mismatch": "il faut des lettres minuscules sans accent et « _ » (ex. bouche_a_oreille)",
+    "date_from_datetime_inexact": "il faut une date seule, sans heure, comme 2026-12-24",
 }
+UNEXPECTED = "cette valeur ne convient pas ici (voyez l'exemple de config.yaml)"
 
 
 def _shown(value: Any) -> str:

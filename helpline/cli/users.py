@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from helpline.cli.french import group
-from helpline.startup import LazyChoice, fail
+from helpline.startup import LazyChoice, database_reason, fail
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -45,7 +45,7 @@ def _in_transaction(action: Callable[[Session], T], username: str = "") -> T:
         )
     except (OperationalError, ProgrammingError) as exc:
         fail(
-            f"la base de données n'est pas prête ({exc.orig.__class__.__name__}) ; "
+            f"la base de données n'est pas prête ({database_reason(exc)}) ; "
             "vérifiez HELPLINE_DATABASE_URL et lancez 'helpline db upgrade'"
         )
     finally:
