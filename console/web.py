@@ -153,10 +153,12 @@ def csrf_refused(error: CSRFError) -> ResponseReturnValue:
 
 
 _MESSAGES = {
+    400: "Ce formulaire n'a pas pu être lu. Rechargez la page et recommencez.",
     401: "Votre session a expiré : reconnectez-vous.",
     403: "Cette page n'est pas accessible avec votre rôle.",
     404: "Cette page n'existe pas.",
     405: "Cette action n'est pas possible ici.",
+    413: "Ce que vous envoyez est trop volumineux.",
     429: "Trop de demandes : patientez un peu.",
 }
 
@@ -208,6 +210,6 @@ for _module, _role in BLUEPRINTS:
     console.register_blueprint(_module.bp)
 # Open to anyone (console.access.PUBLIC_BLUEPRINTS): it declares no role.
 console.register_blueprint(public.bp)
-for _code in (401, 403, 404, 405, 429):
+for _code in (400, 401, 403, 404, 405, 413, 429):
     console.register_error_handler(_code, error_page)
 console.register_error_handler(CSRFError, csrf_refused)

@@ -15,7 +15,7 @@ SYSTEM_ERRORS: dict[int, str] = {
     errno.EPERM: "opération non permise",
     errno.EISDIR: "c'est un dossier, pas un fichier",
     errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
-    errno.EEXIST: "le fichier existe déjà",
+    errno.EEXIST: "un fichier porte déjà ce nom",
     errno.ENOSPC: "plus de place sur le disque",
     errno.EROFS: "disque en lecture seule",
     errno.ECONNREFUSED: "connexion refusée (le serveur est-il lancé ?)",

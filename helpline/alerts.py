@@ -168,15 +168,32 @@ def fallback_body(rt: Runtime, error_code: str) -> tuple[str, str]:
     )
 
 
+# The voice webhooks' steps, as staff would name them (by the endpoint that failed).
+STEPS = {
+    "voice": "l'accueil d'un appel",
+    "menu": "le menu",
+    "whisper": "l'annonce à l'association",
+    "whisper_answer": "la réponse de l'association à l'annonce",
+    "dial_result": "la fin d'un transfert",
+    "status": "la fin d'un appel",
+    "callback_number": "le numéro de rappel",
+    "record": "l'enregistrement d'un message",
+    "voicemail": "la messagerie",
+    "recording_status": "la réception d'un message enregistré",
+    "audio": "un message enregistré par l'équipe",
+    "fallback": "l'adresse de secours",
+}
+
+
 def failures_body(rt: Runtime, count: int, endpoint: str) -> tuple[str, str]:
     """Subject and text of the repeated failures alert."""
     return (
         "des erreurs se répètent sur le serveur vocal",
         "Bonjour,\n\n"
         f"Le serveur vocal du {rt.config.helpline.name} a échoué {count} fois en moins de "
-        f"{FAILURE_WINDOW_S // 60} minutes (dernière fois le {_now(rt):%d/%m/%Y à %H:%M}, étape "
-        f"« {endpoint} »). Les appelants concernés ont été dirigés vers les opérateurs ou la messagerie, "
-        "mais le menu ne fonctionne pas normalement.\n\n"
+        f"{FAILURE_WINDOW_S // 60} minutes (dernière fois le {_now(rt):%d/%m/%Y à %H:%M}, pendant "
+        f"{STEPS.get(endpoint, 'une étape du menu')}). Les appelants concernés ont été dirigés vers les "
+        "opérateurs ou la messagerie, mais le menu ne fonctionne pas normalement.\n\n"
         "À faire : prévenir la personne qui s'occupe du serveur, pour qu'elle lise son journal (chaque "
         "erreur y est détaillée) et vérifie la base de données (page /health, commande « helpline "
         "doctor »).\n\n"

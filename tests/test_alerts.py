@@ -11,7 +11,7 @@ from flask import Flask
 
 from foundation.config import Config
 from foundation.settings import Settings
-from helpline.alerts import ALERT_EVERY_S, FAILURES_TO_ALERT, Alerts
+from helpline.alerts import ALERT_EVERY_S, FAILURES_TO_ALERT, STEPS, Alerts
 from ivr.simulator.call import CallSimulator
 from ivr.simulator.callers import HangUp, Keys, ScriptedCaller
 from ivr.simulator.transports import FlaskClientTransport
@@ -118,7 +118,7 @@ def test_repeated_webhook_failures_are_e_mailed_once(
     assert received.message["Subject"] == "1001 services : des erreurs se répètent sur le serveur vocal"
     body = received.message.get_content()
     assert "Le serveur vocal du 1001 services a échoué 5 fois en moins de 10 minutes" in body
-    assert "étape « menu »" in body
+    assert "pendant le menu). Les appelants" in body
 
 
 def test_a_mail_server_that_is_down_changes_nothing_for_the_caller(
@@ -138,3 +138,9 @@ def test_a_mail_server_that_is_down_changes_nothing_for_the_caller(
     post_fallback(up)
     alerts_of(up).wait()
     assert len(mailbox.messages) == 1  # the failed send did not use up the half hour
+
+
+def test_every_voice_step_has_a_french_name(app: Flask) -> None:
+    """An alert names the failing step as staff would, whatever webhook it was."""
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("ivr.")}
+    assert {endpoint.removeprefix("ivr.") for endpoint in endpoints} - set(STEPS) == set()

@@ -230,3 +230,20 @@ def test_what_the_database_says_is_told_in_french(tmp_path: Path, statement: str
     with pytest.raises(DBAPIError) as raised, engine.connect() as connection:
         connection.execute(text(statement))
     assert database_reason(raised.value) == reason
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["directory", "export", "--output", "{absent}/annuaire.yaml"], "fichier ou dossier introuvable"),
+        (["backup", "--output", "{file}/copie.sqlite3"], "un fichier porte déjà ce nom"),
+    ],
+)
+def test_a_file_the_command_cannot_write_is_one_french_line(
+    tmp_path: Path, migrated: dict[str, str], args: list[str], reason: str
+) -> None:
+    """No traceback: the path and why, in French."""
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    typed = [arg.format(absent=tmp_path / "absent", file=tmp_path / "a-file") for arg in args]
+    result = CliRunner().invoke(main, typed, env=migrated)
+    assert (result.exit_code, result.output) == (1, f"helpline: impossible d'écrire {typed[-1]} : {reason}\n")

@@ -136,6 +136,7 @@ def _error(code: int, message: str) -> ResponseReturnValue:
 
 
 _MESSAGES = {
+    400: "Ce formulaire n'a pas pu être lu. Rechargez la page et recommencez.",
     404: "Cette page n'existe pas.",
     405: "Cette action n'est pas possible ici.",
     413: "Votre demande est trop longue pour être envoyée. Revenez en arrière, raccourcissez votre message "

@@ -49,7 +49,10 @@ def db_upgrade() -> None:
 
     settings, config = settings_and_config()
     if (path := sqlite_file(settings.database_url)) is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"impossible de créer le dossier {path.parent} : {system_error(exc)}")
     engine = make_engine(settings.database_url, create=True)
     try:
         report = with_database(lambda: upgrade_database(engine, config))

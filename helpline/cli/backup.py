@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from foundation.reasons import system_error
 from helpline.startup import fail, settings_and_config
 
 
@@ -28,6 +29,8 @@ def backup(output: Path | None) -> None:
         write_backup(settings.database_url, output)
     except BackupError as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"impossible d'écrire {output} : {system_error(exc)}")
     click.echo(f"Base sauvegardée dans {output}")
     click.echo(f"Pour la remettre en place : helpline restore {output} --yes (serveur arrêté)")
 
@@ -53,5 +56,7 @@ def restore(file: Path, yes: bool) -> None:
         read_backup(settings.database_url, file)
     except BackupError as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"impossible de lire {file} ou d'écrire la base : {system_error(exc)}")
     click.echo(f"La base {shown} est celle de la sauvegarde {file}.")
     click.echo("Lancez 'helpline db upgrade' si la sauvegarde vient d'une version plus ancienne.")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
+from foundation.reasons import system_error
 from helpline.cli.french import group
 from helpline.startup import LazyChoice, csv_form_option, fail, settings_and_config, with_database
 
@@ -122,7 +123,10 @@ def export_command(fmt: FileFormat | Literal["hsds"], output: Path | None, csv_f
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            fail(f"impossible d'écrire {output} : {system_error(exc)}")
         click.echo(f"Annuaire ({fmt}) écrit dans {output}.")
 
 

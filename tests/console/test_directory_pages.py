@@ -151,6 +151,19 @@ def test_a_bad_phone_is_refused_in_french_and_nothing_changes(
     assert changes(sessions) == []
 
 
+def test_a_form_the_page_cannot_read_gets_a_french_page(
+    as_staff: Browser, sessions: sessionmaker[Session]
+) -> None:
+    """A section the page does not have (a form from another version): 400, said in French, nothing saved."""
+    page = f"/directory/{association_id(sessions, 'Brenne Aide à Domicile')}"
+    response = as_staff.post(page, {"section": "unknown"}, token_from=page)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Ce formulaire n&#39;a pas pu être lu. Rechargez la page et recommencez." in html
+    assert "Bad Request" not in html
+    assert changes(sessions) == []
+
+
 def test_hours_and_closures_of_an_association_apply_to_routing(
     as_staff: Browser, sessions: sessionmaker[Session]
 ) -> None:
