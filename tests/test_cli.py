@@ -79,7 +79,7 @@ def test_simulate_reaches_an_association_then_export_shows_the_call(
 ) -> None:
     """`helpline simulate`: press 1, the association answers; the call is then in `calls export`."""
     assert run(database_url, "line", "open").output == "La ligne est ouverte jusqu'à 'helpline line auto'.\n"
-    result = run(database_url, "simulate", input="1\n36300\n:say Ciron\n2\nr\n1\n")
+    result = run(database_url, "simulate", input="1\n36300\n:dire Ciron\n2\nr\n1\n")
 
     assert result.exit_code == 0, result.output
     assert "🔊 Bonjour, ici le 1001 services." in result.output

@@ -15,9 +15,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from foundation.reasons import system_error
-from helpline.cli import main
+from helpline.cli import main, simulation_failure
 from helpline.cli.french import MESSAGES, PLURALS, confirm
 from helpline.startup import database_reason
+from ivr.simulator.errors import InvalidTwiML, SimulationLimit, SimulatorError, WebhookError
 from tests.conftest import EXAMPLE_CONFIG
 
 # Click's messages only a programmer can cause (a command declared wrongly, a Windows console, a colour
@@ -247,3 +248,22 @@ def test_a_file_the_command_cannot_write_is_one_french_line(
     typed = [arg.format(absent=tmp_path / "absent", file=tmp_path / "a-file") for arg in args]
     result = CliRunner().invoke(main, typed, env=migrated)
     assert (result.exit_code, result.output) == (1, f"helpline: impossible d'écrire {typed[-1]} : {reason}\n")
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (
+            WebhookError("http://localhost/ivr/voice", 500, "Internal Server Error"),
+            "http://localhost/ivr/voice a répondu 500 au lieu de 200 : Twilio ferait entendre son message "
+            "d'erreur à l'appelant (le journal du serveur dit pourquoi)",
+        ),
+        (
+            InvalidTwiML("http://localhost/ivr/menu", "unknown TwiML element <Speak>"),
+            "http://localhost/ivr/menu a répondu un document que Twilio refuserait (TwiML invalide)",
+        ),
+        (SimulationLimit(200), "l'appel a demandé plus de 200 documents à la ligne : le menu tourne en rond"),
+    ],
+)
+def test_what_the_simulator_found_is_said_in_french(error: SimulatorError, said: str) -> None:
+    assert simulation_failure(error) == said

@@ -627,7 +627,9 @@ def test_keys_refuse_what_a_keypad_does_not_have() -> None:
 
 def test_interactive_caller_asks_in_french_and_re_asks_on_bad_input() -> None:
     """The terminal caller prints what it hears, parses keys and commands, and re-asks with help."""
-    answers = iter(["x", "12#", "", ":say bonjour", ":hangup", "?", "r", "o", ":hangup", "abc", "0", "15"])
+    answers = iter(
+        ["x", "12#", "", ":dire bonjour", ":raccrocher", "?", "r", "o", ":hangup", "abc", "0", "15"]
+    )
     asked: list[str] = []
     shown: list[str] = []
 
@@ -643,15 +645,19 @@ def test_interactive_caller_asks_in_french_and_re_asks_on_bad_input() -> None:
     dials = [caller.dial(dial), caller.dial(DialRequest(["+33600000001"])), caller.dial(dial)]
     assert dials == [DialOutcome("completed", 60), DialOutcome("busy"), HangUp()]
     assert (caller.record(RecordRequest()), caller.record(RecordRequest())) == (HangUp(), RecordOutcome(15))
-    assert asked[0] == "Touches (ou :silence, :say mots, :hangup) > "
+    assert asked[0] == "Touches (ou :silence, :dire mots, :raccrocher) > "
     assert shown[0] == "🔊 Bonjour"
     assert shown[1].startswith("Tapez des touches")
     assert shown[2] == "📞 Le 1001 services appelle Brenne Aide à Domicile (+33 2 61 91 20 01)…"
-    assert shown[3:5] == ["Répondez r, n, o, e ou :hangup.", "📞 Le 1001 services appelle +33 6 00 00 00 01…"]
+    assert shown[3:5] == [
+        "Répondez r, n, o, e ou :raccrocher.",
+        "📞 Le 1001 services appelle +33 6 00 00 00 01…",
+    ]
 
 
 @pytest.mark.parametrize(
-    ("typed", "whisper_answer"), [("1", Keys("1")), ("", Silence()), (":hangup", HangUp())]
+    ("typed", "whisper_answer"),
+    [("1", Keys("1")), ("", Silence()), (":raccrocher", HangUp()), (":hangup", HangUp())],
 )
 def test_interactive_called_party_hears_the_whisper_and_answers_it(
     typed: str, whisper_answer: Keys | Silence | HangUp
@@ -667,7 +673,7 @@ def test_interactive_called_party_hears_the_whisper_and_answers_it(
     assert outcome.answering.gather(GatherPrompt(["Appel du 1001 services."], num_digits=1)) == whisper_answer
     assert shown[1:] == [
         "🔔 (annonce au correspondant) Appel du 1001 services.",
-        "Tapez 1, une ligne vide ou :hangup.",
+        "Tapez 1, une ligne vide ou :raccrocher.",
     ]
 
 

@@ -29,6 +29,7 @@ from helpline.startup import csv_form_option, fail, first_admin_hint, settings_a
 
 if TYPE_CHECKING:
     from foundation.config import Config
+    from ivr.simulator.errors import SimulatorError
 
 
 @group()
@@ -142,7 +143,7 @@ def simulate(url: str | None, from_: str) -> None:
     try:
         call = simulator.place_call(caller)
     except SimulatorError as exc:
-        fail(str(exc))
+        fail(simulation_failure(exc))
     except OSError as exc:
         fail(f"impossible de joindre {base_url} : {system_error(exc)}")
     finally:
@@ -152,6 +153,22 @@ def simulate(url: str | None, from_: str) -> None:
         f"Appel terminé ({call.call_sid}, {call.duration_s} s). "
         f"Voir : helpline calls export --month {_month_of_today(config)}"
     )
+
+
+def simulation_failure(exc: SimulatorError) -> str:
+    """What the simulator found, in French (its own words, for tests and developers, are English)."""
+    from ivr.simulator.errors import InvalidTwiML, SimulationLimit, WebhookError
+
+    if isinstance(exc, WebhookError):
+        return (
+            f"{exc.url} a répondu {exc.status} au lieu de 200 : Twilio ferait entendre son message "
+            "d'erreur à l'appelant (le journal du serveur dit pourquoi)"
+        )
+    if isinstance(exc, InvalidTwiML):
+        return f"{exc.url} a répondu un document que Twilio refuserait (TwiML invalide)"
+    if isinstance(exc, SimulationLimit):
+        return f"l'appel a demandé plus de {exc.limit} documents à la ligne : le menu tourne en rond"
+    return "la ligne a répondu quelque chose que ce simulateur ne sait pas jouer"
 
 
 def _phone_names(database_url: str, config: Config) -> dict[str, str]:

@@ -164,15 +164,20 @@ class ScriptedCaller:
         return next(self._records, HangUp())
 
 
-_GATHER_QUESTION = "Touches (ou :silence, :say mots, :hangup) > "
-_GATHER_HELP = "Tapez des touches (0-9, * ou #), une ligne vide ou :silence, :say suivi de mots, ou :hangup."
+# The commands typed in the terminal, in French (the English ones of earlier versions still work).
+HANG_UP = (":raccrocher", ":hangup")
+SAY = (":dire ", ":say ")
+_GATHER_QUESTION = "Touches (ou :silence, :dire mots, :raccrocher) > "
+_GATHER_HELP = (
+    "Tapez des touches (0-9, * ou #), une ligne vide ou :silence, :dire suivi de mots, ou :raccrocher."
+)
 _DIAL_QUESTION = (
-    "Au bout du fil : r (décroche), n (ne répond pas), o (occupé), e (échec), :hangup (vous raccrochez) > "
+    "Au bout du fil : r (décroche), n (ne répond pas), o (occupé), e (échec), "
+    ":raccrocher (vous raccrochez) > "
 )
 _DIAL_ANSWERS: dict[str, DialStatus] = {"r": "completed", "n": "no-answer", "o": "busy", "e": "failed"}
 _WHISPER_QUESTION = (
-    "Vous êtes le correspondant : 1 (prendre l'appel), ligne vide (la messagerie décroche), "
-    ":hangup (raccrocher) > "
+    "Vous êtes le correspondant : 1 (prendre l'appel), ligne vide (la messagerie décroche), :raccrocher > "
 )
 _RECORD_QUESTION = "Secondes de message (0 = raccroche sans message) > "
 
@@ -212,7 +217,7 @@ class InteractiveCaller:
         self._output(f"📞 Le 1001 services appelle {called}…")
         while True:
             line = self._ask(_DIAL_QUESTION)
-            if line is None or line == ":hangup":
+            if line is None or line in HANG_UP:
                 return HangUp()
             status = _DIAL_ANSWERS.get(line.lower())
             if status == "completed":
@@ -220,7 +225,7 @@ class InteractiveCaller:
                 return DialOutcome("completed", 60, answering=called_party)
             if status is not None:
                 return DialOutcome(status)
-            self._output("Répondez r, n, o, e ou :hangup.")
+            self._output("Répondez r, n, o, e ou :raccrocher.")
 
     def record(self, request: RecordRequest) -> RecordOutcome | HangUp:
         """Ask how many seconds the caller speaks; 0 hangs up without a message."""
@@ -246,12 +251,13 @@ class InteractiveCaller:
 
 def _typed_answer(line: str | None, *, speech: bool) -> Keys | Silence | Speech | HangUp | None:
     """What a line typed at a Gather means (None at the end of input hangs up); None if nothing."""
-    if line is None or line == ":hangup":
+    if line is None or line in HANG_UP:
         return HangUp()
     if line in ("", ":silence"):
         return Silence()
-    if speech and line.startswith(":say ") and line[5:].strip():
-        return Speech(line[5:].strip())
+    said = next((line[len(command) :].strip() for command in SAY if line.startswith(command)), "")
+    if speech and said:
+        return Speech(said)
     return Keys(line) if DTMF_KEYS.fullmatch(line) else None
 
 
@@ -306,5 +312,5 @@ class _InteractiveCalledParty(WhisperParty):
     def gather(self, prompt: GatherPrompt) -> Keys | Silence | Speech | HangUp:
         """Keys typed take or decline the call; an empty line is the voicemail, which presses nothing."""
         while (answer := _typed_answer(self._ask(_WHISPER_QUESTION), speech=False)) is None:
-            self._output("Tapez 1, une ligne vide ou :hangup.")
+            self._output("Tapez 1, une ligne vide ou :raccrocher.")
         return answer
