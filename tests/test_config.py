@@ -84,6 +84,18 @@ CONTROL = "contient un caractère de contrôle invisible"
 CONTROL_ADVICE = "souvent collé depuis un tableur ou un traitement de texte : retapez le texte sans lui"
 MISTAKES = [
     pytest.param(
+        _set("questions.heard_from_options", [{"key": "1", "value": "Radio", "say": "Tapez 1."}]),
+        "questions.heard_from_options[0].value : « Radio » n'est pas valide : il faut de 2 à 40 lettres "
+        "minuscules sans accent ou « _ » (ex. bouche_a_oreille)",
+        id="pattern",
+    ),
+    pytest.param(
+        _set("calendar.closures.0.start", "2026-12-24T10:00"),
+        "calendar.closures[0].start : « 2026-12-24T10:00 » n'est pas valide : il faut une date seule, sans "
+        "heure, comme 2026-12-24",
+        id="date-with-a-time",
+    ),
+    pytest.param(
         _set("menu.options.3.key", "12"),
         "menu.options[3].key : « 12 » n'est pas une seule touche de 0 à 9",
         id="key",

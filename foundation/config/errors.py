@@ -27,7 +27,7 @@ def format_error(error: Mapping[str, Any]) -> str:
         valid = f" (valides : {', '.join(parent.model_fields)})" if parent else ""
         return f"{path} : ce réglage n'existe pas{valid}"
     if kind != "value_error":
-        expected = _EXPECTED.get(kind)
+        expected = _PATTERNS.get(error.get("ctx", {}).get("pattern", "")) or _EXPECTED.get(kind)
         # A check without its French words says so in French (pydantic's own are English).
         what = expected.format(**error.get("ctx", {})).replace("' or '", "' ou '") if expected else UNEXPECTED
         message = f"« {_shown(error['input'])} » n'est pas valide : {what}"
@@ -65,10 +65,13 @@ _EXPECTED = {
     "time_parsing": "il faut une heure comme 07:00",
     "time_type": "il faut une heure comme 07:00",
     "url_parsing": "il faut une adresse web",
-    "string_pattern_mismatch": "il faut des lettres minuscules sans accent et « _ » (ex. bouche_a_oreille)",
     "date_from_datetime_inexact": "il faut une date seule, sans heure, comme 2026-12-24",
 }
 UNEXPECTED = "cette valeur ne convient pas ici (voyez l'exemple de config.yaml)"
+# What the schema's patterns (`Field(pattern=...)`) ask for, in words.
+_PATTERNS = {
+    r"^[a-z_]{2,40}$": "il faut de 2 à 40 lettres minuscules sans accent ou « _ » (ex. bouche_a_oreille)",
+}
 
 
 def _shown(value: Any) -> str:
