@@ -22,6 +22,7 @@ from call_log.codes import Beneficiary, CallbackState, Channel, EventKind, Follo
 from call_log.models import Call, CallbackRequest, Referral
 from call_log.retention import Counts, RecordingStore, Shredded, shred
 from call_log.web_requests import EMAIL_LINE
+from directory.models import ServiceCategory
 
 
 def calls_of(
@@ -119,8 +120,11 @@ def erase(
     return counts
 
 
-def person_records(calls: Sequence[Call], *, tz: ZoneInfo) -> list[dict[str, Any]]:
-    """What the helpline holds on the person, call by call, in words they can read."""
+def person_records(session: Session, calls: Sequence[Call], *, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """What the helpline holds on the person, call by call, in words they can read (a service by its name)."""
+    codes = {call.category_code for call in calls if call.category_code}
+    named = select(ServiceCategory.code, ServiceCategory.label).where(ServiceCategory.code.in_(codes))
+    services: dict[str, str] = dict(session.execute(named).all())
 
     def when(moment: Any) -> str | None:
         return moment.astimezone(tz).strftime("%d/%m/%Y %H:%M") if moment is not None else None
@@ -133,7 +137,9 @@ def person_records(calls: Sequence[Call], *, tz: ZoneInfo) -> list[dict[str, Any
             "numéro de l'appelant": call.caller or None,
             "numéro de rappel": call.callback_number,
             "région de l'appelant": call.caller_area or None,
-            "catégorie de service": call.category_code,
+            "service demandé": services.get(call.category_code, call.category_code)
+            if call.category_code
+            else None,
             "commune (code INSEE)": call.commune_insee,
             "code postal": call.postal_code,
             "pour qui": Beneficiary.label_of(call.beneficiary, missing="") or None,

@@ -85,7 +85,7 @@ def export() -> ResponseReturnValue:
     rt = runtime()
     with transaction(rt.sessions) as db:
         calls = person.calls(db, rt.settings)
-        records = person_records(calls, tz=rt.config.helpline.tz)
+        records = person_records(db, calls, tz=rt.config.helpline.tz)
         text = (
             as_json(records)
             if form == "json"

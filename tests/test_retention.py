@@ -278,6 +278,7 @@ def test_cli_find_exports_every_record_of_a_number(
     text = text_file.read_text(encoding="utf-8")
     assert text.startswith(f"1001 services : données liées au numéro {SHOWN}\n\nAppel du 10/06/2025 10:00")
     assert "  paroles transcrites :\n    - du ménage chez ma mère\n" in text
+    assert "  service demandé : Ménage, linge et entretien de la maison\n" in text
     assert "  orientations :\n    - date : 10/06/2025 10:00, association : " in text
     assert _cli(database_url, "privacy", "find", NUMBER, "--output", str(json_file)).exit_code == 0
     records = json.loads(json_file.read_text(encoding="utf-8"))["appels"]

@@ -135,7 +135,7 @@ def find_command(typed: str, output: Path) -> None:
     def export(
         session: Session, _settings: Settings, config: Config, person: Person, calls: list[Call]
     ) -> str:
-        records = person_records(calls, tz=config.helpline.tz)
+        records = person_records(session, calls, tz=config.helpline.tz)
         if output.suffix.lower() == ".json":
             text = as_json(records)
         else:
