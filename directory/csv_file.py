@@ -13,10 +13,11 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from directory.codes import ServiceStatus
+from directory.csv_columns import ASSOCIATION_COLUMNS, CSV_COLUMNS, HEADERS, SERVICE_COLUMNS, column_of
 from directory.documents import Path
 from directory.entries import (
     ASSOCIATION_VALUES,
@@ -32,54 +33,9 @@ from directory.values import format_span
 from foundation.config import DAY_NAMES_FR, DAYS
 from foundation.spreadsheets import Cell, CsvForm, csv_text, restored_text
 
-# Association columns, then service columns: one row per service (association values repeated). The
-# association's values have columns of their own names, but for its name: 'association'.
-ASSOCIATION_COLUMNS = (
-    *("association" if name == "name" else name for name in ASSOCIATION_VALUES),
-    "phones",
-    "hours",
-    "closures",
-)
-SERVICE_COLUMNS = (
-    "service",
-    "category",
-    "status",
-    "service_description",
-    "fees",
-    "eligibility",
-    "communes",
-    "service_phones",
-    "service_hours",
-    "service_closures",
-)
-CSV_COLUMNS = ASSOCIATION_COLUMNS + SERVICE_COLUMNS
-# The columns' headers for a French spreadsheet.
-HEADERS = {
-    "association": "Association",
-    "active": "Active",
-    "priority": "Priorité",
-    "description": "Description",
-    "email": "Courriel",
-    "website": "Site web",
-    "street_address": "Adresse",
-    "postal_code": "Code postal",
-    "city": "Ville",
-    "notes": "Notes",
-    "phones": "Téléphones",
-    "hours": "Horaires",
-    "closures": "Fermetures",
-    "service": "Service",
-    "category": "Catégorie",
-    "status": "Statut",
-    "service_description": "Description du service",
-    "fees": "Tarifs",
-    "eligibility": "Conditions",
-    "communes": "Communes",
-    "service_phones": "Téléphones du service",
-    "service_hours": "Horaires du service",
-    "service_closures": "Fermetures du service",
-}
-_COLUMN_OF = {header.lower(): column for column, header in HEADERS.items()}
+if TYPE_CHECKING:
+    from _csv import Reader
+
 # Every commune of the territory, in the communes cell.
 _ALL = {CsvForm.DATA: "all", CsvForm.SPREADSHEET: "toutes"}
 NOT_CSV = "ce n'est pas du CSV valide (une cellule trop longue, ou des guillemets ouverts et jamais fermés)"
@@ -189,14 +145,29 @@ def read_csv(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        header = [_column(name) for name in next(reader)]
+        typed = next(reader)
     except StopIteration:
         raise DirectoryImportError([FileProblem(1, "", "le fichier est vide")]) from None
     except csv.Error:
         raise DirectoryImportError([FileProblem(1, "", NOT_CSV)]) from None
+    header = [column_of(name) for name in typed]
+    # Problems name a column as the file does: « Adresse » in a spreadsheet's file, street_address in data.
+    as_typed = {column: name.strip() for column, name in zip(header, typed, strict=True)}
+    # The spreadsheet's headers as it writes them: « Association », not association.
+    spreadsheet = any(name in HEADERS.values() for name in as_typed.values())
+    try:
+        return _entries(reader, header, vocabulary, spreadsheet=spreadsheet)
+    except DirectoryImportError as exc:
+        named = [replace(found, field=as_typed.get(found.field, found.field)) for found in exc.problems]
+        raise DirectoryImportError(named) from None
+
+
+def _entries(
+    reader: Reader, header: list[str], vocabulary: Vocabulary, *, spreadsheet: bool
+) -> list[AssociationEntry]:
     unknown = [name for name in header if name not in CSV_COLUMNS]
     if unknown or "association" not in header:
-        valid = ", ".join(CSV_COLUMNS)
+        valid = ", ".join(HEADERS[column] if spreadsheet else column for column in CSV_COLUMNS)
         message = f"cette colonne n'existe pas (valides : {valid})"
         header_problems = [FileProblem(1, name, message) for name in unknown]
         if "association" not in header:
@@ -237,12 +208,6 @@ def read_csv(text: str, vocabulary: Vocabulary) -> list[AssociationEntry]:
             problems.extend(exc.problems)
         raise DirectoryImportError(problems)
     return check_documents(documents, vocabulary)
-
-
-def _column(header: str) -> str:
-    """The column a header names: its name, or its French header."""
-    name = header.strip().lower()
-    return _COLUMN_OF.get(name, name)
 
 
 def _code(text: str, words: dict[str, str]) -> str:

@@ -423,3 +423,20 @@ def test_import_updates_by_name_and_keeps_the_others(session: Session) -> None:
     assert [s["category"] for s in changes[1].before["services"]] == ["AUTONOMIE", "MAISON"]
     assert [s["category"] for s in changes[1].after["services"]] == ["AUTONOMIE"]
     assert session.scalar(select(func.count()).select_from(Phone)) == 6
+
+
+def test_a_spreadsheet_s_mistakes_name_its_french_columns(session: Session) -> None:
+    """A file with the French headers of the spreadsheet export: problems name « Catégorie », « Téléphones »,
+    and the valid columns are listed as the spreadsheet writes them."""
+    text = (
+        "Association;Téléphones;Catégorie;Communes\n"
+        "Mauvaise catégorie;;CUISINE;toutes\n"
+        "Mauvais numéro;0999;MAISON;toutes\n"
+    )
+    assert problems_of(read_csv, text, session) == [
+        "ligne 2, Catégorie : « CUISINE » n'est pas une catégorie de la liste des services",
+        "ligne 3, Téléphones : « 0999 » n'est pas un numéro au format E.164, comme +33261910000",
+    ]
+    [unknown] = problems_of(read_csv, "Association;Adrese\nX;rue\n", session)
+    assert unknown.startswith("ligne 1, Adrese : cette colonne n'existe pas (valides : Association, Active, ")
+    assert "Adresse, Code postal, Ville" in unknown
